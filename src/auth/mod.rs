@@ -1,0 +1,72 @@
+//! Auth strategies: turn a scenario's `auth` plan and the environment's secrets into a
+//! [`Credential`] (the token plus a description of where it came from).
+
+mod jwt;
+
+pub use jwt::{mint, now_unix};
+
+use crate::environment::Secrets;
+use crate::scenario::AuthPlan;
+use crate::scenario::BearerSource;
+use crate::scenario::template::Resolve;
+
+/// A token and its provenance. `Debug` does not show the token.
+#[derive(Clone)]
+pub struct Credential {
+    pub token: String,
+    pub strategy: &'static str,
+    /// Human description: algorithm, secret name, source variable, fingerprint.
+    pub origin: String,
+    /// What the token is replaced with wherever it could be printed.
+    pub marker: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credential({} {})", self.strategy, self.origin)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("find secret `{0}`: the environment does not declare it")]
+    UnknownSecret(String),
+    #[error("render JWT claims: {0}")]
+    Claims(String),
+    #[error("sign JWT: {0}")]
+    Sign(String),
+    #[error("read bearer token: environment variable `{0}` is not set")]
+    MissingEnv(String),
+}
+
+/// Produces the scenario's credential, or `None` for `auth: none`.
+pub fn acquire(
+    plan: &AuthPlan,
+    secrets: &Secrets,
+    ctx: &dyn Resolve,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Credential>, AuthError> {
+    match plan {
+        AuthPlan::None => Ok(None),
+        AuthPlan::Jwt(jwt) => mint(jwt, secrets, ctx).map(Some),
+        AuthPlan::Bearer(BearerSource::Secret(name)) => {
+            let s = secrets.get(name).ok_or_else(|| AuthError::UnknownSecret(name.clone()))?;
+            Ok(Some(Credential {
+                token: s.value.clone(),
+                strategy: "bearer",
+                origin: format!("secret `{}` (from {}, sha256:{})", s.name, s.source, s.fingerprint),
+                marker: s.marker(),
+            }))
+        }
+        AuthPlan::Bearer(BearerSource::Env(var)) => {
+            let token = lookup(var).filter(|t| !t.is_empty()).ok_or_else(|| AuthError::MissingEnv(var.clone()))?;
+            let fp = crate::transcript::fingerprint(token.as_bytes());
+            Ok(Some(Credential {
+                token,
+                strategy: "bearer",
+                origin: format!("environment variable {var} (sha256:{fp})"),
+                marker: format!("[bearer from {var} sha256:{fp}]"),
+            }))
+        }
+    }
+}

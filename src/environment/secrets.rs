@@ -1,0 +1,161 @@
+//! Owns secret resolution: for each secret an environment declares, the first set variable
+//! of its ordered list (or the local default), with its source and fingerprint. Everything
+//! missing is reported at once, naming every variable tried.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::config::Environment;
+use crate::transcript::{Redactor, fingerprint};
+
+/// A resolved secret. `Debug` never shows the value.
+#[derive(Clone)]
+pub struct Secret {
+    pub name: String,
+    pub value: String,
+    /// The variable it came from, or `default`.
+    pub source: String,
+    pub fingerprint: String,
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} from {} sha256:{})", self.name, self.source, self.fingerprint)
+    }
+}
+
+impl Secret {
+    /// The marker that replaces the value everywhere it could be printed.
+    pub fn marker(&self) -> String {
+        format!("[secret {} from {} sha256:{}]", self.name, self.source, self.fingerprint)
+    }
+}
+
+/// Secrets that could not be resolved: name → variables tried.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("resolve secrets for environment '{environment}': {}", describe(.missing))]
+pub struct MissingSecrets {
+    pub environment: String,
+    pub missing: Vec<(String, Vec<String>)>,
+}
+
+fn describe(missing: &[(String, Vec<String>)]) -> String {
+    missing
+        .iter()
+        .map(|(name, vars)| {
+            if vars.is_empty() {
+                format!("secret `{name}` is not declared by the environment")
+            } else {
+                format!("secret `{name}` not set (tried {})", vars.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    by_name: BTreeMap<String, Secret>,
+}
+
+impl Secrets {
+    /// Resolves `names` for `env`, reading variables through `lookup`.
+    pub fn resolve<'a>(
+        env: &Environment,
+        names: impl IntoIterator<Item = &'a str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Secrets, MissingSecrets> {
+        let mut by_name = BTreeMap::new();
+        let mut missing = Vec::new();
+        for name in names {
+            if by_name.contains_key(name) || missing.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            let Some(spec) = env.secrets.get(name) else {
+                missing.push((name.to_string(), Vec::new()));
+                continue;
+            };
+            let found = spec
+                .env
+                .iter()
+                .find_map(|var| lookup(var).filter(|v| !v.is_empty()).map(|v| (var.clone(), v)))
+                .or_else(|| spec.default.clone().map(|d| ("default".to_string(), d)));
+            match found {
+                Some((source, value)) => {
+                    let fingerprint = fingerprint(value.as_bytes());
+                    by_name.insert(name.to_string(), Secret { name: name.to_string(), value, source, fingerprint });
+                }
+                None => missing.push((name.to_string(), spec.env.clone())),
+            }
+        }
+        if missing.is_empty() {
+            Ok(Secrets { by_name })
+        } else {
+            Err(MissingSecrets { environment: env.name.clone(), missing })
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.by_name.get(name)
+    }
+
+    /// A redactor that hides every resolved value.
+    pub fn redactor(&self) -> Redactor {
+        let mut r = Redactor::new();
+        for s in self.by_name.values() {
+            r.add_secret(&s.value, s.marker());
+        }
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::{Config, DEFAULT_CONFIG};
+    use std::path::Path;
+
+    fn env() -> Environment {
+        let text = "environments:\n  staging:\n    ws_url: wss://example.invalid\n    secrets:\n      jwt: {env: [JWT_SECRET_STAGING, JWT_SECRET_KEY, JWT_SECRET]}\n      key: {env: [E2E_BYPASS_KEY]}\n";
+        let c = Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect("valid config");
+        c.environments["staging"].clone()
+    }
+
+    #[test]
+    fn first_set_variable_wins() {
+        let lookup = |v: &str| match v {
+            "JWT_SECRET_KEY" => Some("k".to_string()),
+            "JWT_SECRET" => Some("j".to_string()),
+            _ => None,
+        };
+        let s = Secrets::resolve(&env(), ["jwt"], &lookup).expect("resolves");
+        let jwt = s.get("jwt").expect("present");
+        assert_eq!(jwt.source, "JWT_SECRET_KEY");
+        assert_eq!(jwt.value, "k");
+        assert!(!format!("{jwt:?}").contains("\"k\""));
+    }
+
+    #[test]
+    fn missing_lists_every_variable_once() {
+        let err = Secrets::resolve(&env(), ["jwt", "key", "jwt"], &|_| None).expect_err("nothing set");
+        let text = err.to_string();
+        assert!(text.contains("tried JWT_SECRET_STAGING, JWT_SECRET_KEY, JWT_SECRET"), "{text}");
+        assert!(text.contains("tried E2E_BYPASS_KEY"), "{text}");
+        assert_eq!(err.missing.len(), 2);
+    }
+
+    #[test]
+    fn default_config_has_local_default() {
+        let c = Config::parse(DEFAULT_CONFIG, Path::new("."), Path::new("sockspec.yaml")).expect("valid");
+        let s = Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None).expect("default applies");
+        assert_eq!(s.get("jwt").map(|s| s.source.as_str()), Some("default"));
+    }
+
+    #[test]
+    fn default_refused_outside_local() {
+        let text = "environments:\n  prod:\n    ws_url: wss://x.invalid\n    secrets:\n      jwt: {default: oops}\n";
+        let e = Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect_err("refused");
+        assert!(e.message.contains("non-local"), "{}", e.message);
+        assert_eq!(e.pos.line, 5);
+    }
+}

@@ -1,0 +1,11 @@
+//! Scenario files: the raw YAML model with source spans, templates, validation, and the
+//! validated [`Plan`] that the rest of the pipeline executes.
+
+mod load;
+mod plan;
+mod raw;
+pub mod template;
+mod validate;
+
+pub use load::{load, parse, parse_yaml, yaml_options};
+pub use plan::*;

@@ -1,0 +1,441 @@
+//! Owns validation: raw model → [`Plan`]. Checks what serde cannot (durations, regexes,
+//! status codes, templates and the variables they use, required combinations) and reports
+//! each problem as a [`Diagnostic`] with the field path and the position of the value.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::plan::*;
+use super::raw::*;
+use super::template::{Expr, Template, parse_value};
+use crate::report::{Diagnostic, Pos, did_you_mean};
+use crate::steps::Pattern;
+
+/// Variables every template can use, besides `env.NAME` and captures.
+const BUILTINS: [&str; 4] = ["uuid", "now", "now_unix", "run_id"];
+
+struct Ctx<'a> {
+    file: &'a Path,
+    source: &'a Arc<str>,
+    errors: Vec<Diagnostic>,
+    /// Variables defined so far (captures, `auth`).
+    defined: BTreeSet<String>,
+}
+
+impl Ctx<'_> {
+    fn error(&mut self, pos: Pos, field: &str, message: impl Into<String>) -> &mut Diagnostic {
+        let d = Diagnostic::new(message, self.file)
+            .with_source(self.source.clone())
+            .at(pos)
+            .with_field(field);
+        self.errors.push(d);
+        self.errors.last_mut().expect("just pushed")
+    }
+
+    fn duration(&mut self, raw: &Option<S<String>>, field: &str, default: Duration) -> Duration {
+        match raw {
+            None => default,
+            Some(s) => match humantime::parse_duration(s.value.trim()) {
+                Ok(d) => d,
+                Err(e) => {
+                    let msg = format!("invalid duration `{}`: {e}", s.value);
+                    self.error(pos(s), field, msg)
+                        .help = Some("write a number with a unit, such as 500ms, 2s or 1m".into());
+                    default
+                }
+            },
+        }
+    }
+
+    /// Checks every template in `value`; `allow_vars` is false where captures do not exist yet.
+    fn templates(&mut self, value: &Value, at: Pos, field: &str, allow_vars: bool) {
+        match parse_value(value) {
+            Err((path, e)) => {
+                let f = join(field, &path);
+                self.error(at, &f, format!("invalid template: {}", e.message));
+            }
+            Ok(templates) => {
+                for (path, t) in templates {
+                    self.template_vars(&t, at, &join(field, &path), allow_vars);
+                }
+            }
+        }
+    }
+
+    fn template_str(&mut self, s: &str, at: Pos, field: &str, allow_vars: bool) {
+        match Template::parse(s) {
+            Err(e) => {
+                self.error(at, field, format!("invalid template: {}", e.message));
+            }
+            Ok(t) => self.template_vars(&t, at, field, allow_vars),
+        }
+    }
+
+    fn template_vars(&mut self, t: &Template, at: Pos, field: &str, allow_vars: bool) {
+        for (expr, _) in t.exprs() {
+            let Expr::Var(path) = expr else { continue };
+            let name = path.first().map(String::as_str).unwrap_or("");
+            if allow_vars && self.defined.contains(name) {
+                continue;
+            }
+            let mut known: Vec<&str> = BUILTINS.to_vec();
+            if allow_vars {
+                known.extend(self.defined.iter().map(String::as_str));
+            }
+            let hint = did_you_mean(name, known.iter().copied());
+            let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            let d = self.error(at, field, format!("undefined template variable `{name}`"));
+            d.notes.push(format!("defined here: {}, and `env.NAME`", defined.join(", ")));
+            d.help = Some(match hint {
+                Some(h) => format!("did you mean `{h}`?"),
+                None => "capture it in an earlier expect step, or use `env.NAME`".into(),
+            });
+        }
+    }
+
+    fn pattern(&mut self, value: &Value, at: Pos, field: &str) -> Option<Pattern> {
+        match Pattern::compile(value) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                let f = join(field, &e.path);
+                self.error(at, &f, format!("invalid pattern: {}", e.message));
+                None
+            }
+        }
+    }
+
+    /// A pattern that may contain templates: check templates now, compile at run time.
+    fn templated_pattern(&mut self, value: &Value, at: Pos, field: &str) {
+        self.templates(value, at, field, true);
+        if !contains_template(value) {
+            self.pattern(value, at, field);
+        }
+    }
+
+    fn captures(&mut self, raw: &std::collections::BTreeMap<String, S<String>>) -> Vec<(String, String)> {
+        raw.iter()
+            .map(|(name, path)| {
+                self.defined.insert(name.clone());
+                (name.clone(), path.value.clone())
+            })
+            .collect()
+    }
+}
+
+fn pos<T>(s: &S<T>) -> Pos {
+    Pos::from_location(&s.referenced)
+}
+
+fn join(field: &str, path: &str) -> String {
+    if path.is_empty() { field.to_string() } else { format!("{field}.{path}") }
+}
+
+fn contains_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("{{"),
+        Value::Array(a) => a.iter().any(contains_template),
+        Value::Object(o) => o.values().any(contains_template),
+        _ => false,
+    }
+}
+
+/// Validates a parsed scenario. `id` is the path below the scenario root without `.yaml`.
+pub fn validate(raw: RawScenario, id: &str, file: &Path, source: &Arc<str>) -> Result<Plan, Vec<Diagnostic>> {
+    let mut cx = Ctx { file, source, errors: Vec::new(), defined: BTreeSet::new() };
+
+    let (auth, auth_pos) = match &raw.auth {
+        None => (AuthPlan::None, Pos::default()),
+        Some(a) => (auth_plan(&mut cx, a), pos(a)),
+    };
+    if !matches!(auth, AuthPlan::None) {
+        cx.defined.insert("auth".into());
+    }
+    let connect = connect_plan(&mut cx, &raw.connect, &auth);
+    let (handshake, handshake_pos) = match &raw.handshake {
+        None => (HandshakePlan::Accepted, Pos::default()),
+        Some(h) => (handshake_plan(&mut cx, h), pos(h)),
+    };
+    let steps = raw
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StepPlan { index: i, pos: pos(s), kind: step_plan(&mut cx, i, s) })
+        .collect();
+
+    if !cx.errors.is_empty() {
+        return Err(cx.errors);
+    }
+    Ok(Plan {
+        id: id.to_string(),
+        file: file.to_path_buf(),
+        source: source.clone(),
+        name: raw.name.unwrap_or_else(|| id.to_string()),
+        description: raw.description,
+        tags: raw.tags,
+        environments: raw.environments.map(|e| e.into_iter().map(|s| s.value).collect()),
+        auth,
+        auth_pos,
+        connect,
+        handshake,
+        handshake_pos,
+        steps,
+        redact: raw.redact.into_iter().map(|s| s.value).collect(),
+    })
+}
+
+fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
+    match &a.value {
+        RawAuth::None => AuthPlan::None,
+        RawAuth::Jwt(j) => {
+            let algorithm = match &j.algorithm {
+                None => JwtAlgorithm::Hs256,
+                Some(name) => JwtAlgorithm::parse(&name.value).unwrap_or_else(|| {
+                    let d = cx.error(pos(name), "auth.jwt.algorithm", format!("unsupported algorithm `{}`", name.value));
+                    d.notes.push(format!("expected one of {}", JwtAlgorithm::NAMES.join(", ")));
+                    JwtAlgorithm::Hs256
+                }),
+            };
+            let claims = match &j.claims {
+                None => Value::Object(Default::default()),
+                Some(c) if c.value.is_object() => {
+                    cx.templates(&c.value, pos(c), "auth.jwt.claims", false);
+                    c.value.clone()
+                }
+                Some(c) => {
+                    cx.error(pos(c), "auth.jwt.claims", "claims must be a map of claim names to values");
+                    Value::Null
+                }
+            };
+            let expires_in_secs = match &j.expires_in {
+                None => 15 * 60,
+                Some(s) => {
+                    let text = s.value.trim();
+                    let (sign, body) = match text.strip_prefix('-') {
+                        Some(rest) => (-1, rest.trim()),
+                        None => (1, text),
+                    };
+                    match humantime::parse_duration(body) {
+                        Ok(d) => sign * i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+                        Err(e) => {
+                            let d = cx.error(pos(s), "auth.jwt.expires_in", format!("invalid duration `{}`: {e}", s.value));
+                            d.help = Some("write a duration such as 15m or 1h; `-5m` mints an expired token".into());
+                            0
+                        }
+                    }
+                }
+            };
+            AuthPlan::Jwt(JwtPlan { secret: j.secret.value.clone(), algorithm, claims, expires_in_secs })
+        }
+        RawAuth::Bearer(b) => match (&b.secret, &b.env) {
+            (Some(s), None) => AuthPlan::Bearer(BearerSource::Secret(s.value.clone())),
+            (None, Some(e)) => AuthPlan::Bearer(BearerSource::Env(e.value.clone())),
+            _ => {
+                cx.error(pos(a), "auth.bearer", "bearer needs exactly one of `secret` or `env`")
+                    .help = Some("write `bearer: {secret: api_key}` or `bearer: {env: MY_TOKEN}`".into());
+                AuthPlan::None
+            }
+        },
+    }
+}
+
+fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) -> ConnectPlan {
+    let target = match (&c.path, &c.url) {
+        (Some(_), Some(u)) => {
+            cx.error(pos(u), "connect.url", "give either `path` or `url`, not both");
+            Target::Path("/ws".into())
+        }
+        (None, Some(u)) => {
+            if !(u.value.starts_with("ws://") || u.value.starts_with("wss://")) {
+                cx.error(pos(u), "connect.url", format!("`{}` is not a WebSocket URL", u.value))
+                    .help = Some("start it with ws:// or wss://, or use `path` relative to the environment".into());
+            }
+            cx.template_str(&u.value, pos(u), "connect.url", true);
+            Target::Url(u.value.clone())
+        }
+        (Some(p), None) => {
+            if !p.value.starts_with('/') {
+                cx.error(pos(p), "connect.path", format!("path `{}` must start with `/`", p.value));
+            }
+            cx.template_str(&p.value, pos(p), "connect.path", true);
+            Target::Path(p.value.clone())
+        }
+        (None, None) => Target::Path("/ws".into()),
+    };
+    let mut pairs = |map: &std::collections::BTreeMap<String, S<String>>, field: &str| -> Vec<(String, String)> {
+        map.iter()
+            .map(|(k, v)| {
+                cx.template_str(&v.value, pos(v), &format!("{field}.{k}"), true);
+                (k.clone(), v.value.clone())
+            })
+            .collect()
+    };
+    let headers = pairs(&c.headers, "connect.headers");
+    let query = pairs(&c.query, "connect.query");
+    let token_in = match &c.token_in {
+        None => TokenPlacement::Header,
+        Some(t) => {
+            if matches!(auth, AuthPlan::None) && !matches!(t.value, RawTokenIn::Header) {
+                cx.error(pos(t), "connect.token_in", "`token_in` is set but the scenario has no auth strategy")
+                    .help = Some("add an `auth:` section, or remove `token_in`".into());
+            }
+            match &t.value {
+                RawTokenIn::Header => TokenPlacement::Header,
+                RawTokenIn::Query(p) => TokenPlacement::Query(p.clone()),
+                RawTokenIn::Subprotocol(p) => TokenPlacement::Subprotocol(p.clone()),
+                RawTokenIn::Cookie(n) => TokenPlacement::Cookie(n.clone()),
+                RawTokenIn::Message => TokenPlacement::Message,
+            }
+        }
+    };
+    ConnectPlan {
+        target,
+        headers,
+        query,
+        subprotocols: c.subprotocols.iter().map(|s| s.value.clone()).collect(),
+        token_in,
+        timeout: cx.duration(&c.timeout, "connect.timeout", DEFAULT_HANDSHAKE_TIMEOUT),
+    }
+}
+
+fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> HandshakePlan {
+    match &h.value {
+        RawHandshake::Accepted => HandshakePlan::Accepted,
+        RawHandshake::Timeout => HandshakePlan::Timeout,
+        RawHandshake::Rejected(r) => {
+            let statuses = codes(cx, &r.status.value, pos(&r.status), "handshake.rejected.status", 100..=599);
+            if statuses.is_empty() {
+                cx.error(pos(&r.status), "handshake.rejected.status", "expected an HTTP status such as 403 or a list [401, 403]");
+            }
+            let body = r.body.as_ref().and_then(|b| cx.pattern(&b.value, pos(b), "handshake.rejected.body"));
+            HandshakePlan::Rejected { statuses, body }
+        }
+        RawHandshake::Closed(c) => {
+            HandshakePlan::Closed(close_expectation(cx, &c.code, &c.reason, &c.within, pos(h), "handshake.closed"))
+        }
+    }
+}
+
+fn close_expectation(
+    cx: &mut Ctx<'_>,
+    code: &Option<S<Value>>,
+    reason: &Option<S<Value>>,
+    within: &Option<S<String>>,
+    _at: Pos,
+    field: &str,
+) -> CloseExpectation {
+    let codes = match code {
+        None => Vec::new(),
+        Some(c) => {
+            let list = codes(cx, &c.value, pos(c), &format!("{field}.code"), 1000..=4999);
+            if list.is_empty() {
+                cx.error(pos(c), &format!("{field}.code"), "expected a close code such as 1008 or 4403, or a list of them");
+            }
+            list
+        }
+    };
+    let reason = reason.as_ref().and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
+    CloseExpectation { codes, reason, within: cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN) }
+}
+
+/// A number or a list of numbers inside `range`; reports out-of-range values.
+fn codes(cx: &mut Ctx<'_>, v: &Value, at: Pos, field: &str, range: std::ops::RangeInclusive<u16>) -> Vec<u16> {
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item.as_u64().and_then(|n| u16::try_from(n).ok()).filter(|n| range.contains(n)) {
+            Some(n) => out.push(n),
+            None => {
+                cx.error(at, field, format!("`{item}` is not a code in {}..={}", range.start(), range.end()));
+            }
+        }
+    }
+    out
+}
+
+fn step_plan(cx: &mut Ctx<'_>, i: usize, s: &S<RawStep>) -> StepKind {
+    let at = pos(s);
+    match &s.value {
+        RawStep::Send(v) => {
+            cx.templates(&v.value, pos(v), &format!("steps[{i}].send"), true);
+            StepKind::Send(v.value.clone())
+        }
+        RawStep::Expect(e) => {
+            let field = format!("steps[{i}].expect");
+            cx.templated_pattern(&e.pattern.value, pos(&e.pattern), &format!("{field}.match"));
+            let within = cx.duration(&e.within, &format!("{field}.within"), DEFAULT_WITHIN);
+            let captures = cx.captures(&e.capture);
+            StepKind::Expect(ExpectOne { pattern: e.pattern.value.clone(), within, captures, strict: e.strict })
+        }
+        RawStep::ExpectSequence(m) => StepKind::Sequence(many(cx, m, &format!("steps[{i}].expect_sequence"), true)),
+        RawStep::ExpectUnordered(m) => StepKind::Unordered(many(cx, m, &format!("steps[{i}].expect_unordered"), false)),
+        RawStep::ExpectNone(n) => {
+            let field = format!("steps[{i}].expect_none");
+            cx.templated_pattern(&n.pattern.value, pos(&n.pattern), &format!("{field}.match"));
+            let within = cx.duration(&Some(clone_span(&n.within)), &format!("{field}.within"), DEFAULT_WITHIN);
+            StepKind::ExpectNone { pattern: n.pattern.value.clone(), within }
+        }
+        RawStep::Close(c) => {
+            let code = c.code.as_ref().map_or(1000, |c| c.value);
+            if !(code == 1000 || (3000..=4999).contains(&code)) {
+                let at = c.code.as_ref().map_or(at, pos);
+                cx.error(at, &format!("steps[{i}].close.code"), format!("a client may not close with code {code}"))
+                    .help = Some("use 1000 (normal) or an application code in 3000..=4999".into());
+            }
+            StepKind::Close { code, reason: c.reason.clone().unwrap_or_default() }
+        }
+        RawStep::ExpectClose(c) => StepKind::ExpectClose(close_expectation(
+            cx,
+            &c.code,
+            &c.reason,
+            &c.within,
+            at,
+            &format!("steps[{i}].expect_close"),
+        )),
+    }
+}
+
+fn clone_span(s: &S<String>) -> S<String> {
+    S { value: s.value.clone(), referenced: s.referenced, defined: s.defined }
+}
+
+fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany {
+    if m.events.value.is_empty() {
+        cx.error(pos(&m.events), &format!("{field}.events"), "`events` is empty")
+            .help = Some("list at least one pattern".into());
+    }
+    for (k, e) in m.events.value.iter().enumerate() {
+        cx.templated_pattern(&e.value, pos(e), &format!("{field}.events[{k}]"));
+    }
+    let ignore = match &m.ignore {
+        None => Vec::new(),
+        Some(v) => {
+            let list: Vec<Value> = match &v.value {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            list.iter().filter_map(|p| cx.pattern(p, pos(v), &format!("{field}.ignore"))).collect()
+        }
+    };
+    if !ordered && let Some(e) = &m.each_within {
+        cx.error(pos(e), &format!("{field}.each_within"), "`each_within` applies to `expect_sequence` only");
+    }
+    let within = cx.duration(&m.within, &format!("{field}.within"), DEFAULT_WITHIN);
+    let each_within = m.each_within.as_ref().map(|_| cx.duration(&m.each_within, &format!("{field}.each_within"), DEFAULT_WITHIN));
+    let n = m.events.value.len();
+    for (name, path) in &m.capture {
+        let first = path.value.split('.').next().unwrap_or("");
+        if first.parse::<usize>().map_or(true, |k| k >= n) {
+            cx.error(pos(path), &format!("{field}.capture.{name}"), format!("capture path `{}` must start with an event index below {n}", path.value))
+                .help = Some("write `<index>.<path>`, e.g. `4.result.savings_usd` for the fifth event".into());
+        }
+    }
+    let captures = cx.captures(&m.capture);
+    ExpectMany { events: m.events.value.iter().map(|e| e.value.clone()).collect(), ignore, within, each_within, captures, strict: m.strict }
+}
