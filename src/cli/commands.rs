@@ -1,0 +1,112 @@
+//! Owns executing the parsed command line: each subcommand, its output, its exit code.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use libtest_mimic::Arguments;
+
+use super::args::{Cli, Command};
+use super::exit;
+use crate::environment::Config;
+use crate::harness::{build_trials, discover};
+use crate::scenario;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Test { filters, env, list } => test(&cli.root, filters, env, list),
+        Command::Check => check(&cli.root),
+        Command::Serve(args) => serve(args),
+    };
+    ExitCode::from(code)
+}
+
+fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u8 {
+    if let Some(e) = env {
+        // SAFETY-free: single-threaded at this point, before any runtime starts.
+        // The harness reads SOCKSPEC_ENV; the flag is a convenience for it.
+        unsafe_set_env("SOCKSPEC_ENV", &e);
+    }
+    let args = Arguments { list, test_threads: None, ..Arguments::default() };
+    let trials = match build_trials(root, &args) {
+        Ok(t) => t,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return exit::BAD_SELECTION;
+        }
+    };
+    let selected: Vec<_> = trials
+        .into_iter()
+        .filter(|t| filters.is_empty() || filters.iter().any(|f| t.name().contains(f.as_str())))
+        .collect();
+    if selected.is_empty() {
+        eprintln!("error: no scenario matches {}", filters.join(", "));
+        return exit::BAD_SELECTION;
+    }
+    if libtest_mimic::run(&args, selected).has_failed() { exit::FAILURES } else { exit::SUCCESS }
+}
+
+#[expect(unsafe_code, reason = "set before any thread starts; the harness reads SOCKSPEC_ENV")]
+fn unsafe_set_env(key: &str, value: &str) {
+    // SAFETY: called from `main` before the runtime or any other thread exists.
+    unsafe { std::env::set_var(key, value) };
+}
+
+fn check(root: &Path) -> u8 {
+    let config = match Config::load(root) {
+        Ok(c) => c,
+        Err(d) => {
+            eprint!("{}", d.render());
+            return exit::INVALID;
+        }
+    };
+    let mut dirs = vec![config.scenarios_dir.clone()];
+    for extra in crate::harness::EXCLUDED_DIRS {
+        let d = config.scenarios_dir.join(extra);
+        if d.is_dir() {
+            dirs.push(d);
+        }
+    }
+    let mut files = Vec::new();
+    for d in &dirs {
+        match discover(d) {
+            Ok(f) => files.extend(f.into_iter().map(|(_, p)| p)),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", d.display());
+                return exit::INVALID;
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    let mut bad = 0;
+    for path in &files {
+        let id = crate::harness::id_of(&config.scenarios_dir, path).unwrap_or_default();
+        if let Err(ds) = scenario::load(path, &id) {
+            bad += 1;
+            for d in ds {
+                eprint!("{}", d.render());
+            }
+        }
+    }
+    println!("checked {} scenario file(s): {} valid, {bad} invalid", files.len(), files.len() - bad);
+    if bad == 0 { exit::SUCCESS } else { exit::INVALID }
+}
+
+fn serve(args: crate::server::ServeArgs) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: failed to start the tokio runtime: {e}");
+            return exit::SERVER_ERROR;
+        }
+    };
+    match runtime.block_on(crate::server::serve(args)) {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("error: failed to {e}");
+            exit::SERVER_ERROR
+        }
+    }
+}

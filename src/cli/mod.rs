@@ -1,0 +1,8 @@
+//! The `sockspec` command line: `test`, `check`, `serve`. `main.rs` only calls [`main`].
+
+mod args;
+mod commands;
+pub mod exit;
+
+pub use args::{Cli, Command};
+pub use commands::main;

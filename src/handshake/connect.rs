@@ -1,0 +1,89 @@
+//! Owns opening the connection and classifying what happened: accepted (101), rejected
+//! with a status and body, no answer before the deadline, or a transport failure (refused,
+//! DNS, TLS, reset, protocol), each with words a person can act on.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::http::{HeaderMap, Request};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Response headers worth showing in a transcript.
+const SHOWN_RESPONSE_HEADERS: [&str; 4] = ["sec-websocket-protocol", "content-type", "www-authenticate", "retry-after"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseInfo {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+fn shown(headers: &HeaderMap) -> Vec<(String, String)> {
+    SHOWN_RESPONSE_HEADERS
+        .iter()
+        .filter_map(|n| headers.get(*n).map(|v| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        .collect()
+}
+
+/// How a transport failure looked, so diagnostics can explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Refused,
+    Dns,
+    Tls,
+    Reset,
+    Protocol,
+    Other,
+}
+
+pub enum Outcome {
+    Accepted { response: ResponseInfo, ws: Box<Ws> },
+    Rejected { response: ResponseInfo },
+    TimedOut { after: Duration },
+    Failed { kind: FailureKind, message: String },
+}
+
+/// Connects, giving up after `timeout` (tungstenite itself never times out).
+pub async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
+    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(req)).await {
+        Err(_) => Outcome::TimedOut { after: timeout },
+        Ok(Ok((ws, resp))) => Outcome::Accepted {
+            response: ResponseInfo { status: resp.status().as_u16(), headers: shown(resp.headers()), body: None },
+            ws: Box::new(ws),
+        },
+        Ok(Err(WsError::Http(resp))) => {
+            let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).filter(|b| !b.is_empty());
+            Outcome::Rejected { response: ResponseInfo { status: resp.status().as_u16(), headers: shown(resp.headers()), body } }
+        }
+        Ok(Err(e)) => classify(e),
+    }
+}
+
+fn classify(e: WsError) -> Outcome {
+    let (kind, message) = match &e {
+        WsError::Io(io) => {
+            let text = io.to_string();
+            let is_tls = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_some();
+            if is_tls {
+                (FailureKind::Tls, format!("TLS handshake failed: {text}"))
+            } else if io.kind() == ErrorKind::ConnectionRefused {
+                (FailureKind::Refused, format!("connection refused: nothing listens there ({text})"))
+            } else if text.contains("failed to lookup") || text.contains("Name or service not known") {
+                (FailureKind::Dns, format!("DNS lookup failed: {text}"))
+            } else if matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe) {
+                (FailureKind::Reset, format!("connection reset during the handshake: {text}"))
+            } else {
+                (FailureKind::Other, text)
+            }
+        }
+        WsError::Protocol(p) => (FailureKind::Protocol, format!("WebSocket protocol error during the handshake: {p}")),
+        WsError::Tls(t) => (FailureKind::Tls, format!("TLS error: {t}")),
+        WsError::Url(u) => (FailureKind::Other, format!("bad URL: {u}")),
+        other => (FailureKind::Other, other.to_string()),
+    };
+    Outcome::Failed { kind, message }
+}

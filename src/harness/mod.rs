@@ -1,0 +1,10 @@
+//! The harness: scenario discovery, one libtest-mimic trial per (environment × scenario),
+//! and the execution of one run.
+
+mod discover;
+mod execute;
+mod trials;
+
+pub use discover::{EXCLUDED_DIRS, discover, from_trial_name, id_of};
+pub use execute::{RunOutcome, execute};
+pub use trials::{EXIT_BAD_SELECTION, build_trials, main};

@@ -1,0 +1,111 @@
+//! Owns the libtest-mimic glue: one trial per (environment × scenario) named
+//! `<env>::<id>`, nextest's custom-harness rules (`--list --format terse`, `--ignored`,
+//! `--exact NAME` parsing only that file), a filter that matches nothing is an error, and
+//! each trial on its own current-thread tokio runtime.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use super::discover::{discover, from_trial_name};
+use super::execute::execute;
+use crate::environment::{Config, Environment, Secrets};
+use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
+use crate::scenario::{self, Plan};
+
+
+pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
+
+/// Entry point of `tests/scenarios.rs`: runs the scenarios of the project at `root`.
+pub fn main(root: &Path) -> ExitCode {
+    let args = Arguments::from_args();
+    match build_trials(root, &args) {
+        Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_BAD_SELECTION)
+        }
+    }
+}
+
+/// Builds the trials `args` selects. Errors name what to fix.
+pub fn build_trials(root: &Path, args: &Arguments) -> Result<Vec<Trial>, String> {
+    let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
+    let spec = std::env::var("SOCKSPEC_ENV").ok();
+    let envs: Vec<Environment> = config.select(spec.as_deref())?.into_iter().cloned().collect();
+    let scen_root = config.scenarios_dir.clone();
+
+    let files: Vec<(String, String, std::path::PathBuf)> = match (&args.filter, args.exact) {
+        // The fast path: nextest runs each test in its own process with `--exact NAME`.
+        (Some(name), true) => {
+            let (env, id, path) = from_trial_name(&scen_root, name).ok_or_else(|| {
+                format!("no scenario matches `{name}`: expected `<environment>::<path below {}>`", scen_root.display())
+            })?;
+            if !envs.iter().any(|e| e.name == env) {
+                return Err(format!("`{name}` names environment `{env}`, which SOCKSPEC_ENV does not select"));
+            }
+            vec![(env, id, path)]
+        }
+        _ => {
+            let found = discover(&scen_root).map_err(|e| format!("cannot read scenarios in {}: {e}", scen_root.display()))?;
+            envs.iter().flat_map(|e| found.iter().map(|(id, p)| (e.name.clone(), id.clone(), p.clone()))).collect()
+        }
+    };
+
+    let mut trials = Vec::new();
+    for (env_name, id, path) in files {
+        let Some(env) = envs.iter().find(|e| e.name == env_name).cloned() else { continue };
+        let loaded = scenario::load(&path, &id);
+        if let Ok(plan) = &loaded
+            && !plan.applies_to(&env.name)
+        {
+            continue;
+        }
+        let name = format!("{env_name}::{id}");
+        let config = config.clone();
+        trials.push(Trial::test(name, move || run_trial(&config, &env, loaded)));
+    }
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+
+    let filtered_out_everything = args.filter.as_ref().is_some_and(|f| {
+        !trials.iter().any(|t| if args.exact { t.name() == f } else { t.name().contains(f.as_str()) })
+    });
+    if filtered_out_everything {
+        return Err(format!(
+            "no scenario matches the filter `{}` (environments: {})",
+            args.filter.as_deref().unwrap_or(""),
+            envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Ok(trials)
+}
+
+fn run_trial(config: &Config, env: &Environment, loaded: Result<Plan, Vec<crate::report::Diagnostic>>) -> Result<(), Failed> {
+    let plan = loaded.map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let secrets = Secrets::resolve(env, secret_names(&plan, env), &lookup).map_err(|e| {
+        Failed::from(format!("error: failed to {e}\n  --> {}\n   = help: set the variables, or add them to the environment's .env file", plan.file.display()))
+    })?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failed::from(format!("cannot start a tokio runtime: {e}")))?;
+    let outcome = runtime.block_on(execute(&plan, env, &secrets));
+    if let Some(f) = &outcome.failure {
+        return Err(Failed::from(failure_diagnostic(&plan, &env.name, f, Some(&outcome.transcript)).render()));
+    }
+    let text = snapshot_text(&plan, &outcome.transcript, &outcome.ws_base);
+    assert_transcript(&plan, &config.snapshots_dir, &text);
+    Ok(())
+}
+
+/// Secrets a run needs: the scenario's, plus the embedded server's.
+fn secret_names<'a>(plan: &'a Plan, env: &'a Environment) -> Vec<&'a str> {
+    let mut names = plan.required_secrets();
+    if let crate::environment::Endpoint::Embedded(e) = &env.endpoint {
+        names.push(e.jwt_secret.as_str());
+    }
+    names
+}

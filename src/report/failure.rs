@@ -1,0 +1,40 @@
+//! Owns the failure report: a [`Failure`] with its scenario's source rendered as one
+//! [`Diagnostic`] — cause first, then the step with a caret, expected versus actual, the
+//! nearest message with its diff, the hint, and the last frames with their timings.
+
+use super::Diagnostic;
+use crate::scenario::Plan;
+use crate::transcript::{Failure, Transcript, render_last_frames};
+
+/// How many frames the report shows.
+pub const LAST_FRAMES: usize = 8;
+
+pub fn failure_diagnostic(plan: &Plan, environment: &str, f: &Failure, t: Option<&Transcript>) -> Diagnostic {
+    let mut d = Diagnostic::new(f.message.clone(), &plan.file).with_source(plan.source.clone()).at(f.pos);
+    if let Some(l) = &f.label {
+        d = d.with_label(l.clone());
+    }
+    d = d.with_note(format!("environment: {environment}"));
+    if let Some(e) = &f.expected {
+        d = d.with_note(format!("expected: {e}"));
+    }
+    if let Some(a) = &f.actual {
+        d = d.with_note(format!("actual:   {a}"));
+    }
+    if let Some((msg, diff)) = &f.nearest {
+        d = d.with_note(format!("nearest message received: {msg}\n{diff}"));
+    }
+    for n in &f.notes {
+        d = d.with_note(n.clone());
+    }
+    if let Some(t) = t {
+        let frames = render_last_frames(t, LAST_FRAMES);
+        if !frames.is_empty() {
+            d = d.with_note(format!("last frames:\n{}", frames.join("\n")));
+        }
+    }
+    if let Some(h) = &f.hint {
+        d = d.with_help(h.clone());
+    }
+    d
+}

@@ -1,0 +1,41 @@
+//! Owns snapshot checking: the rendered transcript compared by insta with
+//! `snapshots/<scenario path>.snap`, one file per scenario shared by every environment
+//! (environment-specific values are normalized away, so a difference between
+//! environments shows as a diff).
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::scenario::Plan;
+use crate::transcript::{Normalizer, Transcript, render_snapshot};
+
+static SECRET_MARKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[secret ([A-Za-z0-9_.-]+) from [^\]]*\]").expect("valid regex"));
+
+/// The snapshot text of a transcript: normalized, with the environment's base URL and the
+/// secrets' sources and fingerprints (which differ per machine and environment) removed.
+pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str) -> String {
+    let normalizer = Normalizer::new(plan.redact.clone());
+    let text = render_snapshot(t, &normalizer);
+    let text = if ws_base.is_empty() { text } else { text.replace(ws_base, "[ws_base]") };
+    let text = normalizer.normalize(&text);
+    SECRET_MARKER.replace_all(&text, "[secret $1]").into_owned()
+}
+
+/// Compares `text` with the scenario's snapshot; panics with insta's diff on mismatch
+/// (libtest-mimic turns the panic into this trial's failure).
+pub fn assert_transcript(plan: &Plan, snapshots_dir: &Path, text: &str) {
+    let (dir, name) = match plan.id.rsplit_once('/') {
+        Some((d, n)) => (snapshots_dir.join(d), n.to_string()),
+        None => (snapshots_dir.to_path_buf(), plan.id.clone()),
+    };
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(dir);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(&plan.file);
+    settings.set_omit_expression(true);
+    settings.set_description(plan.name.clone());
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}

@@ -1,0 +1,185 @@
+//! Owns the transcript: one ordered list of [`Event`]s recorded while a scenario runs. It
+//! is the only interface between execution and output; a [`Recorder`] redacts every
+//! secret and token before an event is stored, so nothing downstream can leak one.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::Redactor;
+
+/// A WebSocket frame's content.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    Json(Value),
+    Text(String),
+    Binary(usize),
+}
+
+impl Frame {
+    /// Parses a text frame: JSON when it parses, else text.
+    pub fn from_text(text: &str) -> Frame {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v @ (Value::Object(_) | Value::Array(_))) => Frame::Json(v),
+            _ => Frame::Text(text.to_string()),
+        }
+    }
+
+    /// The value patterns are matched against (text frames become JSON strings).
+    pub fn value(&self) -> Value {
+        match self {
+            Frame::Json(v) => v.clone(),
+            Frame::Text(t) => Value::String(t.clone()),
+            Frame::Binary(n) => Value::String(format!("<{n} bytes binary>")),
+        }
+    }
+
+    /// One-line form for reports.
+    pub fn summary(&self) -> String {
+        match self {
+            Frame::Json(v) => v.to_string(),
+            Frame::Text(t) => format!("text {t:?}"),
+            Frame::Binary(n) => format!("binary ({n} bytes)"),
+        }
+    }
+
+    fn redact(self, r: &Redactor) -> Frame {
+        match self {
+            Frame::Json(v) => Frame::Json(r.redact_json(&v)),
+            Frame::Text(t) => Frame::Text(r.redact(&t)),
+            b @ Frame::Binary(_) => b,
+        }
+    }
+}
+
+/// What a step did with a received frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Matched a pattern of the step.
+    Matched,
+    /// Matched nothing and was passed over.
+    Skipped,
+    /// Matched an `ignore` pattern (not shown in snapshots).
+    Ignored,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Auth { strategy: String, token: Option<String>, origin: Option<String> },
+    Request { method: String, url: String, headers: Vec<(String, String)> },
+    Response { status: u16, headers: Vec<(String, String)>, body: Option<String> },
+    HandshakeTimeout { after: Duration },
+    HandshakeError { message: String },
+    Sent { step: usize, frame: Frame },
+    Received { step: usize, frame: Frame, disposition: Disposition },
+    Captured { step: usize, name: String, value: Value },
+    CloseSent { step: usize, code: u16, reason: String },
+    CloseReceived { step: usize, code: Option<u16>, reason: String },
+    /// The connection ended without a close frame.
+    Dropped { step: usize, message: String },
+    Outcome { passed: bool, summary: String },
+}
+
+impl Event {
+    fn redact(self, r: &Redactor) -> Event {
+        use Event::*;
+        let s = |x: String| r.redact(&x);
+        let pairs = |v: Vec<(String, String)>| v.into_iter().map(|(k, x)| (k, r.redact(&x))).collect();
+        match self {
+            Auth { strategy, token, origin } => Auth { strategy, token: token.map(s), origin: origin.map(s) },
+            Request { method, url, headers } => Request { method, url: s(url), headers: pairs(headers) },
+            Response { status, headers, body } => Response { status, headers: pairs(headers), body: body.map(s) },
+            HandshakeError { message } => HandshakeError { message: s(message) },
+            Sent { step, frame } => Sent { step, frame: frame.redact(r) },
+            Received { step, frame, disposition } => Received { step, frame: frame.redact(r), disposition },
+            Captured { step, name, value } => Captured { step, name, value: r.redact_json(&value) },
+            CloseSent { step, code, reason } => CloseSent { step, code, reason: s(reason) },
+            CloseReceived { step, code, reason } => CloseReceived { step, code, reason: s(reason) },
+            Dropped { step, message } => Dropped { step, message: s(message) },
+            Outcome { passed, summary } => Outcome { passed, summary: s(summary) },
+            e @ HandshakeTimeout { .. } => e,
+        }
+    }
+}
+
+/// An event and when it happened, measured from the start of the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub at: Duration,
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Transcript {
+    pub scenario: String,
+    pub environment: String,
+    pub entries: Vec<Entry>,
+}
+
+/// Records events into a transcript, redacting them first.
+#[derive(Debug)]
+pub struct Recorder {
+    start: Instant,
+    redactor: Redactor,
+    transcript: Transcript,
+}
+
+impl Recorder {
+    pub fn new(scenario: &str, environment: &str, redactor: Redactor) -> Self {
+        Self {
+            start: Instant::now(),
+            redactor,
+            transcript: Transcript { scenario: scenario.into(), environment: environment.into(), entries: Vec::new() },
+        }
+    }
+
+    /// Hides `value` (e.g. a freshly minted token) from everything recorded from now on.
+    pub fn add_secret(&mut self, value: &str, marker: String) {
+        self.redactor.add_secret(value, marker);
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    pub fn record(&mut self, event: Event) {
+        let at = self.start.elapsed();
+        let event = event.redact(&self.redactor);
+        self.transcript.entries.push(Entry { at, event });
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    pub fn finish(self) -> Transcript {
+        self.transcript
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorder_redacts_before_storing() {
+        let mut r = Recorder::new("s", "local", Redactor::new());
+        r.add_secret("tok-123456", "[token]".into());
+        r.record(Event::Sent { step: 0, frame: Frame::Json(serde_json::json!({"auth": "tok-123456"})) });
+        r.record(Event::Request { method: "GET".into(), url: "ws://h/ws?token=tok-123456".into(), headers: vec![] });
+        let text = format!("{:?}", r.finish());
+        assert!(!text.contains("tok-123456"), "{text}");
+        assert!(text.contains("[token]"));
+    }
+
+    #[test]
+    fn text_frames_parse_as_json_only_for_objects_and_arrays() {
+        assert!(matches!(Frame::from_text("{\"a\":1}"), Frame::Json(_)));
+        assert_eq!(Frame::from_text("42"), Frame::Text("42".into()));
+        assert_eq!(Frame::from_text("pong").value(), Value::String("pong".into()));
+    }
+}

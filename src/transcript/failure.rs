@@ -1,0 +1,67 @@
+//! Owns [`Failure`]: why a run did not do what its scenario expects, as data (cause,
+//! position, expected versus actual, nearest message, hint). Execution fills it in; the
+//! report module renders it. Redacted like every other transcript content.
+
+use crate::report::Pos;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Failure {
+    /// First line of the report: names the cause ("handshake rejected with 403 …").
+    pub message: String,
+    /// Position of the step or section that failed (unknown = the file).
+    pub pos: Pos,
+    /// Label under the caret, e.g. "this step".
+    pub label: Option<String>,
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// The received message closest to the pattern, and its diff against it.
+    pub nearest: Option<(String, String)>,
+    pub notes: Vec<String>,
+    pub hint: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into(), ..Self::default() }
+    }
+
+    pub fn at(mut self, pos: Pos, label: impl Into<String>) -> Self {
+        self.pos = pos;
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn expected(mut self, e: impl Into<String>) -> Self {
+        self.expected = Some(e.into());
+        self
+    }
+
+    pub fn actual(mut self, a: impl Into<String>) -> Self {
+        self.actual = Some(a.into());
+        self
+    }
+
+    pub fn note(mut self, n: impl Into<String>) -> Self {
+        self.notes.push(n.into());
+        self
+    }
+
+    pub fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hint = Some(h.into());
+        self
+    }
+
+    /// Redacts every text field.
+    pub fn redact(self, r: &super::Redactor) -> Failure {
+        Failure {
+            message: r.redact(&self.message),
+            pos: self.pos,
+            label: self.label.map(|l| r.redact(&l)),
+            expected: self.expected.map(|l| r.redact(&l)),
+            actual: self.actual.map(|l| r.redact(&l)),
+            nearest: self.nearest.map(|(a, b)| (r.redact(&a), r.redact(&b))),
+            notes: self.notes.into_iter().map(|n| r.redact(&n)).collect(),
+            hint: self.hint.map(|h| r.redact(&h)),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Owns rendering a transcript: the stable YAML document compared with snapshots (volatile
+//! values normalized, ignored frames and timings left out), and the timed frame list used
+//! by failure reports.
+
+use serde_json::{Map, Value, json};
+
+use super::{Disposition, Entry, Event, Frame, Normalizer, Transcript};
+
+fn frame_json(f: &Frame) -> Value {
+    match f {
+        Frame::Json(v) => v.clone(),
+        Frame::Text(t) => Value::String(t.clone()),
+        Frame::Binary(n) => json!({ "binary_bytes": n }),
+    }
+}
+
+fn pairs(v: &[(String, String)]) -> Value {
+    Value::Object(v.iter().map(|(k, x)| (k.clone(), Value::String(x.clone()))).collect())
+}
+
+/// Renders the transcript as YAML for a snapshot.
+pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer) -> String {
+    let mut doc = Map::new();
+    doc.insert("scenario".into(), Value::String(t.scenario.clone()));
+    let mut handshake = Map::new();
+    let mut frames = Vec::new();
+    for Entry { event, .. } in &t.entries {
+        let item = match event {
+            Event::Auth { strategy, token, .. } => {
+                let mut a = Map::new();
+                a.insert("strategy".into(), Value::String(strategy.clone()));
+                if let Some(tok) = token {
+                    a.insert("token".into(), Value::String(tok.clone()));
+                }
+                doc.insert("auth".into(), Value::Object(a));
+                continue;
+            }
+            Event::Request { method, url, headers } => {
+                handshake.insert("request".into(), json!({"method": method, "url": url, "headers": pairs(headers)}));
+                continue;
+            }
+            Event::Response { status, headers, body } => {
+                let mut r = Map::new();
+                r.insert("status".into(), Value::from(*status));
+                if !headers.is_empty() {
+                    r.insert("headers".into(), pairs(headers));
+                }
+                if let Some(b) = body {
+                    r.insert("body".into(), Frame::from_text(b).value());
+                }
+                handshake.insert("response".into(), Value::Object(r));
+                continue;
+            }
+            Event::HandshakeTimeout { .. } => {
+                handshake.insert("response".into(), Value::String("no answer before the handshake timeout".into()));
+                continue;
+            }
+            Event::HandshakeError { message } => {
+                handshake.insert("error".into(), Value::String(message.clone()));
+                continue;
+            }
+            Event::Sent { step, frame } => json!({"step": step + 1, "send": frame_json(frame)}),
+            Event::Received { disposition: Disposition::Ignored, .. } => continue,
+            Event::Received { step, frame, disposition } => {
+                let key = if *disposition == Disposition::Matched { "recv" } else { "skipped" };
+                json!({"step": step + 1, key: frame_json(frame)})
+            }
+            Event::Captured { step, name, value } => json!({"step": step + 1, "capture": {name: value}}),
+            Event::CloseSent { step, code, reason } => json!({"step": step + 1, "close_sent": {"code": code, "reason": reason}}),
+            Event::CloseReceived { step, code, reason } => json!({"step": step + 1, "close_received": {"code": code, "reason": reason}}),
+            Event::Dropped { step, message } => json!({"step": step + 1, "dropped": message}),
+            Event::Outcome { passed, summary } => {
+                doc.insert("outcome".into(), if *passed { Value::String("passed".into()) } else { json!({"failed": summary}) });
+                continue;
+            }
+        };
+        frames.push(item);
+    }
+    let mut out = Map::new();
+    out.insert("scenario".into(), doc.remove("scenario").unwrap_or(Value::Null));
+    if let Some(a) = doc.remove("auth") {
+        out.insert("auth".into(), a);
+    }
+    out.insert("handshake".into(), Value::Object(handshake));
+    out.insert("frames".into(), Value::Array(frames));
+    out.insert("outcome".into(), doc.remove("outcome").unwrap_or(Value::Null));
+    let normalized = normalizer.normalize_json(&Value::Object(out));
+    serde_saphyr::to_string(&normalized).unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
+}
+
+/// The last `n` frame events with their timings, one per line, for failure reports.
+pub fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
+    let lines: Vec<String> = t
+        .entries
+        .iter()
+        .filter_map(|Entry { at, event }| {
+            let ms = at.as_secs_f64() * 1000.0;
+            let text = match event {
+                Event::Sent { frame, .. } => format!("→ {}", frame.summary()),
+                Event::Received { frame, disposition, .. } => {
+                    let tag = match disposition {
+                        Disposition::Matched => "",
+                        Disposition::Skipped => " (skipped)",
+                        Disposition::Ignored => " (ignored)",
+                    };
+                    format!("← {}{tag}", frame.summary())
+                }
+                Event::CloseSent { code, reason, .. } => format!("→ close {code} {reason:?}"),
+                Event::CloseReceived { code, reason, .. } => format!("← close {} {reason:?}", code.map_or("(no code)".into(), |c| c.to_string())),
+                Event::Dropped { message, .. } => format!("× connection dropped: {message}"),
+                _ => return None,
+            };
+            Some(format!("{ms:>8.1} ms  {}", truncate(&text, 160)))
+        })
+        .collect();
+    let skip = lines.len().saturating_sub(n);
+    lines.into_iter().skip(skip).collect()
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
