@@ -23,13 +23,9 @@ pub fn main() -> ExitCode {
 }
 
 fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u8 {
-    if let Some(e) = env {
-        // SAFETY-free: single-threaded at this point, before any runtime starts.
-        // The harness reads SOCKSPEC_ENV; the flag is a convenience for it.
-        unsafe_set_env("SOCKSPEC_ENV", &e);
-    }
-    let args = Arguments { list, test_threads: None, ..Arguments::default() };
-    let trials = match build_trials(root, &args) {
+    let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
+    let args = Arguments { list, ..Arguments::default() };
+    let trials = match build_trials(root, &args, env.as_deref()) {
         Ok(t) => t,
         Err(m) => {
             eprintln!("error: {m}");
@@ -45,12 +41,6 @@ fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u
         return exit::BAD_SELECTION;
     }
     if libtest_mimic::run(&args, selected).has_failed() { exit::FAILURES } else { exit::SUCCESS }
-}
-
-#[expect(unsafe_code, reason = "set before any thread starts; the harness reads SOCKSPEC_ENV")]
-fn unsafe_set_env(key: &str, value: &str) {
-    // SAFETY: called from `main` before the runtime or any other thread exists.
-    unsafe { std::env::set_var(key, value) };
 }
 
 fn check(root: &Path) -> u8 {

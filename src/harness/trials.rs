@@ -21,7 +21,8 @@ pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 /// Entry point of `tests/scenarios.rs`: runs the scenarios of the project at `root`.
 pub fn main(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
-    match build_trials(root, &args) {
+    let env_spec = std::env::var("SOCKSPEC_ENV").ok();
+    match build_trials(root, &args, env_spec.as_deref()) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
             eprintln!("error: {message}");
@@ -31,10 +32,10 @@ pub fn main(root: &Path) -> ExitCode {
 }
 
 /// Builds the trials `args` selects. Errors name what to fix.
-pub fn build_trials(root: &Path, args: &Arguments) -> Result<Vec<Trial>, String> {
+/// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
+pub fn build_trials(root: &Path, args: &Arguments, env_spec: Option<&str>) -> Result<Vec<Trial>, String> {
     let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
-    let spec = std::env::var("SOCKSPEC_ENV").ok();
-    let envs: Vec<Environment> = config.select(spec.as_deref())?.into_iter().cloned().collect();
+    let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
     let scen_root = config.scenarios_dir.clone();
 
     let files: Vec<(String, String, std::path::PathBuf)> = match (&args.filter, args.exact) {

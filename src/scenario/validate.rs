@@ -166,6 +166,10 @@ pub fn validate(raw: RawScenario, id: &str, file: &Path, source: &Arc<str>) -> R
         .map(|(i, s)| StepPlan { index: i, pos: pos(s), kind: step_plan(&mut cx, i, s) })
         .collect();
 
+    if let (Some(first), false) = (raw.steps.first(), matches!(handshake, HandshakePlan::Accepted)) {
+        cx.error(pos(first), "steps", "steps need an accepted handshake")
+            .help = Some("remove `steps`, or expect `handshake: accepted`".into());
+    }
     if !cx.errors.is_empty() {
         return Err(cx.errors);
     }
