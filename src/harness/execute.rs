@@ -67,7 +67,7 @@ async fn run(plan: &Plan, env: &Environment, secrets: &Secrets, ws_base: &str, r
     })?;
     if let Some(c) = &credential {
         rec.add_secret(&c.token, c.marker.clone());
-        vars.set("auth", json!({ "token": c.token, "strategy": c.strategy }));
+        vars.insert("auth", json!({ "token": c.token, "strategy": c.strategy }));
     }
     rec.record(Event::Auth {
         strategy: plan.auth.strategy().into(),

@@ -172,7 +172,7 @@ fn capture(i: usize, captures: &[(String, String)], value: &Value, s: &mut Sessi
                 .hint("match the field in the pattern (e.g. `{exists: true}`) so a message without it does not match"));
         };
         s.rec.record(Event::Captured { step: i, name: name.clone(), value: v.clone() });
-        s.vars.set(name, v.clone());
+        s.vars.insert(name.clone(), v.clone());
     }
     Ok(())
 }
