@@ -1,1 +1,2 @@
 //! sockspec
+pub mod server;
