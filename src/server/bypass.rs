@@ -28,9 +28,9 @@ pub struct TestAuthRequest {
 }
 
 /// 404 when the bypass is disabled, 401 when the key is missing or wrong.
-fn check_key(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+fn check_key(state: &AppState, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
     if !state.bypass_enabled() {
-        return Err(detail(StatusCode::NOT_FOUND, "E2E bypass not enabled"));
+        return Err((StatusCode::NOT_FOUND, "E2E bypass not enabled"));
     }
     let offered = headers
         .get(BYPASS_HEADER)
@@ -38,7 +38,7 @@ fn check_key(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
         .unwrap_or_default();
     if offered.is_empty() || !state.bypass_key_matches(offered) {
         tracing::info!("e2e bypass refused: invalid key");
-        return Err(detail(StatusCode::UNAUTHORIZED, "Invalid E2E bypass key"));
+        return Err((StatusCode::UNAUTHORIZED, "Invalid E2E bypass key"));
     }
     Ok(())
 }
@@ -49,8 +49,8 @@ pub async fn test_auth(
     headers: HeaderMap,
     body: Result<Json<TestAuthRequest>, JsonRejection>,
 ) -> Response {
-    if let Err(response) = check_key(&state, &headers) {
-        return response;
+    if let Err((status, text)) = check_key(&state, &headers) {
+        return detail(status, text);
     }
     let Ok(Json(request)) = body else {
         return detail(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request body");
@@ -85,8 +85,8 @@ pub async fn delete_user(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(response) = check_key(&state, &headers) {
-        return response;
+    if let Err((status, text)) = check_key(&state, &headers) {
+        return detail(status, text);
     }
     if state.users.remove(&id) {
         tracing::info!(user_id = %id, "e2e user deleted");
