@@ -1,0 +1,196 @@
+//! Behaviour knobs of the reference server (`ServerOptions`), the seed-user record, the
+//! top-level `ServerConfig`, and the humantime serde helpers used for durations.
+//!
+//! `ServerOptions` is meant to be written in YAML under an environment's `embedded:` key, so
+//! every field is snake_case, optional (`#[serde(default)]`) and unknown keys are rejected.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::error::ServerError;
+use super::secrets::ServerSecrets;
+
+/// Lifetime of tokens minted by `POST /auth/e2e/test-auth` when `token_ttl` is not set.
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Largest `oversized_frame` accepted (64 MiB, tungstenite's default message limit).
+pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
+
+/// Behaviour knobs. `Default` is a well-behaved server that accepts any validly signed token.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerOptions {
+    /// Staging mode: the token's `sub` must be a known, active user.
+    pub require_known_users: bool,
+    /// Users known from the start (staging mode).
+    pub users: Vec<SeedUser>,
+    /// YAML or JSON file holding a list of users, loaded at start.
+    pub users_file: Option<PathBuf>,
+    /// Required `iss` claim; also written into minted tokens.
+    pub issuer: Option<String>,
+    /// Required `aud` claim; also written into minted tokens. When unset, `aud` is not checked.
+    pub audience: Option<String>,
+    /// Clock leeway for `exp` and `nbf` (default 0s).
+    #[serde(deserialize_with = "humantime_serde::duration")]
+    pub leeway: Duration,
+    /// Lifetime of tokens minted by the bypass endpoint (default 15m).
+    #[serde(deserialize_with = "humantime_serde::option")]
+    pub token_ttl: Option<Duration>,
+    /// Start with `/health` answering 503.
+    pub start_unhealthy: bool,
+    /// Rejected upgrades are never answered: the connection is held until the client gives up.
+    pub silent_reject: bool,
+    /// Rejected upgrades are accepted, then closed with this code and the rejection detail.
+    pub close_after_accept: Option<u16>,
+    /// Delay before each event of the agent flow.
+    #[serde(deserialize_with = "humantime_serde::duration")]
+    pub event_delay: Duration,
+    /// Drop the TCP connection (no close frame) after this many frames sent on a connection.
+    pub drop_after: Option<u32>,
+    /// Send a non-JSON text frame between `agent_thinking` and `tool_executing`.
+    pub malformed_frame: bool,
+    /// Send one `tool_output` frame of this many bytes between `tool_executing` and `tool_completed`.
+    pub oversized_frame: Option<usize>,
+    /// Close with 1011 right after `agent_thinking`.
+    pub close_1011: bool,
+    /// Send an idle `heartbeat` event at this interval (off by default).
+    #[serde(deserialize_with = "humantime_serde::option")]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+impl ServerOptions {
+    /// Checks the options for contradictions and out-of-range values.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        let invalid = |m: &str| Err(ServerError::InvalidConfig(m.to_owned()));
+        if self.silent_reject && self.close_after_accept.is_some() {
+            return invalid("silent_reject and close_after_accept cannot both be set");
+        }
+        if let Some(code) = self.close_after_accept
+            && !is_sendable_close_code(code)
+        {
+            return Err(ServerError::InvalidConfig(format!(
+                "close_after_accept {code} is not a close code a server may send"
+            )));
+        }
+        if let Some(bytes) = self.oversized_frame
+            && bytes > MAX_OVERSIZED_FRAME
+        {
+            return Err(ServerError::InvalidConfig(format!(
+                "oversized_frame {bytes} is larger than {MAX_OVERSIZED_FRAME} bytes"
+            )));
+        }
+        if self.heartbeat_interval == Some(Duration::ZERO) {
+            return invalid("heartbeat_interval must be longer than 0s");
+        }
+        if self.token_ttl == Some(Duration::ZERO) {
+            return invalid("token_ttl must be longer than 0s");
+        }
+        Ok(())
+    }
+
+    /// Lifetime of minted tokens.
+    pub fn token_ttl(&self) -> Duration {
+        self.token_ttl.unwrap_or(DEFAULT_TOKEN_TTL)
+    }
+}
+
+/// Whether a server may put `code` in a Close frame (RFC 6455 §7.4).
+pub fn is_sendable_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
+}
+
+/// A user known to the server in staging mode.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedUser {
+    /// The value tokens carry in `sub`.
+    pub id: String,
+    /// Contact address (informational).
+    #[serde(default)]
+    pub email: String,
+    /// Display name (informational).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Inactive users are rejected with "User inactive".
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Everything `run` and `spawn` need.
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// Behaviour knobs.
+    pub options: ServerOptions,
+    /// Keys and secrets (never logged).
+    pub secrets: ServerSecrets,
+}
+
+/// Serde helpers reading durations written as humantime strings ("50ms", "2s", "15m").
+pub mod humantime_serde {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    /// A required duration.
+    pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map_err(|e| D::Error::custom(format!("invalid duration {text:?}: {e}")))
+    }
+
+    /// An optional duration (`null` or absent means none).
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => humantime::parse_duration(&text)
+                .map(Some)
+                .map_err(|e| D::Error::custom(format!("invalid duration {text:?}: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_with_durations_and_users() {
+        let yaml = "require_known_users: true\nevent_delay: 50ms\ntoken_ttl: 2m\n\
+                    users:\n  - {id: u1, email: a@b.c}\n  - {id: u2, active: false}\n";
+        let o: ServerOptions = serde_saphyr::from_str(yaml).expect("valid yaml");
+        assert!(o.require_known_users);
+        assert_eq!(o.event_delay, Duration::from_millis(50));
+        assert_eq!(o.token_ttl(), Duration::from_secs(120));
+        assert_eq!(o.leeway, Duration::ZERO);
+        assert!(o.users[0].active);
+        assert!(!o.users[1].active);
+    }
+
+    #[test]
+    fn unknown_key_and_bad_duration_are_errors() {
+        assert!(serde_saphyr::from_str::<ServerOptions>("silent: true\n").is_err());
+        assert!(serde_saphyr::from_str::<ServerOptions>("event_delay: soon\n").is_err());
+    }
+
+    #[test]
+    fn contradictions_are_rejected() {
+        let o = ServerOptions {
+            silent_reject: true,
+            close_after_accept: Some(1008),
+            ..Default::default()
+        };
+        assert!(o.validate().is_err());
+        let o = ServerOptions {
+            close_after_accept: Some(1006),
+            ..Default::default()
+        };
+        assert!(o.validate().is_err());
+        assert!(ServerOptions::default().validate().is_ok());
+    }
+}

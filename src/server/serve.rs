@@ -1,0 +1,184 @@
+//! `sockspec serve`: the command-line flags (`ServeArgs`), their mapping onto `ServerOptions`,
+//! staging-style secret resolution from environment variables (logged as variable name plus
+//! fingerprint, never the value), and running on a TCP port until Ctrl-C.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use super::error::ServerError;
+use super::lifecycle::run;
+use super::options::{ServerConfig, ServerOptions};
+use super::secrets::{API_KEY_VAR, BYPASS_KEY_VAR, ServerSecrets, fingerprint, secrets_from_env};
+
+/// Flags of `sockspec serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// TCP port to listen on.
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
+    /// Environment name: the JWT secret is read from JWT_SECRET_<ENVIRONMENT>, JWT_SECRET_KEY
+    /// or JWT_SECRET, the first one set.
+    #[arg(long, default_value = "staging")]
+    pub environment: String,
+    /// Staging mode: tokens must name a known, active user.
+    #[arg(long)]
+    pub require_known_users: bool,
+    /// API key accepted as a bearer token (repeatable; STAGING_TEST_API_KEY is added too).
+    #[arg(long = "api-key", value_name = "KEY")]
+    pub api_keys: Vec<String>,
+    /// YAML or JSON list of users ({id, email, active}).
+    #[arg(long, value_name = "PATH")]
+    pub users_file: Option<PathBuf>,
+    /// PEM public key enabling RS256 tokens.
+    #[arg(long, value_name = "PATH")]
+    pub rsa_public_key: Option<PathBuf>,
+    /// PEM public key enabling ES256 tokens.
+    #[arg(long, value_name = "PATH")]
+    pub ec_public_key: Option<PathBuf>,
+    /// Required `iss` claim.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Required `aud` claim.
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// Clock leeway for exp/nbf, e.g. "30s".
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    pub leeway: Duration,
+    /// Lifetime of bypass tokens, e.g. "15m".
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub token_ttl: Option<Duration>,
+    /// Start with /health answering 503.
+    #[arg(long)]
+    pub start_unhealthy: bool,
+    /// Never answer rejected upgrade requests (hold the connection).
+    #[arg(long, conflicts_with = "close_after_accept")]
+    pub silent_reject: bool,
+    /// Accept rejected upgrades, then close with this code (e.g. 1008 or 4001).
+    #[arg(long, value_name = "CODE")]
+    pub close_after_accept: Option<u16>,
+    /// Delay before each agent event, e.g. "50ms".
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    pub event_delay: Duration,
+    /// Drop the TCP connection after N frames sent.
+    #[arg(long, value_name = "N")]
+    pub drop_after: Option<u32>,
+    /// Send a non-JSON frame in the middle of the agent flow.
+    #[arg(long)]
+    pub malformed_frame: bool,
+    /// Send one frame of this many bytes in the middle of the agent flow.
+    #[arg(long, value_name = "BYTES")]
+    pub oversized_frame: Option<usize>,
+    /// Close with 1011 after agent_thinking.
+    #[arg(long = "close-1011")]
+    pub close_1011: bool,
+    /// Send an idle heartbeat at this interval, e.g. "5s".
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub heartbeat_interval: Option<Duration>,
+}
+
+impl ServeArgs {
+    /// The behaviour knobs these flags select.
+    pub fn options(&self) -> ServerOptions {
+        ServerOptions {
+            require_known_users: self.require_known_users,
+            users: Vec::new(),
+            users_file: self.users_file.clone(),
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+            leeway: self.leeway,
+            token_ttl: self.token_ttl,
+            start_unhealthy: self.start_unhealthy,
+            silent_reject: self.silent_reject,
+            close_after_accept: self.close_after_accept,
+            event_delay: self.event_delay,
+            drop_after: self.drop_after,
+            malformed_frame: self.malformed_frame,
+            oversized_frame: self.oversized_frame,
+            close_1011: self.close_1011,
+            heartbeat_interval: self.heartbeat_interval,
+        }
+    }
+
+    /// Options and secrets, with secrets looked up through `lookup` (the process environment
+    /// in [`serve`]). Logs where each secret came from, by variable name and fingerprint.
+    pub fn config(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<ServerConfig, ServerError> {
+        let (mut secrets, variable) = secrets_from_env(&self.environment, &self.api_keys, &lookup)?;
+        tracing::info!(
+            variable = %variable,
+            fingerprint = %fingerprint(&secrets.jwt_secret),
+            "jwt secret loaded"
+        );
+        log_optional_secrets(&secrets);
+        secrets.rsa_public_key_pem = self.rsa_public_key.as_deref().map(read).transpose()?;
+        secrets.ec_public_key_pem = self.ec_public_key.as_deref().map(read).transpose()?;
+        Ok(ServerConfig {
+            options: self.options(),
+            secrets,
+        })
+    }
+}
+
+fn log_optional_secrets(secrets: &ServerSecrets) {
+    match &secrets.bypass_key {
+        Some(key) => tracing::info!(
+            variable = BYPASS_KEY_VAR,
+            fingerprint = %fingerprint(key),
+            "e2e bypass key loaded"
+        ),
+        None => tracing::info!(
+            variable = BYPASS_KEY_VAR,
+            "unset: e2e bypass endpoints disabled"
+        ),
+    }
+    for key in &secrets.api_keys {
+        tracing::info!(
+            sources = %format!("--api-key or {API_KEY_VAR}"),
+            fingerprint = %fingerprint(key),
+            "api key accepted"
+        );
+    }
+}
+
+fn read(path: &Path) -> Result<String, ServerError> {
+    std::fs::read_to_string(path).map_err(|source| ServerError::ReadFile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Resolves secrets from the process environment, binds `--host:--port` and serves until
+/// Ctrl-C. Installs a `tracing` subscriber (RUST_LOG, default `info`) unless one is set.
+pub async fn serve(args: ServeArgs) -> Result<(), ServerError> {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let config = args.config(|name| std::env::var(name).ok())?;
+    let addr = SocketAddr::new(args.host, args.port);
+    if !args.host.is_loopback() {
+        tracing::warn!(%addr, "listening on a non-loopback address");
+    }
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener.local_addr().map_err(ServerError::LocalAddr)?;
+    tracing::info!(ws = %format!("ws://{local}/ws"), "reference server listening");
+    run(listener, config, async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for ctrl-c; stopping");
+        }
+        tracing::info!("shutting down");
+    })
+    .await
+}
