@@ -1,0 +1,1 @@
+//! Loading scenarios and rendering the templates inside them.

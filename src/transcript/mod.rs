@@ -1,0 +1,1 @@
+//! Recording what was sent and received, with secrets redacted.
