@@ -1,1 +1,4 @@
 //! Loading scenarios and rendering the templates inside them.
+
+pub mod resolve;
+pub mod template;
