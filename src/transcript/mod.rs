@@ -1,1 +1,4 @@
 //! Recording what was sent and received, with secrets redacted.
+
+pub mod normalize;
+pub mod redact;
