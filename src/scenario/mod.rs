@@ -2,3 +2,4 @@
 
 pub mod resolve;
 pub mod template;
+pub mod template_value;

@@ -40,7 +40,7 @@ fn percent_encode(value: &str, lowercase: bool, plus_for_space: bool) -> String 
 /// Matching is a single left-to-right pass in which, at each position, the
 /// longest secret wins; a marker is never scanned again, so a marker may
 /// safely contain a secret's name.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Redactor {
     /// `(value, marker)`, longest value first.
     secrets: Vec<(String, String)>,
@@ -57,6 +57,12 @@ impl fmt::Debug for Redactor {
             .field("secrets", &self.secrets.len())
             .field("markers", &markers)
             .finish()
+    }
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new()
     }
 }
 
@@ -229,6 +235,13 @@ mod tests {
             r.redact_json(&v),
             json!({"auth": "Bearer [T]", "[T]": [1, "[T]", {"x": null}]})
         );
+    }
+
+    #[test]
+    fn default_is_usable() {
+        let mut r = Redactor::default();
+        r.add_secret("k", "[K]".to_owned());
+        assert_eq!(r.redact("a k"), "a [K]");
     }
 
     #[test]
