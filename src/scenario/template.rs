@@ -307,6 +307,8 @@ mod tests {
     fn literal_text() {
         assert!(parse("plain }} text { x }").is_literal());
         assert!(parse("").is_literal());
+        assert_eq!(parse("").render(&ctx()).ok(), Some(json!("")));
+        assert_eq!(parse("{{x}}{{x}}").exprs().count(), 2);
         assert!(!parse("a {{x}}").is_literal());
         assert_eq!(
             parse(r"\{{ x }}").render_string(&ctx()).ok().as_deref(),

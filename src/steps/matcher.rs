@@ -403,6 +403,28 @@ mod tests {
     }
 
     #[test]
+    fn nested_predicates_inside_contains_and_root_arrays() {
+        let p = pattern(json!({"tags": {"contains": {"regex": "^cost"}}, "0": {"exists": false}}));
+        assert!(p.matches(&json!({"tags": ["x", "cost_usd"]})));
+        assert!(!p.matches(&json!({"tags": ["x", "price"]})));
+        assert!(!p.matches(&json!({"tags": "cost"})));
+        let p = pattern(json!({"0.id": 1, "1": {"type": "string"}}));
+        assert!(p.matches(&json!([{"id": 1}, "two"])));
+        assert!(!p.matches(&json!([{"id": 1}])));
+    }
+
+    #[test]
+    fn lone_type_key_matches_a_type_field() {
+        let p = pattern(json!({"type": "tool_completed"}));
+        assert!(p.matches(&json!({"type": "tool_completed", "id": 1})));
+        assert!(!p.matches(&json!("tool_completed")));
+        let p = pattern(json!({"type": "string"}));
+        assert!(p.matches(&json!("any text frame")));
+        let p = pattern(json!({"type": {"eq": "string"}}));
+        assert!(p.matches(&json!({"type": "string"})));
+    }
+
+    #[test]
     fn raw_is_kept() {
         let raw = json!({"type": "x"});
         assert_eq!(pattern(raw.clone()).raw(), &raw);
