@@ -4,7 +4,9 @@
 mod load;
 mod plan;
 mod raw;
+pub mod resolve;
 pub mod template;
+mod template_value;
 mod validate;
 
 pub use load::{load, parse, parse_yaml, yaml_options};

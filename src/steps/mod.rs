@@ -1,12 +1,14 @@
 //! Steps: matching received frames against patterns, captures, and executing a
 //! scenario's steps on an open connection.
 
-mod capture;
 mod inbox;
+pub mod json_path;
 mod matcher;
+mod mismatch;
+mod predicate;
 mod runner;
 
-pub use capture::lookup;
 pub use inbox::{Inbox, Incoming};
-pub use matcher::*;
+pub use matcher::{Pattern, PatternError};
+pub use mismatch::{Mismatch, render_diff};
 pub use runner::{Session, expect_close, run_steps};

@@ -10,7 +10,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::capture::lookup;
+use super::json_path::JsonPath;
 use super::inbox::{Incoming, Inbox, deadline};
 use super::{Pattern, render_diff};
 use crate::handshake::Ws;
@@ -166,13 +166,13 @@ fn with_nearest(mut f: Failure, seen: &Seen, candidates: &[&Pattern], shown: &Pa
 
 fn capture(i: usize, captures: &[(String, String)], value: &Value, s: &mut Session<'_>) -> Result<(), Failure> {
     for (name, path) in captures {
-        let Some(v) = lookup(value, path) else {
+        let Some(v) = JsonPath::parse(path).ok().and_then(|p| p.get(value).cloned()) else {
             return Err(Failure::new(format!("capture `{name}`: the matched message has no `{path}`"))
                 .actual(value.to_string())
                 .hint("match the field in the pattern (e.g. `{exists: true}`) so a message without it does not match"));
         };
         s.rec.record(Event::Captured { step: i, name: name.clone(), value: v.clone() });
-        s.vars.insert(name.clone(), v.clone());
+        s.vars.insert(name.clone(), v);
     }
     Ok(())
 }

@@ -3,10 +3,12 @@
 
 mod event;
 mod failure;
+mod normalize;
 mod redact;
 mod render;
 
 pub use event::{Disposition, Entry, Event, Frame, Recorder, Transcript};
 pub use failure::Failure;
-pub use redact::*;
+pub use normalize::Normalizer;
+pub use redact::{Redactor, fingerprint};
 pub use render::{render_last_frames, render_snapshot};

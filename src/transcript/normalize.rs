@@ -1,0 +1,219 @@
+//! Normalization of volatile values (JWTs, UUIDs, timestamps, local ports,
+//! durations, chosen JSON paths) so that transcripts and reports are stable
+//! in snapshots. Not a security measure: secrets are the
+//! [`super::redact::Redactor`]'s job.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::steps::json_path::{JsonPath, PathError, Segment};
+
+/// Compiles one of the constant regexes of this file (never user input;
+/// each is exercised by the tests below).
+fn regex(source: &str) -> Regex {
+    Regex::new(source).expect("constant regex is valid")
+}
+
+static JWT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"));
+static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})",
+    )
+});
+static UUID: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+});
+static LOCAL_PORT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"(\b127\.0\.0\.1|\blocalhost|\[::1\]):[0-9]{1,5}\b"));
+static DURATION: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|min|m|h|d)\s*)+$"));
+
+/// The replacement for values at the extra paths.
+const REDACTED: &str = "[redacted]";
+
+/// Replaces volatile values by placeholders for snapshot stability.
+#[derive(Clone, Debug, Default)]
+pub struct Normalizer {
+    paths: Vec<JsonPath>,
+}
+
+impl Normalizer {
+    /// A normalizer that also replaces the values at `extra_paths` (dotted
+    /// paths as in patterns; a `*` segment stands for every key or element)
+    /// by `"[redacted]"`. Paths that do not parse are ignored; use
+    /// [`Normalizer::try_new`] to reject them.
+    pub fn new(extra_paths: Vec<String>) -> Self {
+        Normalizer {
+            paths: extra_paths
+                .iter()
+                .filter_map(|p| JsonPath::parse(p).ok())
+                .collect(),
+        }
+    }
+
+    /// As [`Normalizer::new`], failing on the first path with an empty
+    /// segment.
+    ///
+    /// # Errors
+    /// The [`PathError`] of the first invalid path.
+    pub fn try_new(extra_paths: Vec<String>) -> Result<Self, PathError> {
+        Ok(Normalizer {
+            paths: extra_paths
+                .iter()
+                .map(|p| JsonPath::parse(p))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// `s` with JWTs → `[jwt]`, RFC 3339 timestamps → `[timestamp]`,
+    /// UUIDs → `[uuid]`, `127.0.0.1:PORT` / `localhost:PORT` /
+    /// `[::1]:PORT` → `HOST:[port]`, and, when the whole (trimmed) string is
+    /// a duration such as `12.3ms`, `1.2s` or `1m 30s`, `[duration]`.
+    pub fn normalize(&self, s: &str) -> String {
+        if DURATION.is_match(s.trim()) {
+            return "[duration]".to_owned();
+        }
+        let s = JWT.replace_all(s, "[jwt]");
+        let s = replace(s, &TIMESTAMP, "[timestamp]");
+        let s = replace(s, &UUID, "[uuid]");
+        replace(s, &LOCAL_PORT, "${1}:[port]").into_owned()
+    }
+
+    /// `v` with every string normalized (keys kept) and the values at the
+    /// extra paths replaced by `"[redacted]"`.
+    pub fn normalize_json(&self, v: &Value) -> Value {
+        let mut out = self.normalize_strings(v);
+        for path in &self.paths {
+            redact_at(&mut out, path.segments());
+        }
+        out
+    }
+
+    fn normalize_strings(&self, v: &Value) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.normalize(s)),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| self.normalize_strings(i)).collect())
+            }
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), self.normalize_strings(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Applies `regex` to a possibly already replaced string, keeping it
+/// borrowed when nothing matches.
+fn replace<'a>(s: Cow<'a, str>, regex: &Regex, with: &str) -> Cow<'a, str> {
+    match s {
+        Cow::Borrowed(b) => regex.replace_all(b, with),
+        Cow::Owned(o) => Cow::Owned(regex.replace_all(&o, with).into_owned()),
+    }
+}
+
+/// Replaces the value(s) at `segments` inside `v` by [`REDACTED`].
+fn redact_at(v: &mut Value, segments: &[Segment]) {
+    let Some((first, rest)) = segments.split_first() else {
+        *v = Value::String(REDACTED.to_owned());
+        return;
+    };
+    if first.key() == "*" {
+        match v {
+            Value::Object(map) => map.values_mut().for_each(|child| redact_at(child, rest)),
+            Value::Array(items) => items.iter_mut().for_each(|child| redact_at(child, rest)),
+            _ => {}
+        }
+    } else if let Some(child) = first.get_mut(v) {
+        redact_at(child, rest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn norm(s: &str) -> String {
+        Normalizer::default().normalize(s)
+    }
+
+    #[test]
+    fn jwts() {
+        let jwt =
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(norm(&format!("Bearer {jwt}")), "Bearer [jwt]");
+        assert_eq!(norm("eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."), "[jwt]");
+        assert_eq!(norm("abc.def.ghi"), "abc.def.ghi");
+    }
+
+    #[test]
+    fn uuids_and_timestamps() {
+        assert_eq!(
+            norm("id 550e8400-e29b-41d4-a716-446655440000 at 2024-05-01T12:30:00.123Z"),
+            "id [uuid] at [timestamp]"
+        );
+        assert_eq!(norm("2024-05-01T12:30:00+02:00"), "[timestamp]");
+        assert_eq!(norm("2024-05-01"), "2024-05-01");
+        assert_eq!(
+            norm("550e8400-e29b-41d4-a716-44665544000"),
+            "550e8400-e29b-41d4-a716-44665544000"
+        );
+    }
+
+    #[test]
+    fn local_ports() {
+        assert_eq!(
+            norm("ws://127.0.0.1:54321/ws and localhost:8080, [::1]:9"),
+            "ws://127.0.0.1:[port]/ws and localhost:[port], [::1]:[port]"
+        );
+        assert_eq!(norm("example.com:443"), "example.com:443");
+    }
+
+    #[test]
+    fn whole_string_durations() {
+        for d in ["12.3ms", "1.2s", "250µs", "1m 30s", " 3h ", "1s 234ms 5us"] {
+            assert_eq!(norm(d), "[duration]", "{d:?}");
+        }
+        for d in ["took 12ms", "12", "ms", "1.2.3s"] {
+            assert_ne!(norm(d), "[duration]", "{d:?}");
+        }
+    }
+
+    #[test]
+    fn json_strings_normalized_and_paths_redacted() {
+        let n = Normalizer::new(vec![
+            "payload.cost".into(),
+            "items.*.id".into(),
+            "a..b".into(),
+        ]);
+        let v = json!({
+            "ts": "2024-05-01T12:30:00Z",
+            "550e8400-e29b-41d4-a716-446655440000": 1,
+            "payload": {"cost": 0.13, "keep": 2},
+            "items": [{"id": 1}, {"id": 2, "x": "y"}, 3],
+        });
+        assert_eq!(
+            n.normalize_json(&v),
+            json!({
+                "ts": "[timestamp]",
+                "550e8400-e29b-41d4-a716-446655440000": 1,
+                "payload": {"cost": "[redacted]", "keep": 2},
+                "items": [{"id": "[redacted]"}, {"id": "[redacted]", "x": "y"}, 3],
+            })
+        );
+        assert_eq!(n.normalize_json(&json!("x")), json!("x"));
+    }
+
+    #[test]
+    fn try_new_rejects_bad_paths() {
+        assert!(Normalizer::try_new(vec!["a..b".into()]).is_err());
+        assert!(Normalizer::try_new(vec!["a.b".into(), "c".into()]).is_ok());
+    }
+}
