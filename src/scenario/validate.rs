@@ -86,7 +86,7 @@ impl Ctx<'_> {
             if allow_vars {
                 known.extend(self.defined.iter().map(String::as_str));
             }
-            let hint = did_you_mean(name, known.iter().copied());
+            let hint = did_you_mean(name, known.iter().copied()).map(str::to_string);
             let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
             let d = self.error(at, field, format!("undefined template variable `{name}`"));
             d.notes.push(format!("defined here: {}, and `env.NAME`", defined.join(", ")));
