@@ -43,7 +43,7 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
             }
         }
     };
-    let failure = run(plan, env, secrets, &ws_base, &mut rec).await.err();
+    let failure = run(plan, secrets, &ws_base, &mut rec).await.err();
     if let Some(h) = server {
         h.shutdown().await;
     }
@@ -59,7 +59,7 @@ fn finish(mut rec: Recorder, ws_base: String, failure: Option<Failure>) -> RunOu
     RunOutcome { transcript: rec.finish(), failure, ws_base }
 }
 
-async fn run(plan: &Plan, env: &Environment, secrets: &Secrets, ws_base: &str, rec: &mut Recorder) -> Result<(), Failure> {
+async fn run(plan: &Plan, secrets: &Secrets, ws_base: &str, rec: &mut Recorder) -> Result<(), Failure> {
     let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
     let lookup = |name: &str| std::env::var(name).ok();
     let credential = auth::acquire(&plan.auth, secrets, &vars, &lookup).map_err(|e| {
