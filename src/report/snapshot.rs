@@ -18,9 +18,7 @@ static SECRET_MARKER: LazyLock<Regex> =
 /// secrets' sources and fingerprints (which differ per machine and environment) removed.
 pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str) -> String {
     let normalizer = Normalizer::new(plan.redact.clone());
-    let text = render_snapshot(t, &normalizer);
-    let text = if ws_base.is_empty() { text } else { text.replace(ws_base, "[ws_base]") };
-    let text = normalizer.normalize(&text);
+    let text = render_snapshot(t, &normalizer, ws_base);
     SECRET_MARKER.replace_all(&text, "[secret $1]").into_owned()
 }
 

@@ -18,8 +18,9 @@ fn pairs(v: &[(String, String)]) -> Value {
     Value::Object(v.iter().map(|(k, x)| (k.clone(), Value::String(x.clone()))).collect())
 }
 
-/// Renders the transcript as YAML for a snapshot.
-pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer) -> String {
+/// Renders the transcript as YAML for a snapshot. `ws_base` (the environment's WebSocket
+/// base URL) becomes `[ws_base]`, so one snapshot serves every environment.
+pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -> String {
     let mut doc = Map::new();
     doc.insert("scenario".into(), Value::String(t.scenario.clone()));
     let mut handshake = Map::new();
@@ -36,6 +37,7 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer) -> String {
                 continue;
             }
             Event::Request { method, url, headers } => {
+                let url = if ws_base.is_empty() { url.clone() } else { url.replace(ws_base, "[ws_base]") };
                 handshake.insert("request".into(), json!({"method": method, "url": url, "headers": pairs(headers)}));
                 continue;
             }
