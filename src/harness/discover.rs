@@ -24,10 +24,18 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
                 walk(root, &path, out)?;
             }
         } else if let Some(id) = id_of(root, &path) {
-            out.push((id, path));
+            out.push((id, display_path(&path)));
         }
     }
     Ok(())
+}
+
+/// `path` relative to the working directory when it lies below it, for shorter messages.
+pub fn display_path(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// The id of a scenario file: its path below `root` without `.yaml`, `/`-separated.
@@ -47,7 +55,7 @@ pub fn from_trial_name(root: &Path, name: &str) -> Option<(String, String, PathB
         return None;
     }
     let path = root.join(format!("{id}.yaml"));
-    path.is_file().then(|| (env.to_string(), id.to_string(), path))
+    path.is_file().then(|| (env.to_string(), id.to_string(), display_path(&path)))
 }
 
 #[cfg(test)]

@@ -5,6 +5,6 @@ mod discover;
 mod execute;
 mod trials;
 
-pub use discover::{EXCLUDED_DIRS, discover, from_trial_name, id_of};
+pub use discover::{EXCLUDED_DIRS, discover, display_path, from_trial_name, id_of};
 pub use execute::{RunOutcome, execute};
 pub use trials::{EXIT_BAD_SELECTION, build_trials, main};

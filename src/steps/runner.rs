@@ -90,7 +90,7 @@ impl Seen {
                 }
             }
         }
-        best.map(|(_, v, p)| (v.to_string(), render_diff(p, v)))
+        best.map(|(_, v, p)| (truncate(&v.to_string(), 240), render_diff(p, v)))
     }
 }
 
@@ -124,6 +124,13 @@ fn close_hint(code: Option<u16>) -> String {
     }
 }
 
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 fn describe(p: &Pattern) -> String {
     p.raw().to_string()
 }
@@ -146,7 +153,7 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
         if e.strict {
             return Err(Failure::new(format!("strict step received a message that matches nothing: {}", frame.summary()))
                 .expected(describe(&pattern))
-                .actual(frame.summary())
+                .actual(truncate(&frame.summary(), 160))
                 .note(render_diff(&pattern, &value)));
         }
         seen.frames.push(value);
@@ -229,15 +236,15 @@ async fn expect_many(i: usize, m: &ExpectMany, ordered: bool, s: &mut Session<'_
                 .actual(frame.summary()));
         }
         if ordered && let Some(later) = (next_idx + 1..patterns.len()).find(|k| patterns[*k].matches(&value)) {
-            seen.frames.push(value);
-            return Err(Failure::new(format!(
-                "events out of order: event {} arrived before event {}",
-                later + 1,
-                next_idx + 1
+            let f = Failure::new(format!(
+                "event {} of the sequence never matched: event {} arrived first",
+                next_idx + 1,
+                later + 1
             ))
             .expected(describe(&patterns[next_idx]))
-            .actual(frame.summary())
-            .hint("if the order does not matter, use `expect_unordered`"));
+            .actual(format!("event {} arrived: {}", later + 1, truncate(&frame.summary(), 160)))
+            .hint("compare the nearest message with the pattern; if the order does not matter, use `expect_unordered`");
+            return Err(with_nearest(f, &seen, &[&patterns[next_idx]], &patterns[next_idx]));
         }
         seen.frames.push(value);
     }
