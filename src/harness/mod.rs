@@ -1,10 +1,12 @@
 //! The harness: scenario discovery, one libtest-mimic trial per (environment × scenario),
 //! and the execution of one run.
 
+mod diagnostics;
 mod discover;
 mod execute;
 mod trials;
 
+pub use diagnostics::diagnostics_main;
 pub use discover::{EXCLUDED_DIRS, discover, display_path, from_trial_name, id_of};
 pub use execute::{RunOutcome, execute};
 pub use trials::{EXIT_BAD_SELECTION, build_trials, main};

@@ -156,7 +156,14 @@ fn render_excerpt(out: &mut String, source: &str, pos: Pos, label: Option<&str>)
         .take(pos.column.saturating_sub(1))
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let _ = writeln!(out, "{:width$} | {pad}^ {}", "", label.unwrap_or(""));
+    match label {
+        Some(l) if !l.is_empty() => {
+            let _ = writeln!(out, "{:width$} | {pad}^ {l}", "");
+        }
+        _ => {
+            let _ = writeln!(out, "{:width$} | {pad}^", "");
+        }
+    }
 }
 
 #[cfg(test)]

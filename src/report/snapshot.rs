@@ -25,15 +25,20 @@ pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str) -> String {
 /// Compares `text` with the scenario's snapshot; panics with insta's diff on mismatch
 /// (libtest-mimic turns the panic into this trial's failure).
 pub fn assert_transcript(plan: &Plan, snapshots_dir: &Path, text: &str) {
-    let (dir, name) = match plan.id.rsplit_once('/') {
+    assert_snapshot_file(snapshots_dir, &plan.id, &plan.file, &plan.name, text);
+}
+
+/// Compares `text` with `<snapshots_dir>/<id>.snap` (`id` may hold `/`).
+pub fn assert_snapshot_file(snapshots_dir: &Path, id: &str, input: &Path, description: &str, text: &str) {
+    let (dir, name) = match id.rsplit_once('/') {
         Some((d, n)) => (snapshots_dir.join(d), n.to_string()),
-        None => (snapshots_dir.to_path_buf(), plan.id.clone()),
+        None => (snapshots_dir.to_path_buf(), id.to_string()),
     };
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(dir);
     settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(&plan.file);
+    settings.set_input_file(input);
     settings.set_omit_expression(true);
-    settings.set_description(plan.name.clone());
+    settings.set_description(description);
     settings.bind(|| insta::assert_snapshot!(name, text));
 }

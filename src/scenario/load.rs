@@ -35,8 +35,14 @@ fn yaml_diagnostic(e: &serde_saphyr::Error, file: &Path, source: &Arc<str>) -> D
     d
 }
 
-/// Drops a leading "line N column M: " that would repeat the location.
+/// Drops a leading "line N column M: " or a trailing " at line N, column M" that would
+/// repeat the location.
 fn strip_location_prefix(msg: &str) -> &str {
+    if let Some(i) = msg.rfind(" at line ")
+        && msg[i..].contains(", column ")
+    {
+        return &msg[..i];
+    }
     if let Some(rest) = msg.strip_prefix("line ")
         && let Some((_, tail)) = rest.split_once(": ")
         && rest.split_once(": ").is_some_and(|(head, _)| head.contains("column"))
@@ -59,7 +65,7 @@ pub fn parse(text: &str, file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>>
     let source: Arc<str> = Arc::from(text);
     if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Err(vec![
-            Diagnostic::new("scenario file is empty", file).with_help("start from `sockspec new <path>` or docs/scenario-format.md"),
+            Diagnostic::new("scenario file is empty", file).with_source(source.clone()).at(Pos::new(1, 1)).with_help("start from `sockspec new <path>` or docs/scenario-format.md"),
         ]);
     }
     let raw: RawScenario = parse_yaml(text, file, &source).map_err(|d| vec![d])?;

@@ -102,7 +102,7 @@ impl Ctx<'_> {
             Ok(p) => Some(p),
             Err(e) => {
                 let f = join(field, &e.path);
-                self.error(at, &f, format!("invalid pattern: {}", e.message));
+                self.error(at, &f, format!("invalid pattern: {}", one_line(&e.message)));
                 None
             }
         }
@@ -124,6 +124,16 @@ impl Ctx<'_> {
             })
             .collect()
     }
+}
+
+/// Multi-line messages (the regex crate's) reduced to their last line.
+fn one_line(message: &str) -> String {
+    if !message.contains('\n') {
+        return message.to_string();
+    }
+    let head = message.lines().next().unwrap_or("").trim_end_matches(':');
+    let last = message.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    format!("{head}: {}", last.trim_start_matches("error: "))
 }
 
 fn pos<T>(s: &S<T>) -> Pos {
@@ -311,7 +321,7 @@ fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> HandshakePlan {
         RawHandshake::Timeout => HandshakePlan::Timeout,
         RawHandshake::Rejected(r) => {
             let statuses = codes(cx, &r.status.value, pos(&r.status), "handshake.rejected.status", 100..=599);
-            if statuses.is_empty() {
+            if matches!(&r.status.value, Value::Array(a) if a.is_empty()) {
                 cx.error(pos(&r.status), "handshake.rejected.status", "expected an HTTP status such as 403 or a list [401, 403]");
             }
             let body = r.body.as_ref().and_then(|b| cx.pattern(&b.value, pos(b), "handshake.rejected.body"));

@@ -1,0 +1,60 @@
+//! Owns the golden corpus of bad input: one trial per file in `scenarios/invalid/`, named
+//! `invalid::<name>`, which loads the file, requires it to be rejected, and compares the
+//! rendered diagnostics with `snapshots/invalid/<name>.snap`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use super::discover::{discover, display_path};
+use crate::environment::Config;
+use crate::report::assert_snapshot_file;
+use crate::scenario;
+
+/// Entry point of `tests/diagnostics.rs`.
+pub fn diagnostics_main(root: &Path) -> ExitCode {
+    let args = Arguments::from_args();
+    let config = match Config::load(root) {
+        Ok(c) => c,
+        Err(d) => {
+            eprint!("{}", d.render());
+            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+        }
+    };
+    let dir = config.scenarios_dir.join("invalid");
+    let files = match discover(&dir) {
+        Ok(f) if !f.is_empty() => f,
+        Ok(_) => {
+            eprintln!("error: no files in {}: the invalid corpus must not be empty", dir.display());
+            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+        }
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", dir.display());
+            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+        }
+    };
+    let snapshots = config.snapshots_dir.clone();
+    let trials = files
+        .into_iter()
+        .map(|(id, path)| {
+            let snapshots = snapshots.clone();
+            Trial::test(format!("invalid::{id}"), move || check_one(&snapshots, &id, &path))
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
+}
+
+fn check_one(snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
+    let path = display_path(path);
+    let rendered = match scenario::load(&path, &format!("invalid/{id}")) {
+        Ok(_) => return Err(format!("{} was accepted, but every file in scenarios/invalid/ must be rejected", path.display()).into()),
+        Err(ds) => ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n"),
+    };
+    let first = rendered.lines().nth(1).unwrap_or_default();
+    if !first.contains(&format!("{}:", path.display())) {
+        return Err(format!("the diagnostic does not name file:line:column:\n{rendered}").into());
+    }
+    assert_snapshot_file(snapshots, &format!("invalid/{id}"), &path, "diagnostic", &rendered);
+    Ok(())
+}
