@@ -21,12 +21,16 @@ fn algorithm(a: JwtAlgorithm) -> Algorithm {
 
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Mints the token described by `plan`.
 pub fn mint(plan: &JwtPlan, secrets: &Secrets, ctx: &dyn Resolve) -> Result<Credential, AuthError> {
-    let secret = secrets.get(&plan.secret).ok_or_else(|| AuthError::UnknownSecret(plan.secret.clone()))?;
+    let secret = secrets
+        .get(&plan.secret)
+        .ok_or_else(|| AuthError::UnknownSecret(plan.secret.clone()))?;
     let rendered = render_value(&plan.claims, ctx).map_err(|e| AuthError::Claims(e.to_string()))?;
     let mut claims: Map<String, Value> = match rendered {
         Value::Object(m) => m,
@@ -34,10 +38,16 @@ pub fn mint(plan: &JwtPlan, secrets: &Secrets, ctx: &dyn Resolve) -> Result<Cred
     };
     let now = now_unix();
     claims.entry("iat").or_insert_with(|| Value::from(now));
-    claims.entry("exp").or_insert_with(|| Value::from(now + plan.expires_in_secs));
+    claims
+        .entry("exp")
+        .or_insert_with(|| Value::from(now + plan.expires_in_secs));
     let header = Header::new(algorithm(plan.algorithm));
-    let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret.value.as_bytes()))
-        .map_err(|e| AuthError::Sign(e.to_string()))?;
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_secret(secret.value.as_bytes()),
+    )
+    .map_err(|e| AuthError::Sign(e.to_string()))?;
     Ok(Credential {
         token,
         strategy: "jwt",
@@ -58,8 +68,14 @@ mod tests {
 
     #[test]
     fn mints_a_verifiable_token_with_rendered_claims() {
-        let c = Config::parse(DEFAULT_CONFIG, std::path::Path::new("."), std::path::Path::new("x")).expect("config");
-        let secrets = Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None).expect("secrets");
+        let c = Config::parse(
+            DEFAULT_CONFIG,
+            std::path::Path::new("."),
+            std::path::Path::new("x"),
+        )
+        .expect("config");
+        let secrets =
+            Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None).expect("secrets");
         let plan = JwtPlan {
             secret: "jwt".into(),
             algorithm: JwtAlgorithm::Hs256,
@@ -74,6 +90,10 @@ mod tests {
         let data = jsonwebtoken::decode::<Value>(&cred.token, &key, &v).expect("verifies");
         assert_eq!(data.claims["sub"], "user-r1");
         assert!(cred.origin.contains("sha256:"));
-        assert!(!cred.origin.contains(&secrets.get("jwt").expect("jwt").value));
+        assert!(
+            !cred
+                .origin
+                .contains(&secrets.get("jwt").expect("jwt").value)
+        );
     }
 }

@@ -50,16 +50,23 @@ pub fn acquire(
         AuthPlan::None => Ok(None),
         AuthPlan::Jwt(jwt) => mint(jwt, secrets, ctx).map(Some),
         AuthPlan::Bearer(BearerSource::Secret(name)) => {
-            let s = secrets.get(name).ok_or_else(|| AuthError::UnknownSecret(name.clone()))?;
+            let s = secrets
+                .get(name)
+                .ok_or_else(|| AuthError::UnknownSecret(name.clone()))?;
             Ok(Some(Credential {
                 token: s.value.clone(),
                 strategy: "bearer",
-                origin: format!("secret `{}` (from {}, sha256:{})", s.name, s.source, s.fingerprint),
+                origin: format!(
+                    "secret `{}` (from {}, sha256:{})",
+                    s.name, s.source, s.fingerprint
+                ),
                 marker: s.marker(),
             }))
         }
         AuthPlan::Bearer(BearerSource::Env(var)) => {
-            let token = lookup(var).filter(|t| !t.is_empty()).ok_or_else(|| AuthError::MissingEnv(var.clone()))?;
+            let token = lookup(var)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| AuthError::MissingEnv(var.clone()))?;
             let fp = crate::transcript::fingerprint(token.as_bytes());
             Ok(Some(Credential {
                 token,

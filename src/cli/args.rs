@@ -18,6 +18,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum Command {
     /// Run scenarios (the same harness and filters as `cargo nextest run --test scenarios`).
     Test {

@@ -24,7 +24,10 @@ pub fn main() -> ExitCode {
 
 fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u8 {
     let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
-    let args = Arguments { list, ..Arguments::default() };
+    let args = Arguments {
+        list,
+        ..Arguments::default()
+    };
     let trials = match build_trials(root, &args, env.as_deref()) {
         Ok(t) => t,
         Err(m) => {
@@ -40,7 +43,11 @@ fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u
         eprintln!("error: no scenario matches {}", filters.join(", "));
         return exit::BAD_SELECTION;
     }
-    if libtest_mimic::run(&args, selected).has_failed() { exit::FAILURES } else { exit::SUCCESS }
+    if libtest_mimic::run(&args, selected).has_failed() {
+        exit::FAILURES
+    } else {
+        exit::SUCCESS
+    }
 }
 
 fn check(root: &Path) -> u8 {
@@ -80,12 +87,23 @@ fn check(root: &Path) -> u8 {
             }
         }
     }
-    println!("checked {} scenario file(s): {} valid, {bad} invalid", files.len(), files.len() - bad);
-    if bad == 0 { exit::SUCCESS } else { exit::INVALID }
+    println!(
+        "checked {} scenario file(s): {} valid, {bad} invalid",
+        files.len(),
+        files.len() - bad
+    );
+    if bad == 0 {
+        exit::SUCCESS
+    } else {
+        exit::INVALID
+    }
 }
 
 fn serve(args: crate::server::ServeArgs) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: failed to start the tokio runtime: {e}");

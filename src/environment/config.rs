@@ -75,7 +75,10 @@ pub struct Embedded {
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     /// A running service at these base URLs.
-    Remote { ws_base: String, http_base: Option<String> },
+    Remote {
+        ws_base: String,
+        http_base: Option<String>,
+    },
     /// The reference server, started per scenario on 127.0.0.1:0.
     Embedded(Embedded),
 }
@@ -105,7 +108,12 @@ impl Config {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => DEFAULT_CONFIG.to_string(),
-            Err(e) => return Err(Diagnostic::new(format!("cannot read configuration: {e}"), &file)),
+            Err(e) => {
+                return Err(Diagnostic::new(
+                    format!("cannot read configuration: {e}"),
+                    &file,
+                ));
+            }
         };
         Self::parse(&text, root, &file)
     }
@@ -116,18 +124,42 @@ impl Config {
         let mut environments = BTreeMap::new();
         for (name, env) in raw.environments {
             let at = Pos::from_location(&env.referenced);
-            let err = |msg: String| Diagnostic::new(msg, file).with_source(source.clone()).at(at).with_field(format!("environments.{name}"));
+            let err = |msg: String| {
+                Diagnostic::new(msg, file)
+                    .with_source(source.clone())
+                    .at(at)
+                    .with_field(format!("environments.{name}"))
+            };
             let endpoint = match (env.value.embedded, env.value.ws_url) {
                 (Some(e), None) => {
                     if !env.value.secrets.contains_key(&e.jwt_secret) {
                         return Err(err(format!("embedded server uses secret `{}`, which this environment does not declare", e.jwt_secret))
                             .with_help("declare it under `secrets:`"));
                     }
-                    Endpoint::Embedded(Embedded { jwt_secret: e.jwt_secret, options: e.options })
+                    Endpoint::Embedded(Embedded {
+                        jwt_secret: e.jwt_secret,
+                        options: e.options,
+                    })
                 }
-                (None, Some(ws)) => Endpoint::Remote { ws_base: ws.trim_end_matches('/').to_string(), http_base: env.value.http_url.map(|h| h.trim_end_matches('/').to_string()) },
-                (Some(_), Some(_)) => return Err(err(format!("environment `{name}` has both `embedded` and `ws_url`")).with_help("keep one: `embedded` runs the reference server in-process")),
-                (None, None) => return Err(err(format!("environment `{name}` has neither `ws_url` nor `embedded`")).with_help("add `ws_url: wss://host` or `embedded: {jwt_secret: <name>}`")),
+                (None, Some(ws)) => Endpoint::Remote {
+                    ws_base: ws.trim_end_matches('/').to_string(),
+                    http_base: env
+                        .value
+                        .http_url
+                        .map(|h| h.trim_end_matches('/').to_string()),
+                },
+                (Some(_), Some(_)) => {
+                    return Err(err(format!(
+                        "environment `{name}` has both `embedded` and `ws_url`"
+                    ))
+                    .with_help("keep one: `embedded` runs the reference server in-process"));
+                }
+                (None, None) => {
+                    return Err(err(format!(
+                        "environment `{name}` has neither `ws_url` nor `embedded`"
+                    ))
+                    .with_help("add `ws_url: wss://host` or `embedded: {jwt_secret: <name>}`"));
+                }
             };
             let mut secrets = BTreeMap::new();
             for (sname, spec) in env.value.secrets {
@@ -145,7 +177,15 @@ impl Config {
                 }
                 secrets.insert(sname, spec.value);
             }
-            environments.insert(name.clone(), Environment { name, local: env.value.local, endpoint, secrets });
+            environments.insert(
+                name.clone(),
+                Environment {
+                    name,
+                    local: env.value.local,
+                    endpoint,
+                    secrets,
+                },
+            );
         }
         Ok(Config {
             root: root.to_path_buf(),
@@ -158,7 +198,10 @@ impl Config {
 
     /// The environments named by `SOCKSPEC_ENV` (a comma list), default `local`.
     pub fn select(&self, spec: Option<&str>) -> Result<Vec<&Environment>, String> {
-        let spec = spec.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_ENVIRONMENT);
+        let spec = spec
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(DEFAULT_ENVIRONMENT);
         let mut out = Vec::new();
         for name in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             match self.environments.get(name) {
@@ -169,8 +212,14 @@ impl Config {
                 }
                 None => {
                     let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-                    let hint = crate::report::did_you_mean(name, known.iter().copied()).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
-                    return Err(format!("unknown environment `{name}` in SOCKSPEC_ENV{hint}; {} declares: {}", self.file.display(), known.join(", ")));
+                    let hint = crate::report::did_you_mean(name, known.iter().copied())
+                        .map(|h| format!(" (did you mean `{h}`?)"))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "unknown environment `{name}` in SOCKSPEC_ENV{hint}; {} declares: {}",
+                        self.file.display(),
+                        known.join(", ")
+                    ));
                 }
             }
         }

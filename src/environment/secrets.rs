@@ -20,14 +20,21 @@ pub struct Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Secret({} from {} sha256:{})", self.name, self.source, self.fingerprint)
+        write!(
+            f,
+            "Secret({} from {} sha256:{})",
+            self.name, self.source, self.fingerprint
+        )
     }
 }
 
 impl Secret {
     /// The marker that replaces the value everywhere it could be printed.
     pub fn marker(&self) -> String {
-        format!("[secret {} from {} sha256:{}]", self.name, self.source, self.fingerprint)
+        format!(
+            "[secret {} from {} sha256:{}]",
+            self.name, self.source, self.fingerprint
+        )
     }
 }
 
@@ -78,12 +85,24 @@ impl Secrets {
             let found = spec
                 .env
                 .iter()
-                .find_map(|var| lookup(var).filter(|v| !v.is_empty()).map(|v| (var.clone(), v)))
+                .find_map(|var| {
+                    lookup(var)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| (var.clone(), v))
+                })
                 .or_else(|| spec.default.clone().map(|d| ("default".to_string(), d)));
             match found {
                 Some((source, value)) => {
                     let fingerprint = fingerprint(value.as_bytes());
-                    by_name.insert(name.to_string(), Secret { name: name.to_string(), value, source, fingerprint });
+                    by_name.insert(
+                        name.to_string(),
+                        Secret {
+                            name: name.to_string(),
+                            value,
+                            source,
+                            fingerprint,
+                        },
+                    );
                 }
                 None => missing.push((name.to_string(), spec.env.clone())),
             }
@@ -91,7 +110,10 @@ impl Secrets {
         if missing.is_empty() {
             Ok(Secrets { by_name })
         } else {
-            Err(MissingSecrets { environment: env.name.clone(), missing })
+            Err(MissingSecrets {
+                environment: env.name.clone(),
+                missing,
+            })
         }
     }
 
@@ -117,7 +139,8 @@ mod tests {
 
     fn env() -> Environment {
         let text = "environments:\n  staging:\n    ws_url: wss://example.invalid\n    secrets:\n      jwt: {env: [JWT_SECRET_STAGING, JWT_SECRET_KEY, JWT_SECRET]}\n      key: {env: [E2E_BYPASS_KEY]}\n";
-        let c = Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect("valid config");
+        let c =
+            Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect("valid config");
         c.environments["staging"].clone()
     }
 
@@ -137,24 +160,31 @@ mod tests {
 
     #[test]
     fn missing_lists_every_variable_once() {
-        let err = Secrets::resolve(&env(), ["jwt", "key", "jwt"], &|_| None).expect_err("nothing set");
+        let err =
+            Secrets::resolve(&env(), ["jwt", "key", "jwt"], &|_| None).expect_err("nothing set");
         let text = err.to_string();
-        assert!(text.contains("tried JWT_SECRET_STAGING, JWT_SECRET_KEY, JWT_SECRET"), "{text}");
+        assert!(
+            text.contains("tried JWT_SECRET_STAGING, JWT_SECRET_KEY, JWT_SECRET"),
+            "{text}"
+        );
         assert!(text.contains("tried E2E_BYPASS_KEY"), "{text}");
         assert_eq!(err.missing.len(), 2);
     }
 
     #[test]
     fn default_config_has_local_default() {
-        let c = Config::parse(DEFAULT_CONFIG, Path::new("."), Path::new("sockspec.yaml")).expect("valid");
-        let s = Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None).expect("default applies");
+        let c = Config::parse(DEFAULT_CONFIG, Path::new("."), Path::new("sockspec.yaml"))
+            .expect("valid");
+        let s = Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None)
+            .expect("default applies");
         assert_eq!(s.get("jwt").map(|s| s.source.as_str()), Some("default"));
     }
 
     #[test]
     fn default_refused_outside_local() {
         let text = "environments:\n  prod:\n    ws_url: wss://x.invalid\n    secrets:\n      jwt: {default: oops}\n";
-        let e = Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect_err("refused");
+        let e =
+            Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect_err("refused");
         assert!(e.message.contains("non-local"), "{}", e.message);
         assert_eq!(e.pos.line, 5);
     }

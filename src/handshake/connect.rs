@@ -13,7 +13,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Response headers worth showing in a transcript.
-const SHOWN_RESPONSE_HEADERS: [&str; 4] = ["sec-websocket-protocol", "content-type", "www-authenticate", "retry-after"];
+const SHOWN_RESPONSE_HEADERS: [&str; 4] = [
+    "sec-websocket-protocol",
+    "content-type",
+    "www-authenticate",
+    "retry-after",
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseInfo {
@@ -25,7 +30,14 @@ pub struct ResponseInfo {
 fn shown(headers: &HeaderMap) -> Vec<(String, String)> {
     SHOWN_RESPONSE_HEADERS
         .iter()
-        .filter_map(|n| headers.get(*n).map(|v| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        .filter_map(|n| {
+            headers.get(*n).map(|v| {
+                (
+                    n.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+        })
         .collect()
 }
 
@@ -52,12 +64,26 @@ pub async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(req)).await {
         Err(_) => Outcome::TimedOut { after: timeout },
         Ok(Ok((ws, resp))) => Outcome::Accepted {
-            response: ResponseInfo { status: resp.status().as_u16(), headers: shown(resp.headers()), body: None },
+            response: ResponseInfo {
+                status: resp.status().as_u16(),
+                headers: shown(resp.headers()),
+                body: None,
+            },
             ws: Box::new(ws),
         },
         Ok(Err(WsError::Http(resp))) => {
-            let body = resp.body().as_ref().map(|b| String::from_utf8_lossy(b).into_owned()).filter(|b| !b.is_empty());
-            Outcome::Rejected { response: ResponseInfo { status: resp.status().as_u16(), headers: shown(resp.headers()), body } }
+            let body = resp
+                .body()
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+                .filter(|b| !b.is_empty());
+            Outcome::Rejected {
+                response: ResponseInfo {
+                    status: resp.status().as_u16(),
+                    headers: shown(resp.headers()),
+                    body,
+                },
+            }
         }
         Ok(Err(e)) => classify(e),
     }
@@ -67,20 +93,37 @@ fn classify(e: WsError) -> Outcome {
     let (kind, message) = match &e {
         WsError::Io(io) => {
             let text = io.to_string();
-            let is_tls = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).is_some();
+            let is_tls = io
+                .get_ref()
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+                .is_some();
             if is_tls {
                 (FailureKind::Tls, format!("TLS handshake failed: {text}"))
             } else if io.kind() == ErrorKind::ConnectionRefused {
-                (FailureKind::Refused, format!("connection refused: nothing listens there ({text})"))
-            } else if text.contains("failed to lookup") || text.contains("Name or service not known") {
+                (
+                    FailureKind::Refused,
+                    format!("connection refused: nothing listens there ({text})"),
+                )
+            } else if text.contains("failed to lookup")
+                || text.contains("Name or service not known")
+            {
                 (FailureKind::Dns, format!("DNS lookup failed: {text}"))
-            } else if matches!(io.kind(), ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe) {
-                (FailureKind::Reset, format!("connection reset during the handshake: {text}"))
+            } else if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::UnexpectedEof | ErrorKind::BrokenPipe
+            ) {
+                (
+                    FailureKind::Reset,
+                    format!("connection reset during the handshake: {text}"),
+                )
             } else {
                 (FailureKind::Other, text)
             }
         }
-        WsError::Protocol(p) => (FailureKind::Protocol, format!("WebSocket protocol error during the handshake: {p}")),
+        WsError::Protocol(p) => (
+            FailureKind::Protocol,
+            format!("WebSocket protocol error during the handshake: {p}"),
+        ),
         WsError::Tls(t) => (FailureKind::Tls, format!("TLS error: {t}")),
         WsError::Url(u) => (FailureKind::Other, format!("bad URL: {u}")),
         other => (FailureKind::Other, other.to_string()),

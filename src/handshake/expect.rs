@@ -22,7 +22,11 @@ fn expected_text(plan: &HandshakePlan) -> String {
         HandshakePlan::Rejected { statuses, body } => {
             let s: Vec<String> = statuses.iter().map(u16::to_string).collect();
             match body {
-                Some(b) => format!("rejected with {} and a body matching {}", s.join(" or "), b.raw()),
+                Some(b) => format!(
+                    "rejected with {} and a body matching {}",
+                    s.join(" or "),
+                    b.raw()
+                ),
                 None => format!("rejected with {}", s.join(" or ")),
             }
         }
@@ -36,14 +40,21 @@ pub fn body_detail(body: Option<&str>) -> String {
     match body {
         None => String::new(),
         Some(b) => match serde_json::from_str::<Value>(b) {
-            Ok(Value::Object(m)) => m.get("detail").and_then(Value::as_str).map_or_else(|| b.to_string(), str::to_string),
+            Ok(Value::Object(m)) => m
+                .get("detail")
+                .and_then(Value::as_str)
+                .map_or_else(|| b.to_string(), str::to_string),
             _ => b.to_string(),
         },
     }
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
-pub fn judge(plan: &HandshakePlan, observed: &Observed<'_>, auth_strategy: &str) -> Result<(), Failure> {
+pub fn judge(
+    plan: &HandshakePlan,
+    observed: &Observed<'_>,
+    auth_strategy: &str,
+) -> Result<(), Failure> {
     let expected = expected_text(plan);
     match (plan, observed) {
         (HandshakePlan::Accepted | HandshakePlan::Closed(_), Observed::Accepted) => Ok(()),
@@ -124,6 +135,8 @@ pub fn rejection_hint(status: u16, detail: &str, auth_strategy: &str) -> String 
     } else if auth_strategy == "none" {
         "the scenario sends no credential; add an `auth:` strategy if the route needs one".into()
     } else {
-        format!("the server refused the `{auth_strategy}` credential; decode the token and compare its claims and signing secret with the server's")
+        format!(
+            "the server refused the `{auth_strategy}` credential; decode the token and compare its claims and signing secret with the server's"
+        )
     }
 }

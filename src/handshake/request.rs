@@ -9,11 +9,19 @@ use crate::scenario::template::Resolve;
 use crate::scenario::{ConnectPlan, Target, TokenPlacement};
 
 /// Request headers the transcript shows (the generated ones vary per run).
-pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = ["host", "connection", "upgrade", "sec-websocket-key", "sec-websocket-version"];
+pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
+    "host",
+    "connection",
+    "upgrade",
+    "sec-websocket-key",
+    "sec-websocket-version",
+];
 
 fn render(s: &str, ctx: &dyn Resolve) -> Result<String, HandshakeError> {
-    let t = crate::scenario::template::Template::parse(s).map_err(|e| HandshakeError::Template(e.message))?;
-    t.render_string(ctx).map_err(|e| HandshakeError::Template(e.to_string()))
+    let t = crate::scenario::template::Template::parse(s)
+        .map_err(|e| HandshakeError::Template(e.message))?;
+    t.render_string(ctx)
+        .map_err(|e| HandshakeError::Template(e.to_string()))
 }
 
 fn encode(s: &str) -> String {
@@ -29,7 +37,12 @@ fn encode(s: &str) -> String {
 }
 
 /// Builds the client request. `token` is placed as `plan.token_in` says.
-pub fn build(plan: &ConnectPlan, ws_base: &str, token: Option<&str>, ctx: &dyn Resolve) -> Result<Request<()>, HandshakeError> {
+pub fn build(
+    plan: &ConnectPlan,
+    ws_base: &str,
+    token: Option<&str>,
+    ctx: &dyn Resolve,
+) -> Result<Request<()>, HandshakeError> {
     let mut url = match &plan.target {
         Target::Url(u) => render(u, ctx)?,
         Target::Path(p) => format!("{}{}", ws_base.trim_end_matches('/'), render(p, ctx)?),
@@ -43,14 +56,25 @@ pub fn build(plan: &ConnectPlan, ws_base: &str, token: Option<&str>, ctx: &dyn R
     }
     if !query.is_empty() {
         let sep = if url.contains('?') { '&' } else { '?' };
-        let q: Vec<String> = query.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+        let q: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
         url = format!("{url}{sep}{}", q.join("&"));
     }
-    let mut req = url.as_str().into_client_request().map_err(|e| HandshakeError::Url { url: url.clone(), reason: e.to_string() })?;
+    let mut req = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| HandshakeError::Url {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
     let headers = req.headers_mut();
     let mut put = |name: &str, value: String| -> Result<(), HandshakeError> {
-        let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| HandshakeError::Header(name.to_string()))?;
-        let v = HeaderValue::from_str(&value).map_err(|_| HandshakeError::Header(name.to_string()))?;
+        let n = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HandshakeError::Header(name.to_string()))?;
+        let v =
+            HeaderValue::from_str(&value).map_err(|_| HandshakeError::Header(name.to_string()))?;
         headers.insert(n, v);
         Ok(())
     };
@@ -60,7 +84,9 @@ pub fn build(plan: &ConnectPlan, ws_base: &str, token: Option<&str>, ctx: &dyn R
     let mut protocols = plan.subprotocols.clone();
     match (&plan.token_in, token) {
         (TokenPlacement::Header, Some(t)) => put("authorization", format!("Bearer {t}"))?,
-        (TokenPlacement::Subprotocol(prefix), Some(t)) => protocols.insert(0, format!("{prefix}{t}")),
+        (TokenPlacement::Subprotocol(prefix), Some(t)) => {
+            protocols.insert(0, format!("{prefix}{t}"))
+        }
         (TokenPlacement::Cookie(name), Some(t)) => put("cookie", format!("{name}={t}"))?,
         _ => {}
     }

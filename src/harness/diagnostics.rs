@@ -26,7 +26,10 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
     let files = match discover(&dir) {
         Ok(f) if !f.is_empty() => f,
         Ok(_) => {
-            eprintln!("error: no files in {}: the invalid corpus must not be empty", dir.display());
+            eprintln!(
+                "error: no files in {}: the invalid corpus must not be empty",
+                dir.display()
+            );
             return ExitCode::from(crate::cli::exit::BAD_SELECTION);
         }
         Err(e) => {
@@ -39,7 +42,9 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
         .into_iter()
         .map(|(id, path)| {
             let snapshots = snapshots.clone();
-            Trial::test(format!("invalid::{id}"), move || check_one(&snapshots, &id, &path))
+            Trial::test(format!("invalid::{id}"), move || {
+                check_one(&snapshots, &id, &path)
+            })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit_code()
@@ -48,13 +53,25 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
 fn check_one(snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
     let path = display_path(path);
     let rendered = match scenario::load(&path, &format!("invalid/{id}")) {
-        Ok(_) => return Err(format!("{} was accepted, but every file in scenarios/invalid/ must be rejected", path.display()).into()),
+        Ok(_) => {
+            return Err(format!(
+                "{} was accepted, but every file in scenarios/invalid/ must be rejected",
+                path.display()
+            )
+            .into());
+        }
         Err(ds) => ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n"),
     };
     let first = rendered.lines().nth(1).unwrap_or_default();
     if !first.contains(&format!("{}:", path.display())) {
         return Err(format!("the diagnostic does not name file:line:column:\n{rendered}").into());
     }
-    assert_snapshot_file(snapshots, &format!("invalid/{id}"), &path, "diagnostic", &rendered);
+    assert_snapshot_file(
+        snapshots,
+        &format!("invalid/{id}"),
+        &path,
+        "diagnostic",
+        &rendered,
+    );
     Ok(())
 }

@@ -19,7 +19,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            let excluded = dir == root && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| EXCLUDED_DIRS.contains(&n));
+            let excluded = dir == root
+                && path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| EXCLUDED_DIRS.contains(&n));
             if !excluded {
                 walk(root, &path, out)?;
             }
@@ -44,7 +48,10 @@ pub fn id_of(root: &Path, path: &Path) -> Option<String> {
         return None;
     }
     let rel = path.strip_prefix(root).ok()?.with_extension("");
-    let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
     Some(parts.join("/"))
 }
 
@@ -55,7 +62,8 @@ pub fn from_trial_name(root: &Path, name: &str) -> Option<(String, String, PathB
         return None;
     }
     let path = root.join(format!("{id}.yaml"));
-    path.is_file().then(|| (env.to_string(), id.to_string(), display_path(&path)))
+    path.is_file()
+        .then(|| (env.to_string(), id.to_string(), display_path(&path)))
 }
 
 #[cfg(test)]

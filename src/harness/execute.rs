@@ -29,16 +29,32 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
         Endpoint::Remote { ws_base, .. } => (ws_base.clone(), None),
         Endpoint::Embedded(e) => {
             let Some(secret) = secrets.get(&e.jwt_secret) else {
-                return finish(rec, String::new(), Some(Failure::new(format!("embedded server secret `{}` is not resolved", e.jwt_secret))));
+                return finish(
+                    rec,
+                    String::new(),
+                    Some(Failure::new(format!(
+                        "embedded server secret `{}` is not resolved",
+                        e.jwt_secret
+                    ))),
+                );
             };
             let config = ServerConfig {
                 options: e.options.clone(),
-                secrets: ServerSecrets { jwt_secret: secret.value.clone(), ..ServerSecrets::default() },
+                secrets: ServerSecrets {
+                    jwt_secret: secret.value.clone(),
+                    ..ServerSecrets::default()
+                },
             };
             match server::spawn(config).await {
                 Ok(h) => (h.ws_base(), Some(h)),
                 Err(err) => {
-                    return finish(rec, String::new(), Some(Failure::new(format!("cannot start the embedded reference server: {err}"))));
+                    return finish(
+                        rec,
+                        String::new(),
+                        Some(Failure::new(format!(
+                            "cannot start the embedded reference server: {err}"
+                        ))),
+                    );
                 }
             }
         }
@@ -54,16 +70,32 @@ fn finish(mut rec: Recorder, ws_base: String, failure: Option<Failure>) -> RunOu
     let failure = failure.map(|f| f.redact(rec.redactor()));
     rec.record(Event::Outcome {
         passed: failure.is_none(),
-        summary: failure.as_ref().map(|f| f.message.clone()).unwrap_or_default(),
+        summary: failure
+            .as_ref()
+            .map(|f| f.message.clone())
+            .unwrap_or_default(),
     });
-    RunOutcome { transcript: rec.finish(), failure, ws_base }
+    RunOutcome {
+        transcript: rec.finish(),
+        failure,
+        ws_base,
+    }
 }
 
-async fn run(plan: &Plan, secrets: &Secrets, ws_base: &str, rec: &mut Recorder) -> Result<(), Failure> {
+async fn run(
+    plan: &Plan,
+    secrets: &Secrets,
+    ws_base: &str,
+    rec: &mut Recorder,
+) -> Result<(), Failure> {
     let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
     let lookup = |name: &str| std::env::var(name).ok();
     let credential = auth::acquire(&plan.auth, secrets, &vars, &lookup).map_err(|e| {
-        Failure::new(format!("auth strategy `{}` failed: cannot {e}", plan.auth.strategy())).at(plan.auth_pos, "auth")
+        Failure::new(format!(
+            "auth strategy `{}` failed: cannot {e}",
+            plan.auth.strategy()
+        ))
+        .at(plan.auth_pos, "auth")
     })?;
     if let Some(c) = &credential {
         rec.add_secret(&c.token, c.marker.clone());
@@ -75,15 +107,29 @@ async fn run(plan: &Plan, secrets: &Secrets, ws_base: &str, rec: &mut Recorder) 
         origin: credential.as_ref().map(|c| c.origin.clone()),
     });
 
-    let req = handshake::build(&plan.connect, ws_base, credential.as_ref().map(|c| c.token.as_str()), &vars)
-        .map_err(|e| Failure::new(format!("cannot {e}")))?;
+    let req = handshake::build(
+        &plan.connect,
+        ws_base,
+        credential.as_ref().map(|c| c.token.as_str()),
+        &vars,
+    )
+    .map_err(|e| Failure::new(format!("cannot {e}")))?;
     let headers = req
         .headers()
         .iter()
         .filter(|(n, _)| !SHOWN_REQUEST_HEADERS_SKIP.contains(&n.as_str()))
-        .map(|(n, v)| (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
-    rec.record(Event::Request { method: "GET".into(), url: req.uri().to_string(), headers });
+    rec.record(Event::Request {
+        method: "GET".into(),
+        url: req.uri().to_string(),
+        headers,
+    });
 
     let outcome = handshake::connect(req, plan.connect.timeout).await;
     let handshake_failure = |f: Failure| {
@@ -96,24 +142,43 @@ async fn run(plan: &Plan, secrets: &Secrets, ws_base: &str, rec: &mut Recorder) 
     let strategy = plan.auth.strategy();
     let mut ws = match outcome {
         Outcome::Accepted { response, ws } => {
-            rec.record(Event::Response { status: response.status, headers: response.headers, body: None });
-            handshake::judge(&plan.handshake, &Observed::Accepted, strategy).map_err(handshake_failure)?;
+            rec.record(Event::Response {
+                status: response.status,
+                headers: response.headers,
+                body: None,
+            });
+            handshake::judge(&plan.handshake, &Observed::Accepted, strategy)
+                .map_err(handshake_failure)?;
             ws
         }
         Outcome::Rejected { response } => {
-            rec.record(Event::Response { status: response.status, headers: response.headers.clone(), body: response.body.clone() });
-            return handshake::judge(&plan.handshake, &Observed::Rejected(&response), strategy).map_err(handshake_failure);
+            rec.record(Event::Response {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            });
+            return handshake::judge(&plan.handshake, &Observed::Rejected(&response), strategy)
+                .map_err(handshake_failure);
         }
         Outcome::TimedOut { after } => {
             rec.record(Event::HandshakeTimeout { after });
-            return handshake::judge(&plan.handshake, &Observed::TimedOut(after), strategy).map_err(handshake_failure);
+            return handshake::judge(&plan.handshake, &Observed::TimedOut(after), strategy)
+                .map_err(handshake_failure);
         }
         Outcome::Failed { kind, message } => {
-            rec.record(Event::HandshakeError { message: message.clone() });
-            return handshake::judge(&plan.handshake, &Observed::Failed(kind, &message), strategy).map_err(handshake_failure);
+            rec.record(Event::HandshakeError {
+                message: message.clone(),
+            });
+            return handshake::judge(&plan.handshake, &Observed::Failed(kind, &message), strategy)
+                .map_err(handshake_failure);
         }
     };
-    let mut session = Session { ws: &mut ws, inbox: Inbox::new(), rec, vars: &mut vars };
+    let mut session = Session {
+        ws: &mut ws,
+        inbox: Inbox::new(),
+        rec,
+        vars: &mut vars,
+    };
     let result = match &plan.handshake {
         HandshakePlan::Closed(c) => expect_close(0, c, &mut session)
             .await

@@ -15,7 +15,6 @@ use crate::environment::{Config, Environment, Secrets};
 use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
 use crate::scenario::{self, Plan};
 
-
 pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 
 /// Entry point of `tests/scenarios.rs`: runs the scenarios of the project at `root`.
@@ -33,7 +32,11 @@ pub fn main(root: &Path) -> ExitCode {
 
 /// Builds the trials `args` selects. Errors name what to fix.
 /// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
-pub fn build_trials(root: &Path, args: &Arguments, env_spec: Option<&str>) -> Result<Vec<Trial>, String> {
+pub fn build_trials(
+    root: &Path,
+    args: &Arguments,
+    env_spec: Option<&str>,
+) -> Result<Vec<Trial>, String> {
     let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
     let scen_root = config.scenarios_dir.clone();
@@ -42,22 +45,36 @@ pub fn build_trials(root: &Path, args: &Arguments, env_spec: Option<&str>) -> Re
         // The fast path: nextest runs each test in its own process with `--exact NAME`.
         (Some(name), true) => {
             let (env, id, path) = from_trial_name(&scen_root, name).ok_or_else(|| {
-                format!("no scenario matches `{name}`: expected `<environment>::<path below {}>`", scen_root.display())
+                format!(
+                    "no scenario matches `{name}`: expected `<environment>::<path below {}>`",
+                    scen_root.display()
+                )
             })?;
             if !envs.iter().any(|e| e.name == env) {
-                return Err(format!("`{name}` names environment `{env}`, which SOCKSPEC_ENV does not select"));
+                return Err(format!(
+                    "`{name}` names environment `{env}`, which SOCKSPEC_ENV does not select"
+                ));
             }
             vec![(env, id, path)]
         }
         _ => {
-            let found = discover(&scen_root).map_err(|e| format!("cannot read scenarios in {}: {e}", scen_root.display()))?;
-            envs.iter().flat_map(|e| found.iter().map(|(id, p)| (e.name.clone(), id.clone(), p.clone()))).collect()
+            let found = discover(&scen_root)
+                .map_err(|e| format!("cannot read scenarios in {}: {e}", scen_root.display()))?;
+            envs.iter()
+                .flat_map(|e| {
+                    found
+                        .iter()
+                        .map(|(id, p)| (e.name.clone(), id.clone(), p.clone()))
+                })
+                .collect()
         }
     };
 
     let mut trials = Vec::new();
     for (env_name, id, path) in files {
-        let Some(env) = envs.iter().find(|e| e.name == env_name).cloned() else { continue };
+        let Some(env) = envs.iter().find(|e| e.name == env_name).cloned() else {
+            continue;
+        };
         let loaded = scenario::load(&path, &id);
         if let Ok(plan) = &loaded
             && !plan.applies_to(&env.name)
@@ -71,20 +88,34 @@ pub fn build_trials(root: &Path, args: &Arguments, env_spec: Option<&str>) -> Re
     trials.sort_by(|a, b| a.name().cmp(b.name()));
 
     let filtered_out_everything = args.filter.as_ref().is_some_and(|f| {
-        !trials.iter().any(|t| if args.exact { t.name() == f } else { t.name().contains(f.as_str()) })
+        !trials.iter().any(|t| {
+            if args.exact {
+                t.name() == f
+            } else {
+                t.name().contains(f.as_str())
+            }
+        })
     });
     if filtered_out_everything {
         return Err(format!(
             "no scenario matches the filter `{}` (environments: {})",
             args.filter.as_deref().unwrap_or(""),
-            envs.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ")
+            envs.iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(trials)
 }
 
-fn run_trial(config: &Config, env: &Environment, loaded: Result<Plan, Vec<crate::report::Diagnostic>>) -> Result<(), Failed> {
-    let plan = loaded.map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+fn run_trial(
+    config: &Config,
+    env: &Environment,
+    loaded: Result<Plan, Vec<crate::report::Diagnostic>>,
+) -> Result<(), Failed> {
+    let plan = loaded
+        .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
     let lookup = |name: &str| std::env::var(name).ok();
     let secrets = Secrets::resolve(env, secret_names(&plan, env), &lookup).map_err(|e| {
         Failed::from(format!("error: failed to {e}\n  --> {}\n   = help: set the variables, or add them to the environment's .env file", plan.file.display()))
@@ -95,7 +126,9 @@ fn run_trial(config: &Config, env: &Environment, loaded: Result<Plan, Vec<crate:
         .map_err(|e| Failed::from(format!("cannot start a tokio runtime: {e}")))?;
     let outcome = runtime.block_on(execute(&plan, env, &secrets));
     if let Some(f) = &outcome.failure {
-        return Err(Failed::from(failure_diagnostic(&plan, &env.name, f, Some(&outcome.transcript)).render()));
+        return Err(Failed::from(
+            failure_diagnostic(&plan, &env.name, f, Some(&outcome.transcript)).render(),
+        ));
     }
     let text = snapshot_text(&plan, &outcome.transcript, &outcome.ws_base);
     assert_transcript(&plan, &config.snapshots_dir, &text);

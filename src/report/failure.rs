@@ -9,8 +9,15 @@ use crate::transcript::{Failure, Transcript, render_last_frames};
 /// How many frames the report shows.
 pub const LAST_FRAMES: usize = 8;
 
-pub fn failure_diagnostic(plan: &Plan, environment: &str, f: &Failure, t: Option<&Transcript>) -> Diagnostic {
-    let mut d = Diagnostic::new(f.message.clone(), &plan.file).with_source(plan.source.clone()).at(f.pos);
+pub fn failure_diagnostic(
+    plan: &Plan,
+    environment: &str,
+    f: &Failure,
+    t: Option<&Transcript>,
+) -> Diagnostic {
+    let mut d = Diagnostic::new(f.message.clone(), &plan.file)
+        .with_source(plan.source.clone())
+        .at(f.pos);
     if let Some(l) = &f.label {
         d = d.with_label(l.clone());
     }

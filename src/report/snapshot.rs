@@ -29,7 +29,13 @@ pub fn assert_transcript(plan: &Plan, snapshots_dir: &Path, text: &str) {
 }
 
 /// Compares `text` with `<snapshots_dir>/<id>.snap` (`id` may hold `/`).
-pub fn assert_snapshot_file(snapshots_dir: &Path, id: &str, input: &Path, description: &str, text: &str) {
+pub fn assert_snapshot_file(
+    snapshots_dir: &Path,
+    id: &str,
+    input: &Path,
+    description: &str,
+    text: &str,
+) {
     let (dir, name) = match id.rsplit_once('/') {
         Some((d, n)) => (snapshots_dir.join(d), n.to_string()),
         None => (snapshots_dir.to_path_buf(), id.to_string()),

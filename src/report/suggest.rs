@@ -18,7 +18,10 @@ fn distance(a: &str, b: &str) -> usize {
 }
 
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (input.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()
@@ -64,16 +67,25 @@ mod tests {
     #[test]
     fn finds_close_candidate() {
         assert_eq!(did_you_mean("witin", ["match", "within"]), Some("within"));
-        assert_eq!(did_you_mean("expect_sequnce", ["expect", "expect_sequence"]), Some("expect_sequence"));
+        assert_eq!(
+            did_you_mean("expect_sequnce", ["expect", "expect_sequence"]),
+            Some("expect_sequence")
+        );
         assert_eq!(did_you_mean("zzzzzz", ["match", "within"]), None);
     }
 
     #[test]
     fn parses_serde_messages() {
         let m = "unknown field `witin`, expected one of match, within";
-        assert_eq!(suggest_from_serde_message(m).as_deref(), Some("did you mean `within`?"));
+        assert_eq!(
+            suggest_from_serde_message(m).as_deref(),
+            Some("did you mean `within`?")
+        );
         let m = "unknown variant `sned`, expected one of `send`, `expect`, `close`";
-        assert_eq!(suggest_from_serde_message(m).as_deref(), Some("did you mean `send`?"));
+        assert_eq!(
+            suggest_from_serde_message(m).as_deref(),
+            Some("did you mean `send`?")
+        );
         assert_eq!(suggest_from_serde_message("expected string scalar"), None);
     }
 }

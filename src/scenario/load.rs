@@ -16,17 +16,27 @@ pub fn yaml_options() -> serde_saphyr::Options {
 }
 
 /// Parses YAML text into `T`, turning a parse error into a located diagnostic.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str, file: &Path, source: &Arc<str>) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options::<T>(text, yaml_options()).map_err(|e| yaml_diagnostic(&e, file, source))
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    source: &Arc<str>,
+) -> Result<T, Diagnostic> {
+    serde_saphyr::from_str_with_options::<T>(text, yaml_options())
+        .map_err(|e| yaml_diagnostic(&e, file, source))
 }
 
 fn yaml_diagnostic(e: &serde_saphyr::Error, file: &Path, source: &Arc<str>) -> Diagnostic {
-    let pos = e.location().map(|l| Pos::from_location(&l)).unwrap_or_default();
+    let pos = e
+        .location()
+        .map(|l| Pos::from_location(&l))
+        .unwrap_or_default();
     // The plain message, without serde-saphyr's own snippet (we render our own).
     let full = e.without_snippet().to_string();
     let first = full.lines().next().unwrap_or("invalid YAML").trim();
     let message = strip_location_prefix(first.trim_start_matches("error: ")).to_string();
-    let mut d = Diagnostic::new(message.clone(), file).with_source(source.clone()).at(pos);
+    let mut d = Diagnostic::new(message.clone(), file)
+        .with_source(source.clone())
+        .at(pos);
     if let Some(help) = suggest_from_serde_message(&message) {
         d = d.with_help(help);
     } else if message.contains("unknown variant") {
@@ -45,7 +55,9 @@ fn strip_location_prefix(msg: &str) -> &str {
     }
     if let Some(rest) = msg.strip_prefix("line ")
         && let Some((_, tail)) = rest.split_once(": ")
-        && rest.split_once(": ").is_some_and(|(head, _)| head.contains("column"))
+        && rest
+            .split_once(": ")
+            .is_some_and(|(head, _)| head.contains("column"))
     {
         return tail;
     }
@@ -55,7 +67,10 @@ fn strip_location_prefix(msg: &str) -> &str {
 /// Reads and validates one scenario file. `id` is its name below the scenario root.
 pub fn load(file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(file).map_err(|e| {
-        vec![Diagnostic::new(format!("cannot read scenario: {e}"), file).with_help("check the path and its permissions")]
+        vec![
+            Diagnostic::new(format!("cannot read scenario: {e}"), file)
+                .with_help("check the path and its permissions"),
+        ]
     })?;
     parse(&text, file, id)
 }
@@ -63,9 +78,16 @@ pub fn load(file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
 /// Parses and validates scenario text (used by `load` and by tests).
 pub fn parse(text: &str, file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(text);
-    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+    if text.trim().is_empty()
+        || text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
         return Err(vec![
-            Diagnostic::new("scenario file is empty", file).with_source(source.clone()).at(Pos::new(1, 1)).with_help("start from `sockspec new <path>` or docs/scenario-format.md"),
+            Diagnostic::new("scenario file is empty", file)
+                .with_source(source.clone())
+                .at(Pos::new(1, 1))
+                .with_help("start from `sockspec new <path>` or docs/scenario-format.md"),
         ]);
     }
     let raw: RawScenario = parse_yaml(text, file, &source).map_err(|d| vec![d])?;

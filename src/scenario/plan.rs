@@ -167,8 +167,14 @@ pub enum StepKind {
     Expect(ExpectOne),
     Sequence(ExpectMany),
     Unordered(ExpectMany),
-    ExpectNone { pattern: Value, within: Duration },
-    Close { code: u16, reason: String },
+    ExpectNone {
+        pattern: Value,
+        within: Duration,
+    },
+    Close {
+        code: u16,
+        reason: String,
+    },
     ExpectClose(CloseExpectation),
 }
 

@@ -33,7 +33,7 @@ pub struct RawScenario {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RawAuth {
     None,
-    Jwt(RawJwt),
+    Jwt(Box<RawJwt>),
     Bearer(RawBearer),
 }
 

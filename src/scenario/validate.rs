@@ -43,8 +43,8 @@ impl Ctx<'_> {
                 Ok(d) => d,
                 Err(e) => {
                     let msg = format!("invalid duration `{}`: {e}", s.value);
-                    self.error(pos(s), field, msg)
-                        .help = Some("write a number with a unit, such as 500ms, 2s or 1m".into());
+                    self.error(pos(s), field, msg).help =
+                        Some("write a number with a unit, such as 500ms, 2s or 1m".into());
                     default
                 }
             },
@@ -89,7 +89,10 @@ impl Ctx<'_> {
             let hint = did_you_mean(name, known.iter().copied()).map(str::to_string);
             let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
             let d = self.error(at, field, format!("undefined template variable `{name}`"));
-            d.notes.push(format!("defined here: {}, and `env.NAME`", defined.join(", ")));
+            d.notes.push(format!(
+                "defined here: {}, and `env.NAME`",
+                defined.join(", ")
+            ));
             d.help = Some(match hint {
                 Some(h) => format!("did you mean `{h}`?"),
                 None => "capture it in an earlier expect step, or use `env.NAME`".into(),
@@ -116,7 +119,10 @@ impl Ctx<'_> {
         }
     }
 
-    fn captures(&mut self, raw: &std::collections::BTreeMap<String, S<String>>) -> Vec<(String, String)> {
+    fn captures(
+        &mut self,
+        raw: &std::collections::BTreeMap<String, S<String>>,
+    ) -> Vec<(String, String)> {
         raw.iter()
             .map(|(name, path)| {
                 self.defined.insert(name.clone());
@@ -132,7 +138,12 @@ fn one_line(message: &str) -> String {
         return message.to_string();
     }
     let head = message.lines().next().unwrap_or("").trim_end_matches(':');
-    let last = message.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let last = message
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     format!("{head}: {}", last.trim_start_matches("error: "))
 }
 
@@ -141,7 +152,11 @@ fn pos<T>(s: &S<T>) -> Pos {
 }
 
 fn join(field: &str, path: &str) -> String {
-    if path.is_empty() { field.to_string() } else { format!("{field}.{path}") }
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{field}.{path}")
+    }
 }
 
 fn contains_template(v: &Value) -> bool {
@@ -154,8 +169,18 @@ fn contains_template(v: &Value) -> bool {
 }
 
 /// Validates a parsed scenario. `id` is the path below the scenario root without `.yaml`.
-pub fn validate(raw: RawScenario, id: &str, file: &Path, source: &Arc<str>) -> Result<Plan, Vec<Diagnostic>> {
-    let mut cx = Ctx { file, source, errors: Vec::new(), defined: BTreeSet::new() };
+pub fn validate(
+    raw: RawScenario,
+    id: &str,
+    file: &Path,
+    source: &Arc<str>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut cx = Ctx {
+        file,
+        source,
+        errors: Vec::new(),
+        defined: BTreeSet::new(),
+    };
 
     let (auth, auth_pos) = match &raw.auth {
         None => (AuthPlan::None, Pos::default()),
@@ -173,10 +198,17 @@ pub fn validate(raw: RawScenario, id: &str, file: &Path, source: &Arc<str>) -> R
         .steps
         .iter()
         .enumerate()
-        .map(|(i, s)| StepPlan { index: i, pos: pos(s), kind: step_plan(&mut cx, i, s) })
+        .map(|(i, s)| StepPlan {
+            index: i,
+            pos: pos(s),
+            kind: step_plan(&mut cx, i, s),
+        })
         .collect();
 
-    if let (Some(first), false) = (raw.steps.first(), matches!(handshake, HandshakePlan::Accepted)) {
+    if let (Some(first), false) = (
+        raw.steps.first(),
+        matches!(handshake, HandshakePlan::Accepted),
+    ) {
         cx.error(pos(first), "steps", "steps need an accepted handshake")
             .help = Some("remove `steps`, or expect `handshake: accepted`".into());
     }
@@ -190,7 +222,9 @@ pub fn validate(raw: RawScenario, id: &str, file: &Path, source: &Arc<str>) -> R
         name: raw.name.unwrap_or_else(|| id.to_string()),
         description: raw.description,
         tags: raw.tags,
-        environments: raw.environments.map(|e| e.into_iter().map(|s| s.value).collect()),
+        environments: raw
+            .environments
+            .map(|e| e.into_iter().map(|s| s.value).collect()),
         auth,
         auth_pos,
         connect,
@@ -208,8 +242,15 @@ fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
             let algorithm = match &j.algorithm {
                 None => JwtAlgorithm::Hs256,
                 Some(name) => JwtAlgorithm::parse(&name.value).unwrap_or_else(|| {
-                    let d = cx.error(pos(name), "auth.jwt.algorithm", format!("unsupported algorithm `{}`", name.value));
-                    d.notes.push(format!("expected one of {}", JwtAlgorithm::NAMES.join(", ")));
+                    let d = cx.error(
+                        pos(name),
+                        "auth.jwt.algorithm",
+                        format!("unsupported algorithm `{}`", name.value),
+                    );
+                    d.notes.push(format!(
+                        "expected one of {}",
+                        JwtAlgorithm::NAMES.join(", ")
+                    ));
                     JwtAlgorithm::Hs256
                 }),
             };
@@ -220,7 +261,11 @@ fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
                     c.value.clone()
                 }
                 Some(c) => {
-                    cx.error(pos(c), "auth.jwt.claims", "claims must be a map of claim names to values");
+                    cx.error(
+                        pos(c),
+                        "auth.jwt.claims",
+                        "claims must be a map of claim names to values",
+                    );
                     Value::Null
                 }
             };
@@ -235,21 +280,38 @@ fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
                     match humantime::parse_duration(body) {
                         Ok(d) => sign * i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
                         Err(e) => {
-                            let d = cx.error(pos(s), "auth.jwt.expires_in", format!("invalid duration `{}`: {e}", s.value));
-                            d.help = Some("write a duration such as 15m or 1h; `-5m` mints an expired token".into());
+                            let d = cx.error(
+                                pos(s),
+                                "auth.jwt.expires_in",
+                                format!("invalid duration `{}`: {e}", s.value),
+                            );
+                            d.help = Some(
+                                "write a duration such as 15m or 1h; `-5m` mints an expired token"
+                                    .into(),
+                            );
                             0
                         }
                     }
                 }
             };
-            AuthPlan::Jwt(JwtPlan { secret: j.secret.value.clone(), algorithm, claims, expires_in_secs })
+            AuthPlan::Jwt(JwtPlan {
+                secret: j.secret.value.clone(),
+                algorithm,
+                claims,
+                expires_in_secs,
+            })
         }
         RawAuth::Bearer(b) => match (&b.secret, &b.env) {
             (Some(s), None) => AuthPlan::Bearer(BearerSource::Secret(s.value.clone())),
             (None, Some(e)) => AuthPlan::Bearer(BearerSource::Env(e.value.clone())),
             _ => {
-                cx.error(pos(a), "auth.bearer", "bearer needs exactly one of `secret` or `env`")
-                    .help = Some("write `bearer: {secret: api_key}` or `bearer: {env: MY_TOKEN}`".into());
+                cx.error(
+                    pos(a),
+                    "auth.bearer",
+                    "bearer needs exactly one of `secret` or `env`",
+                )
+                .help =
+                    Some("write `bearer: {secret: api_key}` or `bearer: {env: MY_TOKEN}`".into());
                 AuthPlan::None
             }
         },
@@ -259,27 +321,44 @@ fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
 fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) -> ConnectPlan {
     let target = match (&c.path, &c.url) {
         (Some(_), Some(u)) => {
-            cx.error(pos(u), "connect.url", "give either `path` or `url`, not both");
+            cx.error(
+                pos(u),
+                "connect.url",
+                "give either `path` or `url`, not both",
+            );
             Target::Path("/ws".into())
         }
         (None, Some(u)) => {
             if !(u.value.starts_with("ws://") || u.value.starts_with("wss://")) {
-                cx.error(pos(u), "connect.url", format!("`{}` is not a WebSocket URL", u.value))
-                    .help = Some("start it with ws:// or wss://, or use `path` relative to the environment".into());
+                cx.error(
+                    pos(u),
+                    "connect.url",
+                    format!("`{}` is not a WebSocket URL", u.value),
+                )
+                .help = Some(
+                    "start it with ws:// or wss://, or use `path` relative to the environment"
+                        .into(),
+                );
             }
             cx.template_str(&u.value, pos(u), "connect.url", true);
             Target::Url(u.value.clone())
         }
         (Some(p), None) => {
             if !p.value.starts_with('/') {
-                cx.error(pos(p), "connect.path", format!("path `{}` must start with `/`", p.value));
+                cx.error(
+                    pos(p),
+                    "connect.path",
+                    format!("path `{}` must start with `/`", p.value),
+                );
             }
             cx.template_str(&p.value, pos(p), "connect.path", true);
             Target::Path(p.value.clone())
         }
         (None, None) => Target::Path("/ws".into()),
     };
-    let mut pairs = |map: &std::collections::BTreeMap<String, S<String>>, field: &str| -> Vec<(String, String)> {
+    let mut pairs = |map: &std::collections::BTreeMap<String, S<String>>,
+                     field: &str|
+     -> Vec<(String, String)> {
         map.iter()
             .map(|(k, v)| {
                 cx.template_str(&v.value, pos(v), &format!("{field}.{k}"), true);
@@ -293,8 +372,12 @@ fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) -> ConnectPla
         None => TokenPlacement::Header,
         Some(t) => {
             if matches!(auth, AuthPlan::None) && !matches!(t.value, RawTokenIn::Header) {
-                cx.error(pos(t), "connect.token_in", "`token_in` is set but the scenario has no auth strategy")
-                    .help = Some("add an `auth:` section, or remove `token_in`".into());
+                cx.error(
+                    pos(t),
+                    "connect.token_in",
+                    "`token_in` is set but the scenario has no auth strategy",
+                )
+                .help = Some("add an `auth:` section, or remove `token_in`".into());
             }
             match &t.value {
                 RawTokenIn::Header => TokenPlacement::Header,
@@ -320,16 +403,34 @@ fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> HandshakePlan {
         RawHandshake::Accepted => HandshakePlan::Accepted,
         RawHandshake::Timeout => HandshakePlan::Timeout,
         RawHandshake::Rejected(r) => {
-            let statuses = codes(cx, &r.status.value, pos(&r.status), "handshake.rejected.status", 100..=599);
+            let statuses = codes(
+                cx,
+                &r.status.value,
+                pos(&r.status),
+                "handshake.rejected.status",
+                100..=599,
+            );
             if matches!(&r.status.value, Value::Array(a) if a.is_empty()) {
-                cx.error(pos(&r.status), "handshake.rejected.status", "expected an HTTP status such as 403 or a list [401, 403]");
+                cx.error(
+                    pos(&r.status),
+                    "handshake.rejected.status",
+                    "expected an HTTP status such as 403 or a list [401, 403]",
+                );
             }
-            let body = r.body.as_ref().and_then(|b| cx.pattern(&b.value, pos(b), "handshake.rejected.body"));
+            let body = r
+                .body
+                .as_ref()
+                .and_then(|b| cx.pattern(&b.value, pos(b), "handshake.rejected.body"));
             HandshakePlan::Rejected { statuses, body }
         }
-        RawHandshake::Closed(c) => {
-            HandshakePlan::Closed(close_expectation(cx, &c.code, &c.reason, &c.within, pos(h), "handshake.closed"))
-        }
+        RawHandshake::Closed(c) => HandshakePlan::Closed(close_expectation(
+            cx,
+            &c.code,
+            &c.reason,
+            &c.within,
+            pos(h),
+            "handshake.closed",
+        )),
     }
 }
 
@@ -346,27 +447,55 @@ fn close_expectation(
         Some(c) => {
             let list = codes(cx, &c.value, pos(c), &format!("{field}.code"), 1000..=4999);
             if list.is_empty() {
-                cx.error(pos(c), &format!("{field}.code"), "expected a close code such as 1008 or 4403, or a list of them");
+                cx.error(
+                    pos(c),
+                    &format!("{field}.code"),
+                    "expected a close code such as 1008 or 4403, or a list of them",
+                );
             }
             list
         }
     };
-    let reason = reason.as_ref().and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
-    CloseExpectation { codes, reason, within: cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN) }
+    let reason = reason
+        .as_ref()
+        .and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
+    CloseExpectation {
+        codes,
+        reason,
+        within: cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN),
+    }
 }
 
 /// A number or a list of numbers inside `range`; reports out-of-range values.
-fn codes(cx: &mut Ctx<'_>, v: &Value, at: Pos, field: &str, range: std::ops::RangeInclusive<u16>) -> Vec<u16> {
+fn codes(
+    cx: &mut Ctx<'_>,
+    v: &Value,
+    at: Pos,
+    field: &str,
+    range: std::ops::RangeInclusive<u16>,
+) -> Vec<u16> {
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().collect(),
         other => vec![other],
     };
     let mut out = Vec::new();
     for item in items {
-        match item.as_u64().and_then(|n| u16::try_from(n).ok()).filter(|n| range.contains(n)) {
+        match item
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| range.contains(n))
+        {
             Some(n) => out.push(n),
             None => {
-                cx.error(at, field, format!("`{item}` is not a code in {}..={}", range.start(), range.end()));
+                cx.error(
+                    at,
+                    field,
+                    format!(
+                        "`{item}` is not a code in {}..={}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
             }
         }
     }
@@ -385,24 +514,47 @@ fn step_plan(cx: &mut Ctx<'_>, i: usize, s: &S<RawStep>) -> StepKind {
             cx.templated_pattern(&e.pattern.value, pos(&e.pattern), &format!("{field}.match"));
             let within = cx.duration(&e.within, &format!("{field}.within"), DEFAULT_WITHIN);
             let captures = cx.captures(&e.capture);
-            StepKind::Expect(ExpectOne { pattern: e.pattern.value.clone(), within, captures, strict: e.strict })
+            StepKind::Expect(ExpectOne {
+                pattern: e.pattern.value.clone(),
+                within,
+                captures,
+                strict: e.strict,
+            })
         }
-        RawStep::ExpectSequence(m) => StepKind::Sequence(many(cx, m, &format!("steps[{i}].expect_sequence"), true)),
-        RawStep::ExpectUnordered(m) => StepKind::Unordered(many(cx, m, &format!("steps[{i}].expect_unordered"), false)),
+        RawStep::ExpectSequence(m) => {
+            StepKind::Sequence(many(cx, m, &format!("steps[{i}].expect_sequence"), true))
+        }
+        RawStep::ExpectUnordered(m) => {
+            StepKind::Unordered(many(cx, m, &format!("steps[{i}].expect_unordered"), false))
+        }
         RawStep::ExpectNone(n) => {
             let field = format!("steps[{i}].expect_none");
             cx.templated_pattern(&n.pattern.value, pos(&n.pattern), &format!("{field}.match"));
-            let within = cx.duration(&Some(clone_span(&n.within)), &format!("{field}.within"), DEFAULT_WITHIN);
-            StepKind::ExpectNone { pattern: n.pattern.value.clone(), within }
+            let within = cx.duration(
+                &Some(clone_span(&n.within)),
+                &format!("{field}.within"),
+                DEFAULT_WITHIN,
+            );
+            StepKind::ExpectNone {
+                pattern: n.pattern.value.clone(),
+                within,
+            }
         }
         RawStep::Close(c) => {
             let code = c.code.as_ref().map_or(1000, |c| c.value);
             if !(code == 1000 || (3000..=4999).contains(&code)) {
                 let at = c.code.as_ref().map_or(at, pos);
-                cx.error(at, &format!("steps[{i}].close.code"), format!("a client may not close with code {code}"))
-                    .help = Some("use 1000 (normal) or an application code in 3000..=4999".into());
+                cx.error(
+                    at,
+                    &format!("steps[{i}].close.code"),
+                    format!("a client may not close with code {code}"),
+                )
+                .help = Some("use 1000 (normal) or an application code in 3000..=4999".into());
             }
-            StepKind::Close { code, reason: c.reason.clone().unwrap_or_default() }
+            StepKind::Close {
+                code,
+                reason: c.reason.clone().unwrap_or_default(),
+            }
         }
         RawStep::ExpectClose(c) => StepKind::ExpectClose(close_expectation(
             cx,
@@ -416,13 +568,21 @@ fn step_plan(cx: &mut Ctx<'_>, i: usize, s: &S<RawStep>) -> StepKind {
 }
 
 fn clone_span(s: &S<String>) -> S<String> {
-    S { value: s.value.clone(), referenced: s.referenced, defined: s.defined }
+    S {
+        value: s.value.clone(),
+        referenced: s.referenced,
+        defined: s.defined,
+    }
 }
 
 fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany {
     if m.events.value.is_empty() {
-        cx.error(pos(&m.events), &format!("{field}.events"), "`events` is empty")
-            .help = Some("list at least one pattern".into());
+        cx.error(
+            pos(&m.events),
+            &format!("{field}.events"),
+            "`events` is empty",
+        )
+        .help = Some("list at least one pattern".into());
     }
     for (k, e) in m.events.value.iter().enumerate() {
         cx.templated_pattern(&e.value, pos(e), &format!("{field}.events[{k}]"));
@@ -434,22 +594,50 @@ fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany
                 Value::Array(a) => a.clone(),
                 other => vec![other.clone()],
             };
-            list.iter().filter_map(|p| cx.pattern(p, pos(v), &format!("{field}.ignore"))).collect()
+            list.iter()
+                .filter_map(|p| cx.pattern(p, pos(v), &format!("{field}.ignore")))
+                .collect()
         }
     };
     if !ordered && let Some(e) = &m.each_within {
-        cx.error(pos(e), &format!("{field}.each_within"), "`each_within` applies to `expect_sequence` only");
+        cx.error(
+            pos(e),
+            &format!("{field}.each_within"),
+            "`each_within` applies to `expect_sequence` only",
+        );
     }
     let within = cx.duration(&m.within, &format!("{field}.within"), DEFAULT_WITHIN);
-    let each_within = m.each_within.as_ref().map(|_| cx.duration(&m.each_within, &format!("{field}.each_within"), DEFAULT_WITHIN));
+    let each_within = m.each_within.as_ref().map(|_| {
+        cx.duration(
+            &m.each_within,
+            &format!("{field}.each_within"),
+            DEFAULT_WITHIN,
+        )
+    });
     let n = m.events.value.len();
     for (name, path) in &m.capture {
         let first = path.value.split('.').next().unwrap_or("");
         if first.parse::<usize>().map_or(true, |k| k >= n) {
-            cx.error(pos(path), &format!("{field}.capture.{name}"), format!("capture path `{}` must start with an event index below {n}", path.value))
-                .help = Some("write `<index>.<path>`, e.g. `4.result.savings_usd` for the fifth event".into());
+            cx.error(
+                pos(path),
+                &format!("{field}.capture.{name}"),
+                format!(
+                    "capture path `{}` must start with an event index below {n}",
+                    path.value
+                ),
+            )
+            .help = Some(
+                "write `<index>.<path>`, e.g. `4.result.savings_usd` for the fifth event".into(),
+            );
         }
     }
     let captures = cx.captures(&m.capture);
-    ExpectMany { events: m.events.value.iter().map(|e| e.value.clone()).collect(), ignore, within, each_within, captures, strict: m.strict }
+    ExpectMany {
+        events: m.events.value.iter().map(|e| e.value.clone()).collect(),
+        ignore,
+        within,
+        each_within,
+        captures,
+        strict: m.strict,
+    }
 }

@@ -18,7 +18,10 @@ use crate::transcript::Frame;
 #[derive(Debug, Clone)]
 pub enum Incoming {
     Frame(Frame),
-    Close { code: Option<u16>, reason: String },
+    Close {
+        code: Option<u16>,
+        reason: String,
+    },
     /// The connection ended without a close frame, or failed.
     Dropped(String),
 }
@@ -30,7 +33,10 @@ pub struct Inbox {
 
 impl Inbox {
     pub fn new() -> Self {
-        Self { pending: VecDeque::new(), ended: false }
+        Self {
+            pending: VecDeque::new(),
+            ended: false,
+        }
     }
 
     /// Puts frames back in front, in order, for the next step to see.
@@ -52,13 +58,18 @@ impl Inbox {
         loop {
             let read = tokio::time::timeout_at(deadline, ws.next()).await.ok()?;
             let item = match read {
-                None => Incoming::Dropped("the server ended the connection without a close frame".into()),
+                None => Incoming::Dropped(
+                    "the server ended the connection without a close frame".into(),
+                ),
                 Some(Err(e)) => Incoming::Dropped(e.to_string()),
                 Some(Ok(Message::Text(t))) => Incoming::Frame(Frame::from_text(t.as_str())),
                 Some(Ok(Message::Binary(b))) => Incoming::Frame(Frame::Binary(b.len())),
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(frame))) => Incoming::Close {
-                    code: frame.as_ref().map(|f| u16::from(f.code)).filter(|c| *c != u16::from(CloseCode::Status)),
+                    code: frame
+                        .as_ref()
+                        .map(|f| u16::from(f.code))
+                        .filter(|c| *c != u16::from(CloseCode::Status)),
                     reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
                 },
             };

@@ -10,8 +10,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
+use super::inbox::{Inbox, Incoming, deadline};
 use super::json_path::JsonPath;
-use super::inbox::{Incoming, Inbox, deadline};
 use super::{Pattern, render_diff};
 use crate::handshake::Ws;
 use crate::scenario::template::{MapResolver, render_value};
@@ -31,7 +31,11 @@ pub async fn run_steps(steps: &[StepPlan], s: &mut Session<'_>) -> Result<(), Fa
     for step in steps {
         run_step(step, s).await.map_err(|f| {
             let label = format!("step {} (`{}`)", step.index + 1, step.kind.keyword());
-            if f.label.is_none() { f.at(step.pos, label) } else { f }
+            if f.label.is_none() {
+                f.at(step.pos, label)
+            } else {
+                f
+            }
         })?;
     }
     Ok(())
@@ -63,13 +67,15 @@ async fn send(i: usize, value: &Value, s: &mut Session<'_>) -> Result<(), Failur
     };
     s.rec.record(Event::Sent { step: i, frame });
     s.ws.send(Message::text(text)).await.map_err(|e| {
-        Failure::new(format!("cannot send the frame: {e}")).hint("the server may have closed the connection; look at the last frames")
+        Failure::new(format!("cannot send the frame: {e}"))
+            .hint("the server may have closed the connection; look at the last frames")
     })
 }
 
 fn compile(pattern: &Value, s: &Session<'_>) -> Result<Pattern, Failure> {
     let rendered = render_value(pattern, s.vars).map_err(render_err)?;
-    Pattern::compile(&rendered).map_err(|e| Failure::new(format!("invalid pattern at `{}`: {}", e.path, e.message)))
+    Pattern::compile(&rendered)
+        .map_err(|e| Failure::new(format!("invalid pattern at `{}`: {}", e.path, e.message)))
 }
 
 /// Tracks the frames a step passed over, to name the nearest one when it fails.
@@ -84,7 +90,11 @@ impl Seen {
         for v in &self.frames {
             for p in patterns {
                 let (ok, total) = p.score(v);
-                let ratio = if total == 0 { 0.0 } else { ok as f64 / total as f64 };
+                let ratio = if total == 0 {
+                    0.0
+                } else {
+                    ok as f64 / total as f64
+                };
                 if best.as_ref().is_none_or(|(b, _, _)| ratio > *b) {
                     best = Some((ratio, v, p));
                 }
@@ -95,22 +105,40 @@ impl Seen {
 }
 
 /// Reads the next item or reports why nothing came.
-async fn next_frame(s: &mut Session<'_>, until: tokio::time::Instant, i: usize, waiting_for: &str, within: Duration) -> Result<Frame, Failure> {
+async fn next_frame(
+    s: &mut Session<'_>,
+    until: tokio::time::Instant,
+    i: usize,
+    waiting_for: &str,
+    within: Duration,
+) -> Result<Frame, Failure> {
     match s.inbox.next(s.ws, until).await {
         Some(Incoming::Frame(f)) => Ok(f),
         Some(Incoming::Close { code, reason }) => {
-            s.rec.record(Event::CloseReceived { step: i, code, reason: reason.clone() });
+            s.rec.record(Event::CloseReceived {
+                step: i,
+                code,
+                reason: reason.clone(),
+            });
             let code_text = code.map_or("no code".to_string(), |c| c.to_string());
             Err(Failure::new(format!("the server closed the connection ({code_text} {reason:?}) while the scenario waited for {waiting_for}"))
                 .hint(close_hint(code)))
         }
         Some(Incoming::Dropped(m)) => {
-            s.rec.record(Event::Dropped { step: i, message: m.clone() });
+            s.rec.record(Event::Dropped {
+                step: i,
+                message: m.clone(),
+            });
             Err(Failure::new(format!("the connection dropped ({m}) while the scenario waited for {waiting_for}"))
                 .hint("the server or a proxy cut the connection: check the server's logs around this time"))
         }
-        None if s.inbox.ended() => Err(Failure::new(format!("the connection is already closed; nothing more can arrive for {waiting_for}"))),
-        None => Err(Failure::new(format!("no message matched {waiting_for} within {}", humantime::format_duration(within)))),
+        None if s.inbox.ended() => Err(Failure::new(format!(
+            "the connection is already closed; nothing more can arrive for {waiting_for}"
+        ))),
+        None => Err(Failure::new(format!(
+            "no message matched {waiting_for} within {}",
+            humantime::format_duration(within)
+        ))),
     }
 }
 
@@ -140,21 +168,40 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
     let until = deadline(e.within);
     let mut seen = Seen::default();
     loop {
-        let frame = match next_frame(s, until, i, &format!("a message matching {}", describe(&pattern)), e.within).await {
+        let frame = match next_frame(
+            s,
+            until,
+            i,
+            &format!("a message matching {}", describe(&pattern)),
+            e.within,
+        )
+        .await
+        {
             Ok(f) => f,
             Err(f) => return Err(with_nearest(f, &seen, &[&pattern], &pattern)),
         };
         let value = frame.value();
         if pattern.matches(&value) {
-            s.rec.record(Event::Received { step: i, frame, disposition: Disposition::Matched });
+            s.rec.record(Event::Received {
+                step: i,
+                frame,
+                disposition: Disposition::Matched,
+            });
             return capture(i, &e.captures, &value, s);
         }
-        s.rec.record(Event::Received { step: i, frame: frame.clone(), disposition: Disposition::Skipped });
+        s.rec.record(Event::Received {
+            step: i,
+            frame: frame.clone(),
+            disposition: Disposition::Skipped,
+        });
         if e.strict {
-            return Err(Failure::new(format!("strict step received a message that matches nothing: {}", frame.summary()))
-                .expected(describe(&pattern))
-                .actual(truncate(&frame.summary(), 160))
-                .note(render_diff(&pattern, &value)));
+            return Err(Failure::new(format!(
+                "strict step received a message that matches nothing: {}",
+                frame.summary()
+            ))
+            .expected(describe(&pattern))
+            .actual(truncate(&frame.summary(), 160))
+            .note(render_diff(&pattern, &value)));
         }
         seen.frames.push(value);
     }
@@ -171,71 +218,133 @@ fn with_nearest(mut f: Failure, seen: &Seen, candidates: &[&Pattern], shown: &Pa
     f
 }
 
-fn capture(i: usize, captures: &[(String, String)], value: &Value, s: &mut Session<'_>) -> Result<(), Failure> {
+fn capture(
+    i: usize,
+    captures: &[(String, String)],
+    value: &Value,
+    s: &mut Session<'_>,
+) -> Result<(), Failure> {
     for (name, path) in captures {
-        let Some(v) = JsonPath::parse(path).ok().and_then(|p| p.get(value).cloned()) else {
+        let Some(v) = JsonPath::parse(path)
+            .ok()
+            .and_then(|p| p.get(value).cloned())
+        else {
             return Err(Failure::new(format!("capture `{name}`: the matched message has no `{path}`"))
                 .actual(value.to_string())
                 .hint("match the field in the pattern (e.g. `{exists: true}`) so a message without it does not match"));
         };
-        s.rec.record(Event::Captured { step: i, name: name.clone(), value: v.clone() });
+        s.rec.record(Event::Captured {
+            step: i,
+            name: name.clone(),
+            value: v.clone(),
+        });
         s.vars.insert(name.clone(), v);
     }
     Ok(())
 }
 
-async fn expect_many(i: usize, m: &ExpectMany, ordered: bool, s: &mut Session<'_>) -> Result<(), Failure> {
-    let patterns: Vec<Pattern> = m.events.iter().map(|p| compile(p, s)).collect::<Result<_, _>>()?;
+async fn expect_many(
+    i: usize,
+    m: &ExpectMany,
+    ordered: bool,
+    s: &mut Session<'_>,
+) -> Result<(), Failure> {
+    let patterns: Vec<Pattern> = m
+        .events
+        .iter()
+        .map(|p| compile(p, s))
+        .collect::<Result<_, _>>()?;
     let until = deadline(m.within);
     let mut matched: Vec<Option<Value>> = vec![None; patterns.len()];
     let mut seen = Seen::default();
     let mut next_idx = 0;
     let mut event_deadline = m.each_within.map(deadline);
     while matched.iter().any(Option::is_none) {
-        let open: Vec<usize> = if ordered { vec![next_idx] } else { (0..patterns.len()).filter(|k| matched[*k].is_none()).collect() };
+        let open: Vec<usize> = if ordered {
+            vec![next_idx]
+        } else {
+            (0..patterns.len())
+                .filter(|k| matched[*k].is_none())
+                .collect()
+        };
         let waiting = if ordered {
-            format!("event {} of {} ({})", next_idx + 1, patterns.len(), describe(&patterns[next_idx]))
+            format!(
+                "event {} of {} ({})",
+                next_idx + 1,
+                patterns.len(),
+                describe(&patterns[next_idx])
+            )
         } else {
             let rest: Vec<String> = open.iter().map(|k| describe(&patterns[*k])).collect();
             format!("{} unordered event(s): {}", open.len(), rest.join(", "))
         };
         let step_until = event_deadline.map_or(until, |d| d.min(until));
         let window = step_until.saturating_duration_since(tokio::time::Instant::now());
-        let frame = match next_frame(s, step_until, i, &waiting, window.max(m.each_within.unwrap_or(m.within).min(m.within))).await {
+        let frame = match next_frame(
+            s,
+            step_until,
+            i,
+            &waiting,
+            window.max(m.each_within.unwrap_or(m.within).min(m.within)),
+        )
+        .await
+        {
             Ok(f) => f,
             Err(mut f) => {
                 let cands: Vec<&Pattern> = open.iter().map(|k| &patterns[*k]).collect();
-                if event_deadline.is_some_and(|d| d < until) && f.message.starts_with("no message") {
+                if event_deadline.is_some_and(|d| d < until) && f.message.starts_with("no message")
+                {
                     f.message = format!(
                         "no message matched {waiting} within each_within {}",
                         humantime::format_duration(m.each_within.unwrap_or_default())
                     );
                 }
                 let done = matched.iter().filter(|x| x.is_some()).count();
-                f.notes.push(format!("{done} of {} events matched before this", patterns.len()));
+                f.notes.push(format!(
+                    "{done} of {} events matched before this",
+                    patterns.len()
+                ));
                 return Err(with_nearest(f, &seen, &cands, cands[0]));
             }
         };
         let value = frame.value();
         if let Some(&k) = open.iter().find(|k| patterns[**k].matches(&value)) {
-            s.rec.record(Event::Received { step: i, frame, disposition: Disposition::Matched });
+            s.rec.record(Event::Received {
+                step: i,
+                frame,
+                disposition: Disposition::Matched,
+            });
             matched[k] = Some(value);
             next_idx += 1;
             event_deadline = m.each_within.map(deadline);
             continue;
         }
         if m.ignore.iter().any(|p| p.matches(&value)) {
-            s.rec.record(Event::Received { step: i, frame, disposition: Disposition::Ignored });
+            s.rec.record(Event::Received {
+                step: i,
+                frame,
+                disposition: Disposition::Ignored,
+            });
             continue;
         }
-        s.rec.record(Event::Received { step: i, frame: frame.clone(), disposition: Disposition::Skipped });
+        s.rec.record(Event::Received {
+            step: i,
+            frame: frame.clone(),
+            disposition: Disposition::Skipped,
+        });
         if m.strict {
             let expected: Vec<String> = open.iter().map(|k| describe(&patterns[*k])).collect();
-            return Err(Failure::new(format!("strict step received a message that matches nothing: {}", frame.summary()))
-                .expected(expected.join(" or "))
-                .actual(frame.summary()));
+            return Err(Failure::new(format!(
+                "strict step received a message that matches nothing: {}",
+                frame.summary()
+            ))
+            .expected(expected.join(" or "))
+            .actual(frame.summary()));
         }
-        if ordered && let Some(later) = (next_idx + 1..patterns.len()).find(|k| patterns[*k].matches(&value)) {
+        if ordered
+            && let Some(later) =
+                (next_idx + 1..patterns.len()).find(|k| patterns[*k].matches(&value))
+        {
             let f = Failure::new(format!(
                 "event {} of the sequence never matched: event {} arrived first",
                 next_idx + 1,
@@ -244,7 +353,12 @@ async fn expect_many(i: usize, m: &ExpectMany, ordered: bool, s: &mut Session<'_
             .expected(describe(&patterns[next_idx]))
             .actual(format!("event {} arrived: {}", later + 1, truncate(&frame.summary(), 160)))
             .hint("compare the nearest message with the pattern; if the order does not matter, use `expect_unordered`");
-            return Err(with_nearest(f, &seen, &[&patterns[next_idx]], &patterns[next_idx]));
+            return Err(with_nearest(
+                f,
+                &seen,
+                &[&patterns[next_idx]],
+                &patterns[next_idx],
+            ));
         }
         seen.frames.push(value);
     }
@@ -252,7 +366,12 @@ async fn expect_many(i: usize, m: &ExpectMany, ordered: bool, s: &mut Session<'_
     capture(i, &m.captures, &all, s)
 }
 
-async fn expect_none(i: usize, pattern: &Value, within: Duration, s: &mut Session<'_>) -> Result<(), Failure> {
+async fn expect_none(
+    i: usize,
+    pattern: &Value,
+    within: Duration,
+    s: &mut Session<'_>,
+) -> Result<(), Failure> {
     let pattern = compile(pattern, s)?;
     let until = deadline(within);
     let mut looked_at = Vec::new();
@@ -260,10 +379,21 @@ async fn expect_none(i: usize, pattern: &Value, within: Duration, s: &mut Sessio
         if let Incoming::Frame(f) = &item
             && pattern.matches(&f.value())
         {
-            s.rec.record(Event::Received { step: i, frame: f.clone(), disposition: Disposition::Matched });
-            return Err(Failure::new(format!("a message matching the `expect_none` pattern arrived: {}", f.summary()))
-                .expected(format!("no message matching {} for {}", describe(&pattern), humantime::format_duration(within)))
-                .actual(f.summary()));
+            s.rec.record(Event::Received {
+                step: i,
+                frame: f.clone(),
+                disposition: Disposition::Matched,
+            });
+            return Err(Failure::new(format!(
+                "a message matching the `expect_none` pattern arrived: {}",
+                f.summary()
+            ))
+            .expected(format!(
+                "no message matching {} for {}",
+                describe(&pattern),
+                humantime::format_duration(within)
+            ))
+            .actual(f.summary()));
         }
         let stop = !matches!(item, Incoming::Frame(_));
         looked_at.push(item);
@@ -277,39 +407,74 @@ async fn expect_none(i: usize, pattern: &Value, within: Duration, s: &mut Sessio
 }
 
 async fn close(i: usize, code: u16, reason: &str, s: &mut Session<'_>) -> Result<(), Failure> {
-    s.rec.record(Event::CloseSent { step: i, code, reason: reason.to_string() });
-    let frame = CloseFrame { code: CloseCode::from(code), reason: reason.to_string().into() };
-    s.ws.send(Message::Close(Some(frame))).await.map_err(|e| Failure::new(format!("cannot send the close frame: {e}")))
+    s.rec.record(Event::CloseSent {
+        step: i,
+        code,
+        reason: reason.to_string(),
+    });
+    let frame = CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.to_string().into(),
+    };
+    s.ws.send(Message::Close(Some(frame)))
+        .await
+        .map_err(|e| Failure::new(format!("cannot send the close frame: {e}")))
 }
 
 /// Waits for the server's close frame; frames before it are skipped. Shared with the
 /// handshake's `closed` expectation.
-pub async fn expect_close(i: usize, c: &CloseExpectation, s: &mut Session<'_>) -> Result<(), Failure> {
+pub async fn expect_close(
+    i: usize,
+    c: &CloseExpectation,
+    s: &mut Session<'_>,
+) -> Result<(), Failure> {
     let until = deadline(c.within);
     let expected = describe_close(c);
     loop {
         match s.inbox.next(s.ws, until).await {
-            Some(Incoming::Frame(f)) => s.rec.record(Event::Received { step: i, frame: f, disposition: Disposition::Skipped }),
+            Some(Incoming::Frame(f)) => s.rec.record(Event::Received {
+                step: i,
+                frame: f,
+                disposition: Disposition::Skipped,
+            }),
             Some(Incoming::Close { code, reason }) => {
-                s.rec.record(Event::CloseReceived { step: i, code, reason: reason.clone() });
+                s.rec.record(Event::CloseReceived {
+                    step: i,
+                    code,
+                    reason: reason.clone(),
+                });
                 let code_ok = c.codes.is_empty() || code.is_some_and(|x| c.codes.contains(&x));
-                let reason_ok = c.reason.as_ref().is_none_or(|p| p.matches(&Value::String(reason.clone())));
+                let reason_ok = c
+                    .reason
+                    .as_ref()
+                    .is_none_or(|p| p.matches(&Value::String(reason.clone())));
                 if code_ok && reason_ok {
                     return Ok(());
                 }
                 let code_text = code.map_or("no code".into(), |x| x.to_string());
-                return Err(Failure::new(format!("the server closed with {code_text} {reason:?}, not as expected"))
-                    .expected(expected)
-                    .actual(format!("close {code_text} {reason:?}")));
+                return Err(Failure::new(format!(
+                    "the server closed with {code_text} {reason:?}, not as expected"
+                ))
+                .expected(expected)
+                .actual(format!("close {code_text} {reason:?}")));
             }
             Some(Incoming::Dropped(m)) => {
-                s.rec.record(Event::Dropped { step: i, message: m.clone() });
-                return Err(Failure::new(format!("the connection dropped without a close frame ({m})")).expected(expected));
+                s.rec.record(Event::Dropped {
+                    step: i,
+                    message: m.clone(),
+                });
+                return Err(Failure::new(format!(
+                    "the connection dropped without a close frame ({m})"
+                ))
+                .expected(expected));
             }
             None => {
-                return Err(Failure::new(format!("the server did not close the connection within {}", humantime::format_duration(c.within)))
-                    .expected(expected)
-                    .actual("the connection stayed open"));
+                return Err(Failure::new(format!(
+                    "the server did not close the connection within {}",
+                    humantime::format_duration(c.within)
+                ))
+                .expected(expected)
+                .actual("the connection stayed open"));
             }
         }
     }
@@ -319,7 +484,11 @@ fn describe_close(c: &CloseExpectation) -> String {
     let codes = if c.codes.is_empty() {
         "any code".to_string()
     } else {
-        c.codes.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+        c.codes
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
     };
     match &c.reason {
         Some(r) => format!("close with {codes}, reason matching {}", r.raw()),

@@ -65,38 +65,135 @@ pub enum Disposition {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Auth { strategy: String, token: Option<String>, origin: Option<String> },
-    Request { method: String, url: String, headers: Vec<(String, String)> },
-    Response { status: u16, headers: Vec<(String, String)>, body: Option<String> },
-    HandshakeTimeout { after: Duration },
-    HandshakeError { message: String },
-    Sent { step: usize, frame: Frame },
-    Received { step: usize, frame: Frame, disposition: Disposition },
-    Captured { step: usize, name: String, value: Value },
-    CloseSent { step: usize, code: u16, reason: String },
-    CloseReceived { step: usize, code: Option<u16>, reason: String },
+    Auth {
+        strategy: String,
+        token: Option<String>,
+        origin: Option<String>,
+    },
+    Request {
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    Response {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    },
+    HandshakeTimeout {
+        after: Duration,
+    },
+    HandshakeError {
+        message: String,
+    },
+    Sent {
+        step: usize,
+        frame: Frame,
+    },
+    Received {
+        step: usize,
+        frame: Frame,
+        disposition: Disposition,
+    },
+    Captured {
+        step: usize,
+        name: String,
+        value: Value,
+    },
+    CloseSent {
+        step: usize,
+        code: u16,
+        reason: String,
+    },
+    CloseReceived {
+        step: usize,
+        code: Option<u16>,
+        reason: String,
+    },
     /// The connection ended without a close frame.
-    Dropped { step: usize, message: String },
-    Outcome { passed: bool, summary: String },
+    Dropped {
+        step: usize,
+        message: String,
+    },
+    Outcome {
+        passed: bool,
+        summary: String,
+    },
 }
 
 impl Event {
     fn redact(self, r: &Redactor) -> Event {
         use Event::*;
         let s = |x: String| r.redact(&x);
-        let pairs = |v: Vec<(String, String)>| v.into_iter().map(|(k, x)| (k, r.redact(&x))).collect();
+        let pairs =
+            |v: Vec<(String, String)>| v.into_iter().map(|(k, x)| (k, r.redact(&x))).collect();
         match self {
-            Auth { strategy, token, origin } => Auth { strategy, token: token.map(s), origin: origin.map(s) },
-            Request { method, url, headers } => Request { method, url: s(url), headers: pairs(headers) },
-            Response { status, headers, body } => Response { status, headers: pairs(headers), body: body.map(s) },
-            HandshakeError { message } => HandshakeError { message: s(message) },
-            Sent { step, frame } => Sent { step, frame: frame.redact(r) },
-            Received { step, frame, disposition } => Received { step, frame: frame.redact(r), disposition },
-            Captured { step, name, value } => Captured { step, name, value: r.redact_json(&value) },
-            CloseSent { step, code, reason } => CloseSent { step, code, reason: s(reason) },
-            CloseReceived { step, code, reason } => CloseReceived { step, code, reason: s(reason) },
-            Dropped { step, message } => Dropped { step, message: s(message) },
-            Outcome { passed, summary } => Outcome { passed, summary: s(summary) },
+            Auth {
+                strategy,
+                token,
+                origin,
+            } => Auth {
+                strategy,
+                token: token.map(s),
+                origin: origin.map(s),
+            },
+            Request {
+                method,
+                url,
+                headers,
+            } => Request {
+                method,
+                url: s(url),
+                headers: pairs(headers),
+            },
+            Response {
+                status,
+                headers,
+                body,
+            } => Response {
+                status,
+                headers: pairs(headers),
+                body: body.map(s),
+            },
+            HandshakeError { message } => HandshakeError {
+                message: s(message),
+            },
+            Sent { step, frame } => Sent {
+                step,
+                frame: frame.redact(r),
+            },
+            Received {
+                step,
+                frame,
+                disposition,
+            } => Received {
+                step,
+                frame: frame.redact(r),
+                disposition,
+            },
+            Captured { step, name, value } => Captured {
+                step,
+                name,
+                value: r.redact_json(&value),
+            },
+            CloseSent { step, code, reason } => CloseSent {
+                step,
+                code,
+                reason: s(reason),
+            },
+            CloseReceived { step, code, reason } => CloseReceived {
+                step,
+                code,
+                reason: s(reason),
+            },
+            Dropped { step, message } => Dropped {
+                step,
+                message: s(message),
+            },
+            Outcome { passed, summary } => Outcome {
+                passed,
+                summary: s(summary),
+            },
             e @ HandshakeTimeout { .. } => e,
         }
     }
@@ -129,7 +226,11 @@ impl Recorder {
         Self {
             start: Instant::now(),
             redactor,
-            transcript: Transcript { scenario: scenario.into(), environment: environment.into(), entries: Vec::new() },
+            transcript: Transcript {
+                scenario: scenario.into(),
+                environment: environment.into(),
+                entries: Vec::new(),
+            },
         }
     }
 
@@ -169,8 +270,15 @@ mod tests {
     fn recorder_redacts_before_storing() {
         let mut r = Recorder::new("s", "local", Redactor::new());
         r.add_secret("tok-123456", "[token]".into());
-        r.record(Event::Sent { step: 0, frame: Frame::Json(serde_json::json!({"auth": "tok-123456"})) });
-        r.record(Event::Request { method: "GET".into(), url: "ws://h/ws?token=tok-123456".into(), headers: vec![] });
+        r.record(Event::Sent {
+            step: 0,
+            frame: Frame::Json(serde_json::json!({"auth": "tok-123456"})),
+        });
+        r.record(Event::Request {
+            method: "GET".into(),
+            url: "ws://h/ws?token=tok-123456".into(),
+            headers: vec![],
+        });
         let text = format!("{:?}", r.finish());
         assert!(!text.contains("tok-123456"), "{text}");
         assert!(text.contains("[token]"));
@@ -180,6 +288,9 @@ mod tests {
     fn text_frames_parse_as_json_only_for_objects_and_arrays() {
         assert!(matches!(Frame::from_text("{\"a\":1}"), Frame::Json(_)));
         assert_eq!(Frame::from_text("42"), Frame::Text("42".into()));
-        assert_eq!(Frame::from_text("pong").value(), Value::String("pong".into()));
+        assert_eq!(
+            Frame::from_text("pong").value(),
+            Value::String("pong".into())
+        );
     }
 }

@@ -22,7 +22,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), ..Self::default() }
+        Self {
+            message: message.into(),
+            ..Self::default()
+        }
     }
 
     pub fn at(mut self, pos: Pos, label: impl Into<String>) -> Self {

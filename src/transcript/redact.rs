@@ -8,8 +8,6 @@ use std::fmt;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-
-
 /// The first 16 lowercase hex digits of the SHA-256 of `secret`: enough to
 /// tell secrets apart in a report without revealing them.
 pub fn fingerprint(secret: &[u8]) -> String {

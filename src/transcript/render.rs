@@ -15,7 +15,11 @@ fn frame_json(f: &Frame) -> Value {
 }
 
 fn pairs(v: &[(String, String)]) -> Value {
-    Value::Object(v.iter().map(|(k, x)| (k.clone(), Value::String(x.clone()))).collect())
+    Value::Object(
+        v.iter()
+            .map(|(k, x)| (k.clone(), Value::String(x.clone())))
+            .collect(),
+    )
 }
 
 /// Renders the transcript as YAML for a snapshot. `ws_base` (the environment's WebSocket
@@ -27,7 +31,9 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
     let mut frames = Vec::new();
     for Entry { event, .. } in &t.entries {
         let item = match event {
-            Event::Auth { strategy, token, .. } => {
+            Event::Auth {
+                strategy, token, ..
+            } => {
                 let mut a = Map::new();
                 a.insert("strategy".into(), Value::String(strategy.clone()));
                 if let Some(tok) = token {
@@ -36,12 +42,27 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
                 doc.insert("auth".into(), Value::Object(a));
                 continue;
             }
-            Event::Request { method, url, headers } => {
-                let url = if ws_base.is_empty() { url.clone() } else { url.replace(ws_base, "[ws_base]") };
-                handshake.insert("request".into(), json!({"method": method, "url": url, "headers": pairs(headers)}));
+            Event::Request {
+                method,
+                url,
+                headers,
+            } => {
+                let url = if ws_base.is_empty() {
+                    url.clone()
+                } else {
+                    url.replace(ws_base, "[ws_base]")
+                };
+                handshake.insert(
+                    "request".into(),
+                    json!({"method": method, "url": url, "headers": pairs(headers)}),
+                );
                 continue;
             }
-            Event::Response { status, headers, body } => {
+            Event::Response {
+                status,
+                headers,
+                body,
+            } => {
                 let mut r = Map::new();
                 r.insert("status".into(), Value::from(*status));
                 if !headers.is_empty() {
@@ -54,7 +75,10 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
                 continue;
             }
             Event::HandshakeTimeout { .. } => {
-                handshake.insert("response".into(), Value::String("no answer before the handshake timeout".into()));
+                handshake.insert(
+                    "response".into(),
+                    Value::String("no answer before the handshake timeout".into()),
+                );
                 continue;
             }
             Event::HandshakeError { message } => {
@@ -62,32 +86,63 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
                 continue;
             }
             Event::Sent { step, frame } => json!({"step": step + 1, "send": frame_json(frame)}),
-            Event::Received { disposition: Disposition::Ignored, .. } => continue,
-            Event::Received { step, frame, disposition } => {
-                let key = if *disposition == Disposition::Matched { "recv" } else { "skipped" };
+            Event::Received {
+                disposition: Disposition::Ignored,
+                ..
+            } => continue,
+            Event::Received {
+                step,
+                frame,
+                disposition,
+            } => {
+                let key = if *disposition == Disposition::Matched {
+                    "recv"
+                } else {
+                    "skipped"
+                };
                 json!({"step": step + 1, key: frame_json(frame)})
             }
-            Event::Captured { step, name, value } => json!({"step": step + 1, "capture": {name: value}}),
-            Event::CloseSent { step, code, reason } => json!({"step": step + 1, "close_sent": {"code": code, "reason": reason}}),
-            Event::CloseReceived { step, code, reason } => json!({"step": step + 1, "close_received": {"code": code, "reason": reason}}),
+            Event::Captured { step, name, value } => {
+                json!({"step": step + 1, "capture": {name: value}})
+            }
+            Event::CloseSent { step, code, reason } => {
+                json!({"step": step + 1, "close_sent": {"code": code, "reason": reason}})
+            }
+            Event::CloseReceived { step, code, reason } => {
+                json!({"step": step + 1, "close_received": {"code": code, "reason": reason}})
+            }
             Event::Dropped { step, message } => json!({"step": step + 1, "dropped": message}),
             Event::Outcome { passed, summary } => {
-                doc.insert("outcome".into(), if *passed { Value::String("passed".into()) } else { json!({"failed": summary}) });
+                doc.insert(
+                    "outcome".into(),
+                    if *passed {
+                        Value::String("passed".into())
+                    } else {
+                        json!({"failed": summary})
+                    },
+                );
                 continue;
             }
         };
         frames.push(item);
     }
     let mut out = Map::new();
-    out.insert("scenario".into(), doc.remove("scenario").unwrap_or(Value::Null));
+    out.insert(
+        "scenario".into(),
+        doc.remove("scenario").unwrap_or(Value::Null),
+    );
     if let Some(a) = doc.remove("auth") {
         out.insert("auth".into(), a);
     }
     out.insert("handshake".into(), Value::Object(handshake));
     out.insert("frames".into(), Value::Array(frames));
-    out.insert("outcome".into(), doc.remove("outcome").unwrap_or(Value::Null));
+    out.insert(
+        "outcome".into(),
+        doc.remove("outcome").unwrap_or(Value::Null),
+    );
     let normalized = normalizer.normalize_json(&Value::Object(out));
-    serde_saphyr::to_string(&normalized).unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
+    serde_saphyr::to_string(&normalized)
+        .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
 }
 
 /// The last `n` frame events with their timings, one per line, for failure reports.
@@ -99,7 +154,9 @@ pub fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
             let ms = at.as_secs_f64() * 1000.0;
             let text = match event {
                 Event::Sent { frame, .. } => format!("→ {}", frame.summary()),
-                Event::Received { frame, disposition, .. } => {
+                Event::Received {
+                    frame, disposition, ..
+                } => {
                     let tag = match disposition {
                         Disposition::Matched => "",
                         Disposition::Skipped => " (skipped)",
@@ -108,7 +165,10 @@ pub fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
                     format!("← {}{tag}", frame.summary())
                 }
                 Event::CloseSent { code, reason, .. } => format!("→ close {code} {reason:?}"),
-                Event::CloseReceived { code, reason, .. } => format!("← close {} {reason:?}", code.map_or("(no code)".into(), |c| c.to_string())),
+                Event::CloseReceived { code, reason, .. } => format!(
+                    "← close {} {reason:?}",
+                    code.map_or("(no code)".into(), |c| c.to_string())
+                ),
                 Event::Dropped { message, .. } => format!("× connection dropped: {message}"),
                 _ => return None,
             };
