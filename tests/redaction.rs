@@ -23,19 +23,41 @@ fn snapshots_hold_no_secret_and_no_jwt() {
     for env in config.environments.values() {
         let names: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
         // Only environments whose secrets resolve here (local defaults) can leak here.
-        if let Ok(secrets) = Secrets::resolve(env, names.iter().copied(), &|v| std::env::var(v).ok()) {
-            values.extend(names.iter().filter_map(|n| secrets.get(n)).map(|s| s.value.clone()));
+        if let Ok(secrets) =
+            Secrets::resolve(env, names.iter().copied(), &|v| std::env::var(v).ok())
+        {
+            values.extend(
+                names
+                    .iter()
+                    .filter_map(|n| secrets.get(n))
+                    .map(|s| s.value.clone()),
+            );
         }
     }
-    assert!(!values.is_empty(), "the canary needs at least one resolved secret");
+    assert!(
+        !values.is_empty(),
+        "the canary needs at least one resolved secret"
+    );
     let mut all = Vec::new();
     files(&config.snapshots_dir, &mut all);
-    assert!(all.len() > 10, "expected the example snapshots, found {}", all.len());
+    assert!(
+        all.len() > 10,
+        "expected the example snapshots, found {}",
+        all.len()
+    );
     for file in all {
         let text = std::fs::read_to_string(&file).expect("utf-8 snapshot");
         for v in &values {
-            assert!(!text.contains(v.as_str()), "{} contains a secret value", file.display());
+            assert!(
+                !text.contains(v.as_str()),
+                "{} contains a secret value",
+                file.display()
+            );
         }
-        assert!(!text.contains("eyJ"), "{} contains what looks like a JWT", file.display());
+        assert!(
+            !text.contains("eyJ"),
+            "{} contains what looks like a JWT",
+            file.display()
+        );
     }
 }
