@@ -39,7 +39,10 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
                 );
             };
             let config = ServerConfig {
-                options: e.options.clone(),
+                options: plan
+                    .reference_server
+                    .clone()
+                    .unwrap_or_else(|| e.options.clone()),
                 secrets: ServerSecrets {
                     jwt_secret: secret.value.clone(),
                     ..ServerSecrets::default()

@@ -34,6 +34,8 @@ pub struct Plan {
     pub handshake_pos: Pos,
     pub steps: Vec<StepPlan>,
     pub redact: Vec<String>,
+    /// Reference-server behaviour for this scenario, when the environment embeds one.
+    pub reference_server: Option<crate::server::ServerOptions>,
 }
 
 impl Plan {

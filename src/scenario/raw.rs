@@ -27,6 +27,9 @@ pub struct RawScenario {
     /// Dotted JSON paths whose values are replaced by `[redacted]` in snapshots.
     #[serde(default)]
     pub redact: Vec<S<String>>,
+    /// Behaviour of the embedded reference server for this scenario (replaces the
+    /// environment's `embedded.options`); ignored by environments without one.
+    pub reference_server: Option<S<crate::server::ServerOptions>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -212,6 +212,15 @@ pub fn validate(
         cx.error(pos(first), "steps", "steps need an accepted handshake")
             .help = Some("remove `steps`, or expect `handshake: accepted`".into());
     }
+    if let Some(opts) = &raw.reference_server
+        && let Err(e) = opts.value.validate()
+    {
+        cx.error(
+            pos(opts),
+            "reference_server",
+            format!("invalid reference server options: {e}"),
+        );
+    }
     if !cx.errors.is_empty() {
         return Err(cx.errors);
     }
@@ -232,6 +241,7 @@ pub fn validate(
         handshake_pos,
         steps,
         redact: raw.redact.into_iter().map(|s| s.value).collect(),
+        reference_server: raw.reference_server.map(|s| s.value),
     })
 }
 
