@@ -261,3 +261,23 @@ async fn events_never_cross_users_under_concurrency() {
     }
     stop(server).await;
 }
+
+#[tokio::test]
+async fn plain_get_on_ws_is_refused_with_a_json_detail() {
+    let server = start(ServerOptions::default()).await;
+    let resp = http()
+        .get(format!("{}/ws", server.http_base()))
+        .bearer_auth(token("plain"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(resp.status().as_u16(), 400);
+    let body: serde_json::Value = resp.json().await.expect("json");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("upgrade")),
+        "{body}"
+    );
+    stop(server).await;
+}
