@@ -14,7 +14,10 @@ if [[ "$hard" != unlimited && "$hard" -lt "$want" ]]; then
   echo "load.sh: hard open-file limit $hard is below $want; lower CONNECTIONS" >&2
   exit 1
 fi
-ulimit -n "$want"
+soft="$(ulimit -n)"
+if [[ "$soft" != unlimited && "$soft" -lt "$want" ]]; then
+  ulimit -n "$want"
+fi
 cargo build --release --example load
 timeout --kill-after=5 "$((deadline + 15))" \
   target/release/examples/load --connections "$connections" --deadline-secs "$deadline"
