@@ -58,9 +58,12 @@ pub struct Principal {
     pub api_key: bool,
 }
 
+/// Only `sub` is read; `jsonwebtoken` checks `exp`, `nbf`, `iss`, `aud` and that `sub` is a
+/// string. `Value` so a missing `sub` reaches that check instead of failing deserialization.
 #[derive(Deserialize)]
 struct Claims {
-    sub: String,
+    #[serde(default)]
+    sub: serde_json::Value,
 }
 
 /// Verifies tokens and mints bypass tokens. Built once per server.
@@ -156,11 +159,12 @@ impl Authenticator {
         let claims = jsonwebtoken::decode::<Claims>(token, key, &self.validation(alg))
             .map_err(|e| map_error(e.kind(), &alg_name))?
             .claims;
-        if claims.sub.is_empty() {
+        let sub = claims.sub.as_str().unwrap_or_default();
+        if sub.is_empty() {
             return Err(invalid("empty sub claim"));
         }
         Ok(Principal {
-            user_id: claims.sub,
+            user_id: sub.to_owned(),
             api_key: false,
         })
     }

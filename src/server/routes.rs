@@ -122,12 +122,12 @@ async fn reject(
     tracing::info!(detail = %text, source, "websocket rejected");
     if state.options.silent_reject {
         // Never answer: the connection is held until the client gives up (hyper drops this
-        // future when it sees EOF) or the server shuts down (the connection is dropped).
+        // future when it sees EOF) or the server shuts down (the accept loop drops held
+        // connections unanswered). Returning anything here would answer.
         if let Some(Extension(flag)) = held {
             flag.hold();
         }
-        state.stopped().await;
-        return detail(StatusCode::SERVICE_UNAVAILABLE, "Server shutting down");
+        return std::future::pending().await;
     }
     if let Some(code) = state.options.close_after_accept {
         let token = state.tracker.token();

@@ -11,7 +11,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::auth::Principal;
 use super::events::{self, Request, Step, UserMessage};
 use super::options::is_sendable_close_code;
-use super::routes::close_with;
+use super::routes::{CLOSE_WAIT, close_with};
 use super::state::{AppState, TaskToken};
 
 /// Close code sent to open sessions when the server shuts down.
@@ -98,7 +98,8 @@ impl Session {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Ok(Message::Close(_))) => {
                     // tungstenite queued the echo of the client's close; reading flushes it.
-                    while let Some(Ok(_)) = self.socket.recv().await {}
+                    let drain = async { while let Some(Ok(_)) = self.socket.recv().await {} };
+                    let _ = tokio::time::timeout(CLOSE_WAIT, drain).await;
                     return End::Drop;
                 }
             };
