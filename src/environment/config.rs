@@ -104,6 +104,9 @@ impl Config {
     /// Loads `<root>/sockspec.yaml`. Without the file, the built-in default applies: one
     /// `local` environment running the embedded server with a development secret.
     pub fn load(root: &Path) -> Result<Config, Diagnostic> {
+        // Absolute, because insta resolves relative snapshot paths from its own source file.
+        let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let root = root.as_path();
         let file = root.join(CONFIG_FILE);
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
