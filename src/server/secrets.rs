@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
 
 use super::error::ServerError;
 
@@ -64,8 +63,7 @@ impl fmt::Debug for Fingerprint<'_> {
 
 /// The first 16 hex digits of the SHA-256 of `value`: safe to log, enough to compare.
 pub fn fingerprint(value: &str) -> String {
-    let digest = Sha256::digest(value.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    crate::transcript::fingerprint(value.as_bytes())
 }
 
 /// The variables tried for the JWT secret of `environment`, in order:
