@@ -4,7 +4,6 @@
 
 use std::fmt;
 
-
 use super::error::ServerError;
 
 /// Variable holding the E2E bypass key.
