@@ -97,7 +97,7 @@ pub enum RawHandshake {
     Accepted,
     Rejected(RawRejected),
     Timeout,
-    Closed(RawClosed),
+    Closed(RawCloseExpectation),
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,10 +109,13 @@ pub struct RawRejected {
     pub body: Option<S<Value>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An expected close from the server: `handshake: {closed: ...}` and `expect_close`.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawClosed {
+pub struct RawCloseExpectation {
+    /// A close code or a list of them; none means any code.
     pub code: Option<S<Value>>,
+    /// A pattern for the close reason.
     pub reason: Option<S<Value>>,
     pub within: Option<S<String>>,
 }
@@ -126,7 +129,7 @@ pub enum RawStep {
     ExpectUnordered(RawMany),
     ExpectNone(RawExpectNone),
     Close(RawClose),
-    ExpectClose(RawExpectClose),
+    ExpectClose(RawCloseExpectation),
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,12 +173,4 @@ pub struct RawExpectNone {
 pub struct RawClose {
     pub code: Option<S<u16>>,
     pub reason: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawExpectClose {
-    pub code: Option<S<Value>>,
-    pub reason: Option<S<Value>>,
-    pub within: Option<S<String>>,
 }

@@ -433,25 +433,18 @@ fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> HandshakePlan {
                 .and_then(|b| cx.pattern(&b.value, pos(b), "handshake.rejected.body"));
             HandshakePlan::Rejected { statuses, body }
         }
-        RawHandshake::Closed(c) => HandshakePlan::Closed(close_expectation(
-            cx,
-            &c.code,
-            &c.reason,
-            &c.within,
-            pos(h),
-            "handshake.closed",
-        )),
+        RawHandshake::Closed(c) => {
+            HandshakePlan::Closed(close_expectation(cx, c, "handshake.closed"))
+        }
     }
 }
 
-fn close_expectation(
-    cx: &mut Ctx<'_>,
-    code: &Option<S<Value>>,
-    reason: &Option<S<Value>>,
-    within: &Option<S<String>>,
-    _at: Pos,
-    field: &str,
-) -> CloseExpectation {
+fn close_expectation(cx: &mut Ctx<'_>, raw: &RawCloseExpectation, field: &str) -> CloseExpectation {
+    let RawCloseExpectation {
+        code,
+        reason,
+        within,
+    } = raw;
     let codes = match code {
         None => Vec::new(),
         Some(c) => {
@@ -568,10 +561,7 @@ fn step_plan(cx: &mut Ctx<'_>, i: usize, s: &S<RawStep>) -> StepKind {
         }
         RawStep::ExpectClose(c) => StepKind::ExpectClose(close_expectation(
             cx,
-            &c.code,
-            &c.reason,
-            &c.within,
-            at,
+            c,
             &format!("steps[{i}].expect_close"),
         )),
     }
