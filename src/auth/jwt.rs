@@ -9,13 +9,15 @@ use serde_json::{Map, Value};
 use super::{AuthError, Credential};
 use crate::environment::Secrets;
 use crate::scenario::template::{Resolve, render_value};
-use crate::scenario::{JwtAlgorithm, JwtPlan};
+use crate::scenario::{JwtAlgorithm, JwtPlan, KeySource};
 
 fn algorithm(a: JwtAlgorithm) -> Algorithm {
     match a {
         JwtAlgorithm::Hs256 => Algorithm::HS256,
         JwtAlgorithm::Hs384 => Algorithm::HS384,
         JwtAlgorithm::Hs512 => Algorithm::HS512,
+        JwtAlgorithm::Rs256 => Algorithm::RS256,
+        JwtAlgorithm::Es256 => Algorithm::ES256,
     }
 }
 
@@ -26,11 +28,19 @@ pub fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Mints the token described by `plan`.
-pub fn mint(plan: &JwtPlan, secrets: &Secrets, ctx: &dyn Resolve) -> Result<Credential, AuthError> {
+/// Mints the token described by `plan`. Key files are relative to `root`.
+pub fn mint(
+    plan: &JwtPlan,
+    secrets: &Secrets,
+    _root: &std::path::Path,
+    ctx: &dyn Resolve,
+) -> Result<Credential, AuthError> {
+    let KeySource::Secret(name) = &plan.key else {
+        return Err(AuthError::Sign("key files are not supported yet".into()));
+    };
     let secret = secrets
-        .get(&plan.secret)
-        .ok_or_else(|| AuthError::UnknownSecret(plan.secret.clone()))?;
+        .get(name)
+        .ok_or_else(|| AuthError::UnknownSecret(name.clone()))?;
     let rendered = render_value(&plan.claims, ctx).map_err(|e| AuthError::Claims(e.to_string()))?;
     let mut claims: Map<String, Value> = match rendered {
         Value::Object(m) => m,
@@ -77,13 +87,16 @@ mod tests {
         let secrets =
             Secrets::resolve(&c.environments["local"], ["jwt"], &|_| None).expect("secrets");
         let plan = JwtPlan {
-            secret: "jwt".into(),
+            key: KeySource::Secret("jwt".into()),
             algorithm: JwtAlgorithm::Hs256,
+            kid: None,
             claims: serde_json::json!({"sub": "user-{{ run_id }}"}),
             expires_in_secs: 60,
+            not_before_secs: None,
+            mutate: None,
         };
         let ctx = MapResolver::new("r1");
-        let cred = mint(&plan, &secrets, &ctx).expect("mints");
+        let cred = mint(&plan, &secrets, std::path::Path::new("."), &ctx).expect("mints");
         let key = DecodingKey::from_secret(secrets.get("jwt").expect("jwt").value.as_bytes());
         let mut v = Validation::new(Algorithm::HS256);
         v.validate_aud = false;

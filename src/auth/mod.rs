@@ -48,7 +48,10 @@ pub fn acquire(
 ) -> Result<Option<Credential>, AuthError> {
     match plan {
         AuthPlan::None => Ok(None),
-        AuthPlan::Jwt(jwt) => mint(jwt, secrets, ctx).map(Some),
+        AuthPlan::Jwt(jwt) => mint(jwt, secrets, std::path::Path::new("."), ctx).map(Some),
+        AuthPlan::ApiKey(_) | AuthPlan::Exchange(_) | AuthPlan::Chain { .. } => {
+            Err(AuthError::Sign("not yet".into()))
+        }
         AuthPlan::Bearer(BearerSource::Secret(name)) => {
             let s = secrets
                 .get(name)

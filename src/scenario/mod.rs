@@ -8,6 +8,7 @@ pub mod resolve;
 pub mod template;
 mod template_value;
 mod validate;
+mod validate_auth;
 
 pub use load::{load, parse, parse_yaml, yaml_options};
 pub use plan::*;

@@ -32,7 +32,15 @@ pub struct Plan {
     pub connect: ConnectPlan,
     pub handshake: HandshakePlan,
     pub handshake_pos: Pos,
+    /// HTTP steps before auth.
+    pub setup: Vec<StepPlan>,
     pub steps: Vec<StepPlan>,
+    /// HTTP steps that always run last.
+    pub teardown: Vec<StepPlan>,
+    /// Secrets the scenario names (auth, `{{ secrets.NAME }}` templates), sorted.
+    pub secrets: Vec<String>,
+    /// The scenario as it applies to an environment with `overrides:` (validated whole).
+    pub overrides: std::collections::BTreeMap<String, Plan>,
     pub redact: Vec<String>,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
     pub reference_server: Option<crate::server::ServerOptions>,
@@ -45,21 +53,30 @@ impl Plan {
             .is_none_or(|envs| envs.iter().any(|e| e == environment))
     }
 
+    /// The plan that runs in `environment`: its override when it has one.
+    pub fn for_environment(&self, environment: &str) -> &Plan {
+        self.overrides.get(environment).unwrap_or(self)
+    }
+
     /// Names of the environment secrets this scenario needs.
     pub fn required_secrets(&self) -> Vec<&str> {
-        match &self.auth {
-            AuthPlan::Jwt(jwt) => vec![jwt.secret.as_str()],
-            AuthPlan::Bearer(BearerSource::Secret(name)) => vec![name.as_str()],
-            AuthPlan::None | AuthPlan::Bearer(BearerSource::Env(_)) => Vec::new(),
-        }
+        self.secrets.iter().map(String::as_str).collect()
     }
 }
 
 #[derive(Debug, Clone)]
 pub enum AuthPlan {
     None,
-    Jwt(JwtPlan),
+    Jwt(Box<JwtPlan>),
     Bearer(BearerSource),
+    /// Like `bearer`; named for what the token is.
+    ApiKey(BearerSource),
+    /// An HTTP call whose answer holds the token (`HttpPlan::token` is set).
+    Exchange(Box<HttpPlan>),
+    Chain {
+        strategies: Vec<(AuthPlan, Pos)>,
+        fallback: Fallback,
+    },
 }
 
 impl AuthPlan {
@@ -68,6 +85,41 @@ impl AuthPlan {
             AuthPlan::None => "none",
             AuthPlan::Jwt(_) => "jwt",
             AuthPlan::Bearer(_) => "bearer",
+            AuthPlan::ApiKey(_) => "api_key",
+            AuthPlan::Exchange(_) => "exchange",
+            AuthPlan::Chain { .. } => "chain",
+        }
+    }
+}
+
+/// What a `chain` does when a strategy fails and a later one succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// The scenario fails with the first strategy's error.
+    Forbid,
+    /// The next strategy is used; a warning goes to stderr and the transcript.
+    Warn,
+    /// The next strategy is used; the transcript records it.
+    Allow,
+}
+
+impl Fallback {
+    pub const NAMES: [&'static str; 3] = ["forbid", "warn", "allow"];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "forbid" => Some(Self::Forbid),
+            "warn" => Some(Self::Warn),
+            "allow" => Some(Self::Allow),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Forbid => "forbid",
+            Self::Warn => "warn",
+            Self::Allow => "allow",
         }
     }
 }
@@ -77,30 +129,93 @@ pub enum JwtAlgorithm {
     Hs256,
     Hs384,
     Hs512,
+    Rs256,
+    Es256,
 }
 
 impl JwtAlgorithm {
-    pub const NAMES: [&'static str; 3] = ["HS256", "HS384", "HS512"];
+    pub const NAMES: [&'static str; 5] = ["HS256", "HS384", "HS512", "RS256", "ES256"];
 
     pub fn parse(name: &str) -> Option<Self> {
         match name.to_ascii_uppercase().as_str() {
             "HS256" => Some(Self::Hs256),
             "HS384" => Some(Self::Hs384),
             "HS512" => Some(Self::Hs512),
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
             _ => None,
         }
     }
+
+    /// Whether the key is a shared secret (HMAC) rather than a PEM private key.
+    pub fn is_hmac(self) -> bool {
+        matches!(self, Self::Hs256 | Self::Hs384 | Self::Hs512)
+    }
+}
+
+/// Where the signing key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A secret the environment declares (HMAC secret or PEM private key).
+    Secret(String),
+    /// A PEM file, relative to the project root.
+    File(PathBuf),
+}
+
+/// A deliberately bad token, for scenarios proving that auth is enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mutation {
+    /// `exp` an hour in the past.
+    Expired,
+    /// `nbf` an hour in the future.
+    NotYetValid,
+    /// Signed with a random key instead of the environment's.
+    WrongSecret,
+    /// One character of the signature changed.
+    TamperedSignature,
+    /// Header `alg: none`, no signature.
+    AlgNone,
+    /// The named claim removed.
+    DropClaim(String),
+    /// `iss` replaced by one no server trusts.
+    WrongIssuer,
+    /// `aud` replaced by one no server expects.
+    WrongAudience,
 }
 
 #[derive(Debug, Clone)]
 pub struct JwtPlan {
-    pub secret: String,
+    pub key: KeySource,
     pub algorithm: JwtAlgorithm,
+    pub kid: Option<String>,
     /// Claims object; strings may hold templates, rendered at mint time.
     pub claims: Value,
     /// Seconds from now; negative mints an expired token.
     pub expires_in_secs: i64,
+    /// `nbf` in seconds from now, when set.
+    pub not_before_secs: Option<i64>,
+    pub mutate: Option<Mutation>,
 }
+
+/// An HTTP call (`http` step or `exchange`). Strings may hold templates.
+#[derive(Debug, Clone)]
+pub struct HttpPlan {
+    pub method: String,
+    /// A path below the environment's HTTP base, or a full URL.
+    pub target: Target,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+    /// Accepted statuses; empty means any 2xx.
+    pub statuses: Vec<u16>,
+    pub timeout: Duration,
+    /// JSON pointer to the token in the answer (`exchange` only).
+    pub token: Option<String>,
+    /// `(variable, JSON pointer)` pairs taken from the answer.
+    pub captures: Vec<(String, String)>,
+}
+
+/// Deadline of an HTTP call without `timeout`.
+pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub enum BearerSource {
@@ -110,9 +225,9 @@ pub enum BearerSource {
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Appended to the environment's WebSocket base URL.
+    /// Appended to the environment's base URL (WebSocket or HTTP).
     Path(String),
-    /// A full `ws://` or `wss://` URL.
+    /// A full URL.
     Url(String),
 }
 
@@ -178,6 +293,7 @@ pub enum StepKind {
         reason: String,
     },
     ExpectClose(CloseExpectation),
+    Http(Box<HttpPlan>),
 }
 
 impl StepKind {
@@ -190,6 +306,7 @@ impl StepKind {
             StepKind::ExpectNone { .. } => "expect_none",
             StepKind::Close { .. } => "close",
             StepKind::ExpectClose(_) => "expect_close",
+            StepKind::Http(_) => "http",
         }
     }
 }

@@ -12,22 +12,30 @@ use serde_json::Value;
 use super::plan::*;
 use super::raw::*;
 use super::template::{Expr, Template, parse_value};
+use super::validate_auth::{auth_plan, http_plan};
 use crate::report::{Diagnostic, Pos, did_you_mean};
 use crate::steps::Pattern;
 
 /// Variables every template can use, besides `env.NAME` and captures.
 const BUILTINS: [&str; 4] = ["uuid", "now", "now_unix", "run_id"];
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     file: &'a Path,
     source: &'a Arc<str>,
     errors: Vec<Diagnostic>,
     /// Variables defined so far (captures, `auth`).
-    defined: BTreeSet<String>,
+    pub(super) defined: BTreeSet<String>,
+    /// Secrets named so far (auth keys, `{{ secrets.NAME }}`).
+    pub(super) secrets: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
-    fn error(&mut self, pos: Pos, field: &str, message: impl Into<String>) -> &mut Diagnostic {
+    pub(super) fn error(
+        &mut self,
+        pos: Pos,
+        field: &str,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
         let d = Diagnostic::new(message, self.file)
             .with_source(self.source.clone())
             .at(pos)
@@ -36,7 +44,12 @@ impl Ctx<'_> {
         self.errors.last_mut().expect("just pushed")
     }
 
-    fn duration(&mut self, raw: &Option<S<String>>, field: &str, default: Duration) -> Duration {
+    pub(super) fn duration(
+        &mut self,
+        raw: &Option<S<String>>,
+        field: &str,
+        default: Duration,
+    ) -> Duration {
         match raw {
             None => default,
             Some(s) => match humantime::parse_duration(s.value.trim()) {
@@ -52,7 +65,7 @@ impl Ctx<'_> {
     }
 
     /// Checks every template in `value`; `allow_vars` is false where captures do not exist yet.
-    fn templates(&mut self, value: &Value, at: Pos, field: &str, allow_vars: bool) {
+    pub(super) fn templates(&mut self, value: &Value, at: Pos, field: &str, allow_vars: bool) {
         match parse_value(value) {
             Err((path, e)) => {
                 let f = join(field, &path);
@@ -66,7 +79,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn template_str(&mut self, s: &str, at: Pos, field: &str, allow_vars: bool) {
+    pub(super) fn template_str(&mut self, s: &str, at: Pos, field: &str, allow_vars: bool) {
         match Template::parse(s) {
             Err(e) => {
                 self.error(at, field, format!("invalid template: {}", e.message));
@@ -75,10 +88,26 @@ impl Ctx<'_> {
         }
     }
 
-    fn template_vars(&mut self, t: &Template, at: Pos, field: &str, allow_vars: bool) {
+    pub(super) fn template_vars(&mut self, t: &Template, at: Pos, field: &str, allow_vars: bool) {
         for (expr, _) in t.exprs() {
             let Expr::Var(path) = expr else { continue };
             let name = path.first().map(String::as_str).unwrap_or("");
+            if name == "secrets" {
+                match path.get(1) {
+                    Some(secret) if path.len() == 2 => {
+                        self.secrets.insert(secret.clone());
+                    }
+                    _ => {
+                        self.error(
+                            at,
+                            field,
+                            "`secrets` needs exactly one name: `{{ secrets.NAME }}`",
+                        )
+                        .help = Some("NAME is a secret the environment declares".into());
+                    }
+                }
+                continue;
+            }
             if allow_vars && self.defined.contains(name) {
                 continue;
             }
@@ -90,7 +119,7 @@ impl Ctx<'_> {
             let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
             let d = self.error(at, field, format!("undefined template variable `{name}`"));
             d.notes.push(format!(
-                "defined here: {}, and `env.NAME`",
+                "defined here: {}, `secrets.NAME` and `env.NAME`",
                 defined.join(", ")
             ));
             d.help = Some(match hint {
@@ -100,7 +129,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn pattern(&mut self, value: &Value, at: Pos, field: &str) -> Option<Pattern> {
+    pub(super) fn pattern(&mut self, value: &Value, at: Pos, field: &str) -> Option<Pattern> {
         match Pattern::compile(value) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -112,14 +141,14 @@ impl Ctx<'_> {
     }
 
     /// A pattern that may contain templates: check templates now, compile at run time.
-    fn templated_pattern(&mut self, value: &Value, at: Pos, field: &str) {
+    pub(super) fn templated_pattern(&mut self, value: &Value, at: Pos, field: &str) {
         self.templates(value, at, field, true);
         if !contains_template(value) {
             self.pattern(value, at, field);
         }
     }
 
-    fn captures(
+    pub(super) fn captures(
         &mut self,
         raw: &std::collections::BTreeMap<String, S<String>>,
     ) -> Vec<(String, String)> {
@@ -147,11 +176,11 @@ fn one_line(message: &str) -> String {
     format!("{head}: {}", last.trim_start_matches("error: "))
 }
 
-fn pos<T>(s: &S<T>) -> Pos {
+pub(super) fn pos<T>(s: &S<T>) -> Pos {
     Pos::from_location(&s.referenced)
 }
 
-fn join(field: &str, path: &str) -> String {
+pub(super) fn join(field: &str, path: &str) -> String {
     if path.is_empty() {
         field.to_string()
     } else {
@@ -169,7 +198,73 @@ fn contains_template(v: &Value) -> bool {
 }
 
 /// Validates a parsed scenario. `id` is the path below the scenario root without `.yaml`.
+/// Each `overrides:` entry is applied to a copy of the scenario and validated whole.
 pub fn validate(
+    raw: RawScenario,
+    id: &str,
+    file: &Path,
+    source: &Arc<str>,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let mut base = raw;
+    let overrides = std::mem::take(&mut base.overrides);
+    let mut plan = validate_one(base.clone(), id, file, source)?;
+    let mut errors = Vec::new();
+    for (env, o) in overrides {
+        if let Some(envs) = &plan.environments
+            && !envs.contains(&env)
+        {
+            errors.push(
+                Diagnostic::new(
+                    format!("override for environment `{env}`, which `environments` does not list"),
+                    file,
+                )
+                .with_source(source.clone())
+                .at(pos(&o))
+                .with_field(format!("overrides.{env}"))
+                .with_help(format!(
+                    "add `{env}` to `environments`, or remove the override"
+                )),
+            );
+            continue;
+        }
+        let o = o.value;
+        let mut r = base.clone();
+        if let Some(a) = o.auth {
+            r.auth = Some(a);
+        }
+        if let Some(c) = o.connect {
+            r.connect = c;
+        }
+        if let Some(h) = o.handshake {
+            r.handshake = Some(h);
+        }
+        if let Some(s) = o.setup {
+            r.setup = s;
+        }
+        if let Some(s) = o.steps {
+            r.steps = s;
+        }
+        if let Some(s) = o.teardown {
+            r.teardown = s;
+        }
+        if let Some(s) = o.reference_server {
+            r.reference_server = Some(s);
+        }
+        match validate_one(r, id, file, source) {
+            Ok(p) => {
+                plan.overrides.insert(env, p);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
+}
+
+fn validate_one(
     raw: RawScenario,
     id: &str,
     file: &Path,
@@ -180,11 +275,13 @@ pub fn validate(
         source,
         errors: Vec::new(),
         defined: BTreeSet::new(),
+        secrets: BTreeSet::new(),
     };
 
+    let setup = phase_steps(&mut cx, "setup", &raw.setup);
     let (auth, auth_pos) = match &raw.auth {
         None => (AuthPlan::None, Pos::default()),
-        Some(a) => (auth_plan(&mut cx, a), pos(a)),
+        Some(a) => (auth_plan(&mut cx, a, "auth"), pos(a)),
     };
     if !matches!(auth, AuthPlan::None) {
         cx.defined.insert("auth".into());
@@ -201,9 +298,10 @@ pub fn validate(
         .map(|(i, s)| StepPlan {
             index: i,
             pos: pos(s),
-            kind: step_plan(&mut cx, i, s),
+            kind: step_plan(&mut cx, "steps", i, s),
         })
         .collect();
+    let teardown = phase_steps(&mut cx, "teardown", &raw.teardown);
 
     if let (Some(first), false) = (
         raw.steps.first(),
@@ -239,93 +337,36 @@ pub fn validate(
         connect,
         handshake,
         handshake_pos,
+        setup,
         steps,
+        teardown,
+        secrets: cx.secrets.into_iter().collect(),
+        overrides: Default::default(),
         redact: raw.redact.into_iter().map(|s| s.value).collect(),
         reference_server: raw.reference_server.map(|s| s.value),
     })
 }
 
-fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>) -> AuthPlan {
-    match &a.value {
-        RawAuth::None => AuthPlan::None,
-        RawAuth::Jwt(j) => {
-            let algorithm = match &j.algorithm {
-                None => JwtAlgorithm::Hs256,
-                Some(name) => JwtAlgorithm::parse(&name.value).unwrap_or_else(|| {
-                    let d = cx.error(
-                        pos(name),
-                        "auth.jwt.algorithm",
-                        format!("unsupported algorithm `{}`", name.value),
-                    );
-                    d.notes.push(format!(
-                        "expected one of {}",
-                        JwtAlgorithm::NAMES.join(", ")
-                    ));
-                    JwtAlgorithm::Hs256
-                }),
-            };
-            let claims = match &j.claims {
-                None => Value::Object(Default::default()),
-                Some(c) if c.value.is_object() => {
-                    cx.templates(&c.value, pos(c), "auth.jwt.claims", false);
-                    c.value.clone()
-                }
-                Some(c) => {
-                    cx.error(
-                        pos(c),
-                        "auth.jwt.claims",
-                        "claims must be a map of claim names to values",
-                    );
-                    Value::Null
-                }
-            };
-            let expires_in_secs = match &j.expires_in {
-                None => 15 * 60,
-                Some(s) => {
-                    let text = s.value.trim();
-                    let (sign, body) = match text.strip_prefix('-') {
-                        Some(rest) => (-1, rest.trim()),
-                        None => (1, text),
-                    };
-                    match humantime::parse_duration(body) {
-                        Ok(d) => sign * i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-                        Err(e) => {
-                            let d = cx.error(
-                                pos(s),
-                                "auth.jwt.expires_in",
-                                format!("invalid duration `{}`: {e}", s.value),
-                            );
-                            d.help = Some(
-                                "write a duration such as 15m or 1h; `-5m` mints an expired token"
-                                    .into(),
-                            );
-                            0
-                        }
-                    }
-                }
-            };
-            AuthPlan::Jwt(JwtPlan {
-                secret: j.secret.value.clone(),
-                algorithm,
-                claims,
-                expires_in_secs,
-            })
-        }
-        RawAuth::Bearer(b) => match (&b.secret, &b.env) {
-            (Some(s), None) => AuthPlan::Bearer(BearerSource::Secret(s.value.clone())),
-            (None, Some(e)) => AuthPlan::Bearer(BearerSource::Env(e.value.clone())),
-            _ => {
+/// `setup` and `teardown`: HTTP steps only.
+fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[S<RawStep>]) -> Vec<StepPlan> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, s)| {
+            if !matches!(s.value, RawStep::Http(_)) {
                 cx.error(
-                    pos(a),
-                    "auth.bearer",
-                    "bearer needs exactly one of `secret` or `env`",
+                    pos(s),
+                    &format!("{phase}[{i}]"),
+                    format!("only `http` steps may run in `{phase}`"),
                 )
-                .help =
-                    Some("write `bearer: {secret: api_key}` or `bearer: {env: MY_TOKEN}`".into());
-                AuthPlan::None
+                .help = Some("move WebSocket steps to `steps`".into());
             }
-        },
-    }
+            StepPlan {
+                index: i,
+                pos: pos(s),
+                kind: step_plan(cx, phase, i, s),
+            }
+        })
+        .collect()
 }
 
 fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) -> ConnectPlan {
@@ -470,7 +511,7 @@ fn close_expectation(cx: &mut Ctx<'_>, raw: &RawCloseExpectation, field: &str) -
 }
 
 /// A number or a list of numbers inside `range`; reports out-of-range values.
-fn codes(
+pub(super) fn codes(
     cx: &mut Ctx<'_>,
     v: &Value,
     at: Pos,
@@ -505,9 +546,16 @@ fn codes(
     out
 }
 
-fn step_plan(cx: &mut Ctx<'_>, i: usize, s: &S<RawStep>) -> StepKind {
+fn step_plan(cx: &mut Ctx<'_>, phase: &str, i: usize, s: &S<RawStep>) -> StepKind {
     let at = pos(s);
     match &s.value {
+        RawStep::Http(h) => StepKind::Http(Box::new(http_plan(
+            cx,
+            h,
+            at,
+            &format!("{phase}[{i}].http"),
+            false,
+        ))),
         RawStep::Send(v) => {
             cx.templates(&v.value, pos(v), &format!("steps[{i}].send"), true);
             StepKind::Send(v.value.clone())
