@@ -15,6 +15,7 @@ pub mod cli;
 pub mod environment;
 pub mod handshake;
 pub mod harness;
+pub mod http;
 pub mod report;
 pub mod scenario;
 pub mod server;

@@ -1,14 +1,17 @@
 //! Auth strategies: turn a scenario's `auth` plan and the environment's secrets into a
 //! [`Credential`] (the token plus a description of where it came from).
 
+mod chain;
+mod exchange;
 mod jwt;
 
 pub use jwt::{mint, now_unix};
 
 use crate::environment::Secrets;
-use crate::scenario::AuthPlan;
-use crate::scenario::BearerSource;
-use crate::scenario::template::Resolve;
+use crate::http::{HttpEnv, HttpError};
+use crate::scenario::template::MapResolver;
+use crate::scenario::{AuthPlan, BearerSource};
+use crate::transcript::Recorder;
 
 /// A token and its provenance. `Debug` does not show the token.
 #[derive(Clone)]
@@ -35,48 +38,99 @@ pub enum AuthError {
     Claims(String),
     #[error("sign JWT: {0}")]
     Sign(String),
-    #[error("read bearer token: environment variable `{0}` is not set")]
+    #[error("read the token: environment variable `{0}` is not set")]
     MissingEnv(String),
+    #[error("exchange a key for a token: {0}")]
+    Exchange(HttpError),
+    #[error("exchange a key for a token: the answer's `{pointer}` is not a non-empty string")]
+    ExchangeToken { pointer: String },
+    #[error("authenticate: a chain cannot contain another chain")]
+    NestedChain,
+    #[error("authenticate with strategy {index} (`{strategy}`) of the chain, and `fallback: forbid` stops there: {error}")]
+    FallbackForbidden {
+        index: usize,
+        strategy: &'static str,
+        error: Box<AuthError>,
+    },
+    #[error("authenticate with any strategy of the chain: {}", .0.join("; "))]
+    ChainExhausted(Vec<String>),
 }
 
-/// Produces the scenario's credential, or `None` for `auth: none`.
-pub fn acquire(
+/// What strategies need besides the plan.
+pub struct AuthEnv<'a> {
+    pub secrets: &'a Secrets,
+    /// Project root: key files are relative to it.
+    pub root: &'a std::path::Path,
+    pub http: &'a HttpEnv,
+    pub lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+/// Produces the scenario's credential, or `None` for `auth: none`. HTTP calls (exchange)
+/// and failed chain attempts are recorded; exchanged tokens are registered with the
+/// recorder before anything that could contain them is recorded.
+pub async fn acquire(
     plan: &AuthPlan,
-    secrets: &Secrets,
-    ctx: &dyn Resolve,
-    lookup: &dyn Fn(&str) -> Option<String>,
+    env: &AuthEnv<'_>,
+    vars: &mut MapResolver,
+    rec: &mut Recorder,
+) -> Result<Option<Credential>, AuthError> {
+    match plan {
+        AuthPlan::Chain {
+            strategies,
+            fallback,
+        } => chain::acquire(strategies, *fallback, env, vars, rec).await,
+        other => single(other, env, vars, rec).await,
+    }
+}
+
+async fn single(
+    plan: &AuthPlan,
+    env: &AuthEnv<'_>,
+    vars: &mut MapResolver,
+    rec: &mut Recorder,
 ) -> Result<Option<Credential>, AuthError> {
     match plan {
         AuthPlan::None => Ok(None),
-        AuthPlan::Jwt(jwt) => mint(jwt, secrets, std::path::Path::new("."), ctx).map(Some),
-        AuthPlan::ApiKey(_) | AuthPlan::Exchange(_) | AuthPlan::Chain { .. } => {
-            Err(AuthError::Sign("not yet".into()))
-        }
-        AuthPlan::Bearer(BearerSource::Secret(name)) => {
-            let s = secrets
+        AuthPlan::Jwt(jwt) => mint(jwt, env.secrets, env.root, vars).map(Some),
+        AuthPlan::Bearer(source) => static_token("bearer", source, env).map(Some),
+        AuthPlan::ApiKey(source) => static_token("api_key", source, env).map(Some),
+        AuthPlan::Exchange(call) => exchange::acquire(call, env, vars, rec).await.map(Some),
+        AuthPlan::Chain { .. } => Err(AuthError::NestedChain),
+    }
+}
+
+fn static_token(
+    strategy: &'static str,
+    source: &BearerSource,
+    env: &AuthEnv<'_>,
+) -> Result<Credential, AuthError> {
+    match source {
+        BearerSource::Secret(name) => {
+            let s = env
+                .secrets
                 .get(name)
                 .ok_or_else(|| AuthError::UnknownSecret(name.clone()))?;
-            Ok(Some(Credential {
+            Ok(Credential {
                 token: s.value.clone(),
-                strategy: "bearer",
+                strategy,
                 origin: format!(
                     "secret `{}` (from {}, sha256:{})",
                     s.name, s.source, s.fingerprint
                 ),
                 marker: s.marker(),
-            }))
+            })
         }
-        AuthPlan::Bearer(BearerSource::Env(var)) => {
-            let token = lookup(var)
+        BearerSource::Env(var) => {
+            let token = (env.lookup)(var)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AuthError::MissingEnv(var.clone()))?;
             let fp = crate::transcript::fingerprint(token.as_bytes());
-            Ok(Some(Credential {
+            Ok(Credential {
                 token,
-                strategy: "bearer",
+                strategy,
                 origin: format!("environment variable {var} (sha256:{fp})"),
-                marker: format!("[bearer from {var} sha256:{fp}]"),
-            }))
+                marker: format!("[{strategy} from {var} sha256:{fp}]"),
+            })
         }
     }
 }

@@ -43,8 +43,22 @@ struct RawEnvironment {
     ws_url: Option<String>,
     http_url: Option<String>,
     embedded: Option<RawEmbedded>,
+    /// A `.env` file (relative to the project root) read for secret variables; process
+    /// environment variables win over it. A missing file is not an error (CI sets variables).
+    dotenv: Option<String>,
+    health: Option<Spanned<RawHealth>>,
     #[serde(default)]
     secrets: BTreeMap<String, Spanned<SecretSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHealth {
+    /// Below the environment's HTTP base URL.
+    path: Option<String>,
+    /// A full URL.
+    url: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +66,14 @@ struct RawEnvironment {
 struct RawEmbedded {
     /// Name of the secret the embedded server checks JWTs with.
     jwt_secret: String,
+    /// Name of the secret the server expects in `X-E2E-Bypass-Key`.
+    bypass_key: Option<String>,
+    /// Names of secrets the server accepts as API keys.
+    #[serde(default)]
+    api_keys: Vec<String>,
+    /// PEM public key files (relative to the project root) enabling RS256 / ES256.
+    rsa_public_key_file: Option<String>,
+    ec_public_key_file: Option<String>,
     #[serde(default)]
     options: ServerOptions,
 }
@@ -69,7 +91,29 @@ pub struct SecretSpec {
 #[derive(Debug, Clone)]
 pub struct Embedded {
     pub jwt_secret: String,
+    pub bypass_key: Option<String>,
+    pub api_keys: Vec<String>,
+    pub rsa_public_key_file: Option<PathBuf>,
+    pub ec_public_key_file: Option<PathBuf>,
     pub options: ServerOptions,
+}
+
+impl Embedded {
+    /// Names of the secrets the embedded server needs.
+    pub fn secret_names(&self) -> Vec<&str> {
+        let mut v = vec![self.jwt_secret.as_str()];
+        v.extend(self.bypass_key.as_deref());
+        v.extend(self.api_keys.iter().map(String::as_str));
+        v
+    }
+}
+
+/// Where an environment's health is checked.
+#[derive(Debug, Clone)]
+pub struct HealthSpec {
+    /// A path below the HTTP base, or a full URL.
+    pub target: crate::scenario::Target,
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +133,21 @@ pub struct Environment {
     pub local: bool,
     pub endpoint: Endpoint,
     pub secrets: BTreeMap<String, SecretSpec>,
+    /// The project root (key files are relative to it).
+    pub root: PathBuf,
+    /// Variables read from the environment's `.env` file.
+    pub dotenv: BTreeMap<String, String>,
+    pub health: Option<HealthSpec>,
+}
+
+impl Environment {
+    /// A variable's value: the process environment first, then the `.env` file.
+    pub fn lookup(&self, var: &str) -> Option<String> {
+        std::env::var(var)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .or_else(|| self.dotenv.get(var).cloned())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -135,14 +194,24 @@ impl Config {
             };
             let endpoint = match (env.value.embedded, env.value.ws_url) {
                 (Some(e), None) => {
-                    if !env.value.secrets.contains_key(&e.jwt_secret) {
-                        return Err(err(format!("embedded server uses secret `{}`, which this environment does not declare", e.jwt_secret))
-                            .with_help("declare it under `secrets:`"));
-                    }
-                    Endpoint::Embedded(Embedded {
+                    let embedded = Embedded {
                         jwt_secret: e.jwt_secret,
+                        bypass_key: e.bypass_key,
+                        api_keys: e.api_keys,
+                        rsa_public_key_file: e.rsa_public_key_file.map(|f| root.join(f)),
+                        ec_public_key_file: e.ec_public_key_file.map(|f| root.join(f)),
                         options: e.options,
-                    })
+                    };
+                    for secret in embedded.secret_names() {
+                        if !env.value.secrets.contains_key(secret) {
+                            return Err(err(format!("embedded server uses secret `{secret}`, which this environment does not declare"))
+                                .with_help("declare it under `secrets:`"));
+                        }
+                    }
+                    if let Err(e) = embedded.options.validate() {
+                        return Err(err(format!("invalid reference server options: {e}")));
+                    }
+                    Endpoint::Embedded(embedded)
                 }
                 (None, Some(ws)) => Endpoint::Remote {
                     ws_base: ws.trim_end_matches('/').to_string(),
@@ -163,6 +232,42 @@ impl Config {
                     ))
                     .with_help("add `ws_url: wss://host` or `embedded: {jwt_secret: <name>}`"));
                 }
+            };
+            let health = match env.value.health {
+                None => None,
+                Some(h) => {
+                    let at = Pos::from_location(&h.referenced);
+                    let herr = |msg: String| {
+                        Diagnostic::new(msg, file)
+                            .with_source(source.clone())
+                            .at(at)
+                            .with_field(format!("environments.{name}.health"))
+                    };
+                    let target = match (h.value.path, h.value.url) {
+                        (Some(p), None) if p.starts_with('/') => crate::scenario::Target::Path(p),
+                        (None, Some(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+                            crate::scenario::Target::Url(u)
+                        }
+                        _ => {
+                            return Err(herr("a health check needs one of `path: /health` or `url: https://...`".into()));
+                        }
+                    };
+                    let timeout = match h.value.timeout {
+                        None => std::time::Duration::from_secs(2),
+                        Some(t) => humantime::parse_duration(&t).map_err(|e| {
+                            herr(format!("invalid duration `{t}`: {e}"))
+                                .with_help("write a duration such as 2s or 500ms")
+                        })?,
+                    };
+                    Some(HealthSpec { target, timeout })
+                }
+            };
+            let dotenv = match &env.value.dotenv {
+                None => BTreeMap::new(),
+                Some(f) => read_dotenv(&root.join(f)).map_err(|e| {
+                    err(format!("cannot read the .env file `{f}`: {e}"))
+                        .with_help("fix the line it names, or remove `dotenv:`")
+                })?,
             };
             let mut secrets = BTreeMap::new();
             for (sname, spec) in env.value.secrets {
@@ -187,6 +292,9 @@ impl Config {
                     local: env.value.local,
                     endpoint,
                     secrets,
+                    root: root.to_path_buf(),
+                    dotenv,
+                    health,
                 },
             );
         }
@@ -228,6 +336,24 @@ impl Config {
         }
         Ok(out)
     }
+}
+
+/// Reads `KEY=value` lines with dotenvy, without touching the process environment.
+/// A missing file reads as empty.
+fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(i) => i,
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(BTreeMap::new());
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    let mut out = BTreeMap::new();
+    for item in iter {
+        let (k, v) = item.map_err(|e| e.to_string())?;
+        out.insert(k, v);
+    }
+    Ok(out)
 }
 
 /// Used when the project has no `sockspec.yaml`.

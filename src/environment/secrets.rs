@@ -117,6 +117,25 @@ impl Secrets {
         }
     }
 
+    /// Resolves every secret `env` declares, reading variables with [`Environment::lookup`]
+    /// (process environment, then the `.env` file). What resolves is returned even when
+    /// something is missing, so scenarios that need only present secrets can still run.
+    pub fn resolve_declared(env: &Environment) -> (Secrets, Option<MissingSecrets>) {
+        let names: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
+        let lookup = |v: &str| env.lookup(v);
+        match Self::resolve(env, names.iter().copied(), &lookup) {
+            Ok(s) => (s, None),
+            Err(missing) => {
+                let present = names
+                    .iter()
+                    .copied()
+                    .filter(|n| !missing.missing.iter().any(|(m, _)| m == n));
+                let partial = Self::resolve(env, present, &lookup).unwrap_or_default();
+                (partial, Some(missing))
+            }
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&Secret> {
         self.by_name.get(name)
     }

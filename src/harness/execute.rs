@@ -4,13 +4,14 @@
 
 use serde_json::json;
 
-use crate::auth;
-use crate::environment::{Endpoint, Environment, Secrets};
+use crate::auth::{self, AuthEnv, AuthError};
+use crate::environment::{Embedded, Endpoint, Environment, Secrets};
 use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP};
+use crate::http::HttpEnv;
 use crate::scenario::template::MapResolver;
-use crate::scenario::{HandshakePlan, Plan};
+use crate::scenario::{AuthPlan, HandshakePlan, Plan};
 use crate::server::{self, ServerConfig, ServerSecrets};
-use crate::steps::{Inbox, Session, expect_close, run_steps};
+use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps};
 use crate::transcript::{Event, Failure, Recorder, Transcript};
 
 /// The result of one run.
@@ -18,103 +19,180 @@ use crate::transcript::{Event, Failure, Recorder, Transcript};
 pub struct RunOutcome {
     pub transcript: Transcript,
     pub failure: Option<Failure>,
+    /// The environment's health check failed: nothing else ran.
+    pub unavailable: Option<String>,
     /// The WebSocket base URL used (normalized out of snapshots).
     pub ws_base: String,
+    /// The HTTP base URL used (normalized out of snapshots).
+    pub http_base: String,
 }
 
 /// Runs `plan` against `env`. Never panics on bad input; every wait has a deadline.
+/// `teardown` runs whatever happened before it.
 pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOutcome {
     let mut rec = Recorder::new(&plan.id, &env.name, secrets.redactor());
-    let (ws_base, server) = match &env.endpoint {
-        Endpoint::Remote { ws_base, .. } => (ws_base.clone(), None),
-        Endpoint::Embedded(e) => {
-            let Some(secret) = secrets.get(&e.jwt_secret) else {
-                return finish(
-                    rec,
-                    String::new(),
-                    Some(Failure::new(format!(
-                        "embedded server secret `{}` is not resolved",
-                        e.jwt_secret
-                    ))),
-                );
-            };
-            let config = ServerConfig {
-                options: plan
-                    .reference_server
-                    .clone()
-                    .unwrap_or_else(|| e.options.clone()),
-                secrets: ServerSecrets {
-                    jwt_secret: secret.value.clone(),
-                    ..ServerSecrets::default()
-                },
-            };
-            match server::spawn(config).await {
-                Ok(h) => (h.ws_base(), Some(h)),
-                Err(err) => {
-                    return finish(
-                        rec,
-                        String::new(),
-                        Some(Failure::new(format!(
-                            "cannot start the embedded reference server: {err}"
-                        ))),
-                    );
-                }
-            }
+    let mut out = Bases::default();
+    let server = match &env.endpoint {
+        Endpoint::Remote { ws_base, http_base } => {
+            out.ws = ws_base.clone();
+            out.http = http_base.clone().unwrap_or_default();
+            None
         }
+        Endpoint::Embedded(e) => match start_embedded(plan, e, secrets).await {
+            Ok(h) => {
+                out.ws = h.ws_base();
+                out.http = h.http_base();
+                Some(h)
+            }
+            Err(f) => return finish(rec, out, Some(f), None),
+        },
     };
-    let failure = run(plan, secrets, &ws_base, &mut rec).await.err();
+    let http = HttpEnv::new(
+        &env.name,
+        (!out.http.is_empty()).then(|| out.http.clone()),
+    );
+    if let Err(unavailable) = super::health::check(env, &http, server.is_some()).await {
+        if let Some(h) = server {
+            h.shutdown().await;
+        }
+        return finish(rec, out, None, Some(unavailable));
+    }
+    let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
+    let named: serde_json::Map<String, serde_json::Value> = plan
+        .secrets
+        .iter()
+        .filter_map(|n| secrets.get(n).map(|s| (n.clone(), json!(s.value))))
+        .collect();
+    vars.insert("secrets", serde_json::Value::Object(named));
+
+    let main = run(plan, env, secrets, &http, &out.ws, &mut rec, &mut vars).await;
+    let teardown = run_phase(&plan.teardown, "teardown", &http, &mut rec, &mut vars).await;
+    let failure = match (main, teardown) {
+        (Err(f), Err(t)) => Some(f.note(format!("teardown also failed: {}", t.message))),
+        (Err(f), Ok(())) | (Ok(()), Err(f)) => Some(f),
+        (Ok(()), Ok(())) => None,
+    };
     if let Some(h) = server {
         h.shutdown().await;
     }
-    finish(rec, ws_base, failure)
+    finish(rec, out, failure, None)
 }
 
-fn finish(mut rec: Recorder, ws_base: String, failure: Option<Failure>) -> RunOutcome {
+#[derive(Default)]
+struct Bases {
+    ws: String,
+    http: String,
+}
+
+async fn start_embedded(
+    plan: &Plan,
+    e: &Embedded,
+    secrets: &Secrets,
+) -> Result<server::ServerHandle, Failure> {
+    let value = |name: &str| {
+        secrets
+            .get(name)
+            .map(|s| s.value.clone())
+            .ok_or_else(|| Failure::new(format!("embedded server secret `{name}` is not resolved")))
+    };
+    let read = |path: &Option<std::path::PathBuf>| -> Result<Option<String>, Failure> {
+        path.as_ref()
+            .map(|p| {
+                std::fs::read_to_string(p).map_err(|err| {
+                    Failure::new(format!(
+                        "cannot read the embedded server's key file {}: {err}",
+                        p.display()
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let config = ServerConfig {
+        options: plan
+            .reference_server
+            .clone()
+            .unwrap_or_else(|| e.options.clone()),
+        secrets: ServerSecrets {
+            jwt_secret: value(&e.jwt_secret)?,
+            bypass_key: e.bypass_key.as_deref().map(value).transpose()?,
+            api_keys: e
+                .api_keys
+                .iter()
+                .map(|k| value(k))
+                .collect::<Result<_, _>>()?,
+            rsa_public_key_pem: read(&e.rsa_public_key_file)?,
+            ec_public_key_pem: read(&e.ec_public_key_file)?,
+        },
+    };
+    server::spawn(config).await.map_err(|err| {
+        Failure::new(format!(
+            "cannot start the embedded reference server: {err}"
+        ))
+    })
+}
+
+fn finish(
+    mut rec: Recorder,
+    bases: Bases,
+    failure: Option<Failure>,
+    unavailable: Option<String>,
+) -> RunOutcome {
     let failure = failure.map(|f| f.redact(rec.redactor()));
     rec.record(Event::Outcome {
-        passed: failure.is_none(),
+        passed: failure.is_none() && unavailable.is_none(),
         summary: failure
             .as_ref()
             .map(|f| f.message.clone())
+            .or_else(|| unavailable.clone())
             .unwrap_or_default(),
     });
     RunOutcome {
         transcript: rec.finish(),
         failure,
-        ws_base,
+        unavailable,
+        ws_base: bases.ws,
+        http_base: bases.http,
     }
 }
 
 async fn run(
     plan: &Plan,
+    env: &Environment,
     secrets: &Secrets,
+    http: &HttpEnv,
     ws_base: &str,
     rec: &mut Recorder,
+    vars: &mut MapResolver,
 ) -> Result<(), Failure> {
-    let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
-    let lookup = |name: &str| std::env::var(name).ok();
-    let credential = auth::acquire(&plan.auth, secrets, &vars, &lookup).map_err(|e| {
-        Failure::new(format!(
-            "auth strategy `{}` failed: cannot {e}",
-            plan.auth.strategy()
-        ))
-        .at(plan.auth_pos, "auth")
-    })?;
+    run_phase(&plan.setup, "setup", http, rec, vars).await?;
+    let lookup = |name: &str| env.lookup(name);
+    let auth_env = AuthEnv {
+        secrets,
+        root: &env.root,
+        http,
+        lookup: &lookup,
+    };
+    let credential = auth::acquire(&plan.auth, &auth_env, vars, rec)
+        .await
+        .map_err(|e| auth_failure(plan, e))?;
+    let strategy = match (&plan.auth, &credential) {
+        (AuthPlan::Chain { .. }, Some(c)) => format!("chain → {}", c.strategy),
+        _ => plan.auth.strategy().to_string(),
+    };
     if let Some(c) = &credential {
         rec.add_secret(&c.token, c.marker.clone());
         vars.insert("auth", json!({ "token": c.token, "strategy": c.strategy }));
     }
     rec.record(Event::Auth {
-        strategy: plan.auth.strategy().into(),
+        strategy,
         token: credential.as_ref().map(|c| c.token.clone()),
         origin: credential.as_ref().map(|c| c.origin.clone()),
     });
-
     let req = handshake::build(
         &plan.connect,
         ws_base,
         credential.as_ref().map(|c| c.token.as_str()),
-        &vars,
+        vars,
     )
     .map_err(|e| Failure::new(format!("cannot {e}")))?;
     let headers = req
@@ -180,7 +258,8 @@ async fn run(
         ws: &mut ws,
         inbox: Inbox::new(),
         rec,
-        vars: &mut vars,
+        vars,
+        http,
     };
     let result = match &plan.handshake {
         HandshakePlan::Closed(c) => expect_close(0, c, &mut session)
@@ -191,4 +270,35 @@ async fn run(
     // Leave politely, bounded: the server's answer is not part of the scenario.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(200), ws.close(None)).await;
     result
+}
+
+/// The failure of the `auth` section, with what to do about it.
+fn auth_failure(plan: &Plan, e: AuthError) -> Failure {
+    let f = Failure::new(format!(
+        "auth strategy `{}` failed: cannot {e}",
+        plan.auth.strategy()
+    ))
+    .at(plan.auth_pos, "auth");
+    let refused = |err: &AuthError| match err {
+        AuthError::Exchange(crate::http::HttpError::Status { answer, .. }) => Some(answer.status),
+        _ => None,
+    };
+    let inner = match &e {
+        AuthError::FallbackForbidden { error, .. } => error.as_ref(),
+        other => other,
+    };
+    match refused(inner) {
+        Some(401 | 403) => f.hint(
+            "the auth service refused the key: the bypass key is probably wrong for this \
+             environment (compare the fingerprint with the one the service expects)",
+        ),
+        Some(_) => f.hint("the auth service did not issue a token; its answer is above"),
+        None => match &e {
+            AuthError::FallbackForbidden { .. } => f.hint(
+                "the chain forbids falling back to the next strategy; set `fallback: warn` \
+                 only if a fallback token can really work here",
+            ),
+            _ => f,
+        },
+    }
 }

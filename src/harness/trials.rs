@@ -7,10 +7,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::discover::{discover, from_trial_name};
 use super::execute::execute;
+use super::health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
 use crate::environment::{Config, Environment, Secrets};
 use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
 use crate::scenario::{self, Plan};
@@ -83,7 +84,9 @@ pub fn build_trials(
         }
         let name = format!("{env_name}::{id}");
         let config = config.clone();
-        trials.push(Trial::test(name, move || run_trial(&config, &env, loaded)));
+        trials.push(Trial::ignorable_test(name, move || {
+            run_trial(&config, &env, loaded)
+        }));
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
 
@@ -113,33 +116,87 @@ fn run_trial(
     config: &Config,
     env: &Environment,
     loaded: Result<Plan, Vec<crate::report::Diagnostic>>,
-) -> Result<(), Failed> {
-    let plan = loaded
+) -> Result<Completion, Failed> {
+    let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
-    let lookup = |name: &str| std::env::var(name).ok();
-    let secrets = Secrets::resolve(env, secret_names(&plan, env), &lookup).map_err(|e| {
-        Failed::from(format!("error: failed to {e}\n  --> {}\n   = help: set the variables, or add them to the environment's .env file", plan.file.display()))
-    })?;
+    let plan = base.for_environment(&env.name);
+    let secrets = secrets_for(plan, env)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failed::from(format!("cannot start a tokio runtime: {e}")))?;
-    let outcome = runtime.block_on(execute(&plan, env, &secrets));
+    let outcome = runtime.block_on(execute(plan, env, &secrets));
+    if let Some(message) = &outcome.unavailable {
+        if allow_unavailable() {
+            return Ok(Completion::ignored_with(message));
+        }
+        return Err(Failed::from(format!(
+            "error: {message}\n  = note: every scenario of '{}' fails with this; the scenario was not run\n  = help: the environment is down, not the scenario; set {ALLOW_UNAVAILABLE_VAR}=1 to report its scenarios as ignored",
+            env.name
+        )));
+    }
     if let Some(f) = &outcome.failure {
         return Err(Failed::from(
-            failure_diagnostic(&plan, &env.name, f, Some(&outcome.transcript)).render(),
+            failure_diagnostic(plan, &env.name, f, Some(&outcome.transcript)).render(),
         ));
     }
-    let text = snapshot_text(&plan, &outcome.transcript, &outcome.ws_base);
-    assert_transcript(&plan, &config.snapshots_dir, &text);
-    Ok(())
+    let text = snapshot_text(plan, &outcome.transcript, &outcome.ws_base, &outcome.http_base);
+    assert_transcript(&snapshot_name(&base, &env.name), plan, &config.snapshots_dir, &text);
+    Ok(Completion::Completed)
+}
+
+/// One snapshot per scenario, shared by every environment, except where an environment
+/// overrides the scenario: `<id>@<environment>`.
+pub fn snapshot_name(base: &Plan, environment: &str) -> String {
+    if base.overrides.contains_key(environment) {
+        format!("{}@{environment}", base.id)
+    } else {
+        base.id.clone()
+    }
+}
+
+/// The environment's secrets, resolved all at once: when one the scenario needs is missing,
+/// the error lists every missing secret of the environment and every variable tried.
+fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
+    let needed = secret_names(plan, env);
+    let undeclared: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|n| !env.secrets.contains_key(*n))
+        .collect();
+    if !undeclared.is_empty() {
+        let declared: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
+        return Err(Failed::from(format!(
+            "error: failed to resolve secrets: environment '{}' does not declare {}\n  --> {}\n   = note: it declares: {}\n   = help: declare them under `environments.{}.secrets` in sockspec.yaml",
+            env.name,
+            undeclared.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            plan.file.display(),
+            if declared.is_empty() { "nothing".to_string() } else { declared.join(", ") },
+            env.name
+        )));
+    }
+    let (secrets, missing) = Secrets::resolve_declared(env);
+    if let Some(missing) = missing
+        && needed
+            .iter()
+            .any(|n| missing.missing.iter().any(|(m, _)| m == n))
+    {
+        return Err(Failed::from(format!(
+            "error: failed to {missing}\n  --> {}\n   = note: every scenario of '{}' that needs one of these fails with this same error\n   = help: set one of the variables of each secret (in CI: from the secret store), or add them to the environment's .env file",
+            plan.file.display(),
+            env.name
+        )));
+    }
+    Ok(secrets)
 }
 
 /// Secrets a run needs: the scenario's, plus the embedded server's.
 fn secret_names<'a>(plan: &'a Plan, env: &'a Environment) -> Vec<&'a str> {
     let mut names = plan.required_secrets();
     if let crate::environment::Endpoint::Embedded(e) = &env.endpoint {
-        names.push(e.jwt_secret.as_str());
+        names.extend(e.secret_names());
     }
+    names.sort_unstable();
+    names.dedup();
     names
 }

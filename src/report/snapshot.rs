@@ -16,16 +16,17 @@ static SECRET_MARKER: LazyLock<Regex> =
 
 /// The snapshot text of a transcript: normalized, with the environment's base URL and the
 /// secrets' sources and fingerprints (which differ per machine and environment) removed.
-pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str) -> String {
+pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_base: &str) -> String {
     let normalizer = Normalizer::new(plan.redact.clone());
-    let text = render_snapshot(t, &normalizer, ws_base);
+    let text = render_snapshot(t, &normalizer, ws_base, http_base);
     SECRET_MARKER.replace_all(&text, "[secret $1]").into_owned()
 }
 
 /// Compares `text` with the scenario's snapshot; panics with insta's diff on mismatch
 /// (libtest-mimic turns the panic into this trial's failure).
-pub fn assert_transcript(plan: &Plan, snapshots_dir: &Path, text: &str) {
-    assert_snapshot_file(snapshots_dir, &plan.id, &plan.file, &plan.name, text);
+/// `name` is the scenario id, or `<id>@<environment>` for an environment it overrides.
+pub fn assert_transcript(name: &str, plan: &Plan, snapshots_dir: &Path, text: &str) {
+    assert_snapshot_file(snapshots_dir, name, &plan.file, &plan.name, text);
 }
 
 /// Compares `text` with `<snapshots_dir>/<id>.snap` (`id` may hold `/`).

@@ -18,8 +18,8 @@ pub(super) fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>, field: &str) -> AuthPl
     match &a.value {
         RawAuth::None => AuthPlan::None,
         RawAuth::Jwt(j) => AuthPlan::Jwt(Box::new(jwt_plan(cx, j, at, &format!("{field}.jwt")))),
-        RawAuth::Bearer(b) => AuthPlan::Bearer(bearer(cx, b, at, &format!("{field}.bearer"))),
-        RawAuth::ApiKey(b) => AuthPlan::ApiKey(bearer(cx, b, at, &format!("{field}.api_key"))),
+        RawAuth::Bearer(b) => AuthPlan::Bearer(bearer(cx, b, at, field, "bearer")),
+        RawAuth::ApiKey(b) => AuthPlan::ApiKey(bearer(cx, b, at, field, "api_key")),
         RawAuth::Exchange(h) => AuthPlan::Exchange(Box::new(http_plan(
             cx,
             h,
@@ -73,7 +73,8 @@ pub(super) fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>, field: &str) -> AuthPl
     }
 }
 
-fn bearer(cx: &mut Ctx<'_>, b: &RawBearer, at: Pos, field: &str) -> BearerSource {
+fn bearer(cx: &mut Ctx<'_>, b: &RawBearer, at: Pos, field: &str, kind: &str) -> BearerSource {
+    let field = format!("{field}.{kind}");
     match (&b.secret, &b.env) {
         (Some(s), None) => {
             cx.secrets.insert(s.value.clone());
@@ -81,8 +82,10 @@ fn bearer(cx: &mut Ctx<'_>, b: &RawBearer, at: Pos, field: &str) -> BearerSource
         }
         (None, Some(e)) => BearerSource::Env(e.value.clone()),
         _ => {
-            cx.error(at, field, "needs exactly one of `secret` or `env`").help =
-                Some("write `{secret: api_key}` (a secret the environment declares) or `{env: MY_TOKEN}`".into());
+            cx.error(at, &field, format!("{kind} needs exactly one of `secret` or `env`"))
+                .help = Some(format!(
+                "write `{kind}: {{secret: api_key}}` or `{kind}: {{env: MY_TOKEN}}`"
+            ));
             BearerSource::Env(String::new())
         }
     }

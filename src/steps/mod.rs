@@ -1,6 +1,7 @@
 //! Steps: matching received frames against patterns, captures, and executing a
 //! scenario's steps on an open connection.
 
+mod http_step;
 mod inbox;
 pub mod json_path;
 mod matcher;
@@ -8,6 +9,7 @@ mod mismatch;
 mod predicate;
 mod runner;
 
+pub use http_step::{run_http, run_phase};
 pub use inbox::{Inbox, Incoming};
 pub use matcher::{Pattern, PatternError};
 pub use mismatch::{Mismatch, render_diff};

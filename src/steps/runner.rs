@@ -24,6 +24,7 @@ pub struct Session<'a> {
     pub inbox: Inbox,
     pub rec: &'a mut Recorder,
     pub vars: &'a mut MapResolver,
+    pub http: &'a crate::http::HttpEnv,
 }
 
 /// Runs every step in order; stops at the first failure.
@@ -44,7 +45,7 @@ pub async fn run_steps(steps: &[StepPlan], s: &mut Session<'_>) -> Result<(), Fa
 async fn run_step(step: &StepPlan, s: &mut Session<'_>) -> Result<(), Failure> {
     let i = step.index;
     match &step.kind {
-        StepKind::Http(_) => Err(Failure::new("http steps: not yet")),
+        StepKind::Http(h) => super::http_step::run_http(h, "steps", s.http, s.rec, s.vars).await,
         StepKind::Send(value) => send(i, value, s).await,
         StepKind::Expect(e) => expect_one(i, e, s).await,
         StepKind::Sequence(m) => expect_many(i, m, true, s).await,

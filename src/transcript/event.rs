@@ -70,6 +70,22 @@ pub enum Event {
         token: Option<String>,
         origin: Option<String>,
     },
+    /// A strategy of a `chain` that failed before another produced the token.
+    AuthAttempt {
+        strategy: String,
+        error: String,
+    },
+    /// An HTTP call (`setup`, `auth` for an exchange, `steps`, `teardown`).
+    Http {
+        phase: String,
+        method: String,
+        url: String,
+        headers: Vec<(String, String)>,
+        body: Option<Value>,
+        status: Option<u16>,
+        response: Option<Value>,
+        error: Option<String>,
+    },
     Request {
         method: String,
         url: String,
@@ -136,6 +152,29 @@ impl Event {
                 strategy,
                 token: token.map(s),
                 origin: origin.map(s),
+            },
+            AuthAttempt { strategy, error } => AuthAttempt {
+                strategy,
+                error: s(error),
+            },
+            Http {
+                phase,
+                method,
+                url,
+                headers,
+                body,
+                status,
+                response,
+                error,
+            } => Http {
+                phase,
+                method,
+                url: s(url),
+                headers: pairs(headers),
+                body: body.map(|b| r.redact_json(&b)),
+                status,
+                response: response.map(|b| r.redact_json(&b)),
+                error: error.map(s),
             },
             Request {
                 method,

@@ -24,8 +24,15 @@ fn pairs(v: &[(String, String)]) -> Value {
 
 /// Renders the transcript as YAML for a snapshot. `ws_base` (the environment's WebSocket
 /// base URL) becomes `[ws_base]`, so one snapshot serves every environment.
-pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -> String {
+pub fn render_snapshot(
+    t: &Transcript,
+    normalizer: &Normalizer,
+    ws_base: &str,
+    http_base: &str,
+) -> String {
     let mut doc = Map::new();
+    let mut http = Vec::new();
+    let mut attempts = Vec::new();
     doc.insert("scenario".into(), Value::String(t.scenario.clone()));
     let mut handshake = Map::new();
     let mut frames = Vec::new();
@@ -39,7 +46,58 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
                 if let Some(tok) = token {
                     a.insert("token".into(), Value::String(tok.clone()));
                 }
+                if !attempts.is_empty() {
+                    a.insert(
+                        "after_failed_attempts".into(),
+                        Value::Array(std::mem::take(&mut attempts)),
+                    );
+                }
                 doc.insert("auth".into(), Value::Object(a));
+                continue;
+            }
+            Event::AuthAttempt { strategy, error } => {
+                attempts.push(json!({"strategy": strategy, "error": error}));
+                continue;
+            }
+            Event::Http {
+                phase,
+                method,
+                url,
+                headers,
+                body,
+                status,
+                response,
+                error,
+            } => {
+                let url = if http_base.is_empty() {
+                    url.clone()
+                } else {
+                    url.replace(http_base, "[http_base]")
+                };
+                let mut request = Map::new();
+                request.insert("method".into(), Value::String(method.clone()));
+                request.insert("url".into(), Value::String(url));
+                if !headers.is_empty() {
+                    request.insert("headers".into(), pairs(headers));
+                }
+                if let Some(b) = body {
+                    request.insert("body".into(), b.clone());
+                }
+                let mut call = Map::new();
+                call.insert("phase".into(), Value::String(phase.clone()));
+                call.insert("request".into(), Value::Object(request));
+                if let Some(st) = status {
+                    let mut r = Map::new();
+                    r.insert("status".into(), Value::from(*st));
+                    if let Some(b) = response {
+                        r.insert("body".into(), b.clone());
+                    }
+                    call.insert("response".into(), Value::Object(r));
+                }
+                if let Some(e) = error {
+                    call.insert("error".into(), Value::String(e.clone()));
+                }
+                http.push(Value::Object(call));
                 continue;
             }
             Event::Request {
@@ -131,8 +189,15 @@ pub fn render_snapshot(t: &Transcript, normalizer: &Normalizer, ws_base: &str) -
         "scenario".into(),
         doc.remove("scenario").unwrap_or(Value::Null),
     );
+    if !attempts.is_empty() {
+        // Every strategy of a chain failed: no `Auth` event took them.
+        out.insert("auth_failed_attempts".into(), Value::Array(attempts));
+    }
     if let Some(a) = doc.remove("auth") {
         out.insert("auth".into(), a);
+    }
+    if !http.is_empty() {
+        out.insert("http".into(), Value::Array(http));
     }
     out.insert("handshake".into(), Value::Object(handshake));
     out.insert("frames".into(), Value::Array(frames));
