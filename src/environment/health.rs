@@ -1,0 +1,465 @@
+//! Owns environment health: one `GET` of an environment's health URL with a deadline
+//! ([`check`]), and [`HealthCache`], which makes that one request per (environment, URL) per
+//! test run: a locked file shared by every process of a nextest run (`NEXTEST_RUN_ID`), or a
+//! process-wide map otherwise. Caching is best effort: a cache that cannot be used (I/O
+//! error, lock not obtained before its deadline) falls back to an uncached check.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, ErrorKind, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use crate::transcript::fingerprint;
+
+/// Deadline of one health request when the environment sets none.
+pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// The variable nextest sets to the same UUID in every test process of one run.
+pub const RUN_ID_VAR: &str = "NEXTEST_RUN_ID";
+/// How much longer than the request deadline a process waits for another one's result.
+const LOCK_MARGIN: Duration = Duration::from_secs(1);
+/// Interval between attempts to take a cache file's lock.
+const LOCK_POLL: Duration = Duration::from_millis(10);
+
+/// An environment whose health check failed; every scenario of it fails with this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("environment '{environment}' unavailable: GET {url} → {reason}")]
+pub struct Unavailable {
+    pub environment: String,
+    pub url: String,
+    /// `503 Service Unavailable`, `connection refused`, `timed out after 2s`, or a short error.
+    pub reason: String,
+}
+
+type Outcome = Result<(), Unavailable>;
+
+/// One `GET url` that must answer within `timeout`; any 2xx is healthy.
+pub async fn check(
+    client: &reqwest::Client,
+    environment: &str,
+    url: &str,
+    timeout: Duration,
+) -> Outcome {
+    let reason = match tokio::time::timeout(timeout, client.get(url).send()).await {
+        Ok(Ok(response)) if response.status().is_success() => return Ok(()),
+        Ok(Ok(response)) => {
+            let status = response.status();
+            match status.canonical_reason() {
+                Some(canonical) => format!("{} {canonical}", status.as_u16()),
+                None => status.as_u16().to_string(),
+            }
+        }
+        Ok(Err(error)) => describe(&error),
+        Err(_elapsed) => format!("timed out after {}", humantime::format_duration(timeout)),
+    };
+    Err(Unavailable {
+        environment: environment.to_owned(),
+        url: url.to_owned(),
+        reason,
+    })
+}
+
+/// `connection refused`, or the error's kind followed by its innermost cause.
+fn describe(error: &reqwest::Error) -> String {
+    let mut root: &dyn std::error::Error = error;
+    let mut refused = false;
+    while let Some(next) = root.source() {
+        refused |= next
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == ErrorKind::ConnectionRefused);
+        root = next;
+    }
+    if error.is_connect() && refused {
+        return "connection refused".to_owned();
+    }
+    let kind = if error.is_builder() {
+        "invalid request"
+    } else if error.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", root.to_string().to_lowercase())
+}
+
+/// Results of [`check`], kept for the rest of the test run.
+#[derive(Debug, Clone)]
+pub struct HealthCache {
+    store: Store,
+}
+
+#[derive(Debug, Clone)]
+enum Store {
+    Memory(Arc<Memory>),
+    Dir(PathBuf),
+}
+
+/// (environment, url) → the result, computed once even when asked concurrently.
+type Memory = Mutex<HashMap<(String, String), Arc<OnceCell<Outcome>>>>;
+
+impl HealthCache {
+    /// The cache of this run: files for the nextest run in `NEXTEST_RUN_ID`, else the process's.
+    pub fn from_env() -> Self {
+        Self::for_run(std::env::var(RUN_ID_VAR).ok().as_deref())
+    }
+
+    /// Files under `<temp>/sockspec-health/<run id>` for `Some(run id)`; the process-wide
+    /// map for `None` (or an empty id).
+    pub fn for_run(run_id: Option<&str>) -> Self {
+        static PROCESS: OnceLock<Arc<Memory>> = OnceLock::new();
+        match run_id.filter(|id| !id.is_empty()) {
+            Some(id) => {
+                let plain = id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                let component = if plain {
+                    id.to_owned()
+                } else {
+                    fingerprint(id.as_bytes())
+                };
+                Self::in_dir(std::env::temp_dir().join("sockspec-health").join(component))
+            }
+            None => Self {
+                store: Store::Memory(PROCESS.get_or_init(Arc::default).clone()),
+            },
+        }
+    }
+
+    /// One file per (environment, url) in `dir`, shared with every process using `dir`.
+    pub fn in_dir(dir: PathBuf) -> Self {
+        Self {
+            store: Store::Dir(dir),
+        }
+    }
+
+    /// A fresh in-memory cache, shared only with its clones.
+    pub fn in_memory() -> Self {
+        Self {
+            store: Store::Memory(Arc::default()),
+        }
+    }
+
+    /// The cached result for (environment, url), or [`check`]'s, which is then cached.
+    pub async fn check(
+        &self,
+        client: &reqwest::Client,
+        environment: &str,
+        url: &str,
+        timeout: Duration,
+    ) -> Outcome {
+        match &self.store {
+            Store::Memory(memory) => {
+                let cell = memory
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry((environment.to_owned(), url.to_owned()))
+                    .or_default()
+                    .clone();
+                let run = || check(client, environment, url, timeout);
+                cell.get_or_init(run).await.clone()
+            }
+            Store::Dir(dir) => check_in_dir(dir, client, environment, url, timeout).await,
+        }
+    }
+}
+
+/// Under the lock of the (environment, url) file in `dir`: its recorded result, or a fresh
+/// one, recorded for the other processes.
+async fn check_in_dir(
+    dir: &Path,
+    client: &reqwest::Client,
+    environment: &str,
+    url: &str,
+    timeout: Duration,
+) -> Outcome {
+    let path = cache_file(dir, environment, url);
+    let file = match lock(&path, Instant::now() + timeout + LOCK_MARGIN).await {
+        Ok(file) => file,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "health cache unusable; checking uncached");
+            return check(client, environment, url, timeout).await;
+        }
+    };
+    let mut text = String::new();
+    if (&file).read_to_string(&mut text).is_ok()
+        && let Ok(outcome) = serde_json::from_str::<Outcome>(&text)
+    {
+        return outcome;
+    }
+    let outcome = check(client, environment, url, timeout).await;
+    if let Err(error) = record(&file, &outcome) {
+        tracing::warn!(path = %path.display(), %error, "could not record the health result");
+    }
+    outcome // the lock is released when `file` drops
+}
+
+/// `<dir>/<16 hex digits of sha256(environment NUL url)>.json`.
+fn cache_file(dir: &Path, environment: &str, url: &str) -> PathBuf {
+    let name = fingerprint(format!("{environment}\0{url}").as_bytes());
+    dir.join(format!("{name}.json"))
+}
+
+/// Opens (creating) `path` and takes its exclusive lock, polling until `deadline`.
+async fn lock(path: &Path, deadline: Instant) -> io::Result<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                tokio::time::sleep(LOCK_POLL).await;
+            }
+            Err(TryLockError::WouldBlock) => {
+                let message = "lock still held by another process at the deadline";
+                return Err(io::Error::new(ErrorKind::TimedOut, message));
+            }
+            Err(TryLockError::Error(error)) => return Err(error),
+        }
+    }
+}
+
+fn record(mut file: &File, outcome: &Outcome) -> io::Result<()> {
+    let text = serde_json::to_string(outcome)?;
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::server::{ServerConfig, ServerHandle, ServerOptions, ServerSecrets, spawn};
+
+    const SHORT: Duration = Duration::from_millis(200);
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+    }
+
+    async fn server(healthy: bool) -> (ServerHandle, String) {
+        let options = ServerOptions {
+            start_unhealthy: !healthy,
+            ..Default::default()
+        };
+        let secrets = ServerSecrets {
+            jwt_secret: "s".into(),
+            ..Default::default()
+        };
+        let handle = spawn(ServerConfig { options, secrets })
+            .await
+            .expect("server");
+        let url = format!("{}/health", handle.http_base());
+        (handle, url)
+    }
+
+    /// A unique directory under the temp dir, removed on drop.
+    struct TempDir(PathBuf);
+    impl TempDir {
+        fn new() -> Self {
+            let name = format!("sockspec-health-test-{}", uuid::Uuid::new_v4());
+            Self(std::env::temp_dir().join(name))
+        }
+    }
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn reason(outcome: Outcome) -> String {
+        outcome.expect_err("unavailable").reason
+    }
+
+    #[tokio::test]
+    async fn healthy_server_is_ok() {
+        let (server, url) = server(true).await;
+        assert_eq!(check(&client(), "local", &url, SHORT).await, Ok(()));
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn unhealthy_server_reports_status_and_canonical_reason() {
+        let (server, url) = server(false).await;
+        let error = check(&client(), "staging", &url, SHORT)
+            .await
+            .expect_err("503");
+        let expected =
+            format!("environment 'staging' unavailable: GET {url} → 503 Service Unavailable");
+        assert_eq!(error.to_string(), expected);
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn closed_port_reports_connection_refused() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+        drop(listener);
+        assert_eq!(
+            reason(check(&client(), "e", &url, DEFAULT_HEALTH_TIMEOUT).await),
+            "connection refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn silent_listener_times_out() {
+        // Never accepted: the kernel completes the TCP handshake, nobody ever answers.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+        assert_eq!(
+            reason(check(&client(), "e", &url, SHORT).await),
+            "timed out after 200ms"
+        );
+        drop(listener);
+    }
+
+    #[tokio::test]
+    async fn invalid_url_is_a_short_error() {
+        let reason = reason(check(&client(), "e", "not a url", SHORT).await);
+        assert_eq!(reason, "invalid request: relative url without a base");
+    }
+
+    async fn through(cache: HealthCache, url: &str) -> Outcome {
+        cache.check(&client(), "staging", url, SHORT).await
+    }
+
+    #[tokio::test]
+    async fn file_cache_keeps_the_first_result_of_its_run() {
+        let (run, other) = (TempDir::new(), TempDir::new());
+        let (server, url) = server(false).await;
+        let first = through(HealthCache::in_dir(run.0.clone()), &url).await;
+        assert_eq!(reason(first), "503 Service Unavailable");
+        server.set_healthy(true);
+        let direct = check(&client(), "staging", &url, SHORT).await;
+        assert_eq!(direct, Ok(()), "the server is healthy now");
+        let again = through(HealthCache::in_dir(run.0.clone()), &url).await;
+        assert_eq!(
+            reason(again),
+            "503 Service Unavailable",
+            "cached, not requested"
+        );
+        assert_eq!(
+            through(HealthCache::in_dir(other.0.clone()), &url).await,
+            Ok(())
+        );
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn process_cache_keeps_the_first_result() {
+        let (server, url) = server(false).await;
+        let first = through(HealthCache::for_run(None), &url).await;
+        assert_eq!(reason(first), "503 Service Unavailable");
+        server.set_healthy(true);
+        let again = through(HealthCache::for_run(Some("")), &url).await;
+        assert_eq!(reason(again), "503 Service Unavailable", "process-wide");
+        assert_eq!(through(HealthCache::in_memory(), &url).await, Ok(()));
+        server.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn held_lock_falls_back_to_an_uncached_check_at_the_deadline() {
+        let run = TempDir::new();
+        let (server, url) = server(true).await;
+        let path = cache_file(&run.0, "staging", &url);
+        let held = lock(&path, Instant::now()).await.expect("lock");
+        let checked = tokio::time::timeout(
+            SHORT + LOCK_MARGIN * 3,
+            through(HealthCache::in_dir(run.0.clone()), &url),
+        );
+        assert_eq!(checked.await, Ok(Ok(())), "no hang past the deadline");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "",
+            "nothing recorded"
+        );
+        drop(held);
+        server.shutdown().await;
+    }
+
+    #[test]
+    fn run_id_selects_a_directory_per_run() {
+        let Store::Dir(dir) = HealthCache::for_run(Some("0b9e-42")).store else {
+            panic!("a run id selects the file cache");
+        };
+        assert_eq!(
+            dir,
+            std::env::temp_dir().join("sockspec-health").join("0b9e-42")
+        );
+        let Store::Dir(dir) = HealthCache::for_run(Some("../x")).store else {
+            panic!("a run id selects the file cache");
+        };
+        assert_eq!(
+            dir.parent(),
+            Some(std::env::temp_dir().join("sockspec-health").as_path())
+        );
+    }
+
+    /// An HTTP server answering 503 to every connection, counting them.
+    async fn counting_server() -> (String, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let mut request = Vec::new();
+                let mut buf = [0; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer = "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        (url, count)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_checks_share_one_request() {
+        let run = TempDir::new();
+        let (url, requests) = counting_server().await;
+        let barrier = Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (cache, url, barrier) = (
+                    HealthCache::in_dir(run.0.clone()),
+                    url.clone(),
+                    barrier.clone(),
+                );
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    cache
+                        .check(&client(), "staging", &url, DEFAULT_HEALTH_TIMEOUT)
+                        .await
+                })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(reason(task.await.expect("task")), "503 Service Unavailable");
+        }
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+}
