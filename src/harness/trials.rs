@@ -1,16 +1,18 @@
 //! Owns the libtest-mimic glue: one trial per (environment × scenario) named
 //! `<env>::<id>`, nextest's custom-harness rules (`--list --format terse`, `--ignored`,
 //! `--exact NAME` parsing only that file), a filter that matches nothing is an error, and
-//! each trial on its own current-thread tokio runtime.
+//! each trial on its own current-thread tokio runtime; an optional [`Observer`] records
+//! each trial's outcome.
 
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::discover::{discover, from_trial_name};
 use super::execute::execute;
+use super::observe::Observer;
 use crate::environment::{Config, Environment, Secrets};
 use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
 use crate::scenario::{self, Plan};
@@ -21,7 +23,7 @@ pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 pub fn main(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     let env_spec = std::env::var("SOCKSPEC_ENV").ok();
-    match build_trials(root, &args, env_spec.as_deref()) {
+    match build_trials(root, &args, env_spec.as_deref(), None) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
             eprintln!("error: {message}");
@@ -32,10 +34,12 @@ pub fn main(root: &Path) -> ExitCode {
 
 /// Builds the trials `args` selects. Errors name what to fix.
 /// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
+/// With an `observer`, every trial records its outcome there when it runs.
 pub fn build_trials(
     root: &Path,
     args: &Arguments,
     env_spec: Option<&str>,
+    observer: Option<&Observer>,
 ) -> Result<Vec<Trial>, String> {
     let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
@@ -83,7 +87,11 @@ pub fn build_trials(
         }
         let name = format!("{env_name}::{id}");
         let config = config.clone();
-        trials.push(Trial::test(name, move || run_trial(&config, &env, loaded)));
+        let runner = move || run_trial(&config, &env, loaded).map(|()| Completion::Completed);
+        trials.push(match observer {
+            Some(o) => Trial::ignorable_test(name.clone(), o.observe(name, runner)),
+            None => Trial::ignorable_test(name, runner),
+        });
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
 
