@@ -62,4 +62,3 @@ pub(super) async fn acquire(
         marker,
     })
 }
-

@@ -46,7 +46,9 @@ pub enum AuthError {
     ExchangeToken { pointer: String },
     #[error("authenticate: a chain cannot contain another chain")]
     NestedChain,
-    #[error("authenticate with strategy {index} (`{strategy}`) of the chain, and `fallback: forbid` stops there: {error}")]
+    #[error(
+        "authenticate with strategy {index} (`{strategy}`) of the chain, and `fallback: forbid` stops there: {error}"
+    )]
     FallbackForbidden {
         index: usize,
         strategy: &'static str,

@@ -30,6 +30,9 @@ pub enum Command {
         /// List the trials instead of running them.
         #[arg(long)]
         list: bool,
+        /// Also write a JUnit XML report of the run to this file.
+        #[arg(long, value_name = "FILE", conflicts_with = "list")]
+        junit: Option<PathBuf>,
     },
     /// Parse and validate every scenario and the configuration; no network.
     Check,

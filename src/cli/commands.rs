@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser;
 use libtest_mimic::Arguments;
@@ -9,26 +10,39 @@ use libtest_mimic::Arguments;
 use super::args::{Cli, Command};
 use super::exit;
 use crate::environment::Config;
-use crate::harness::{build_trials, discover};
+use crate::harness::{Observer, build_trials, discover};
+use crate::report::{JunitFile, summary};
 use crate::scenario;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Test { filters, env, list } => test(&cli.root, filters, env, list),
+        Command::Test {
+            filters,
+            env,
+            list,
+            junit,
+        } => test(&cli.root, filters, env, list, junit.as_deref()),
         Command::Check => check(&cli.root),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)
 }
 
-fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u8 {
+fn test(
+    root: &Path,
+    filters: Vec<String>,
+    env: Option<String>,
+    list: bool,
+    junit: Option<&Path>,
+) -> u8 {
     let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
     let args = Arguments {
         list,
         ..Arguments::default()
     };
-    let trials = match build_trials(root, &args, env.as_deref()) {
+    let observer = Observer::new();
+    let trials = match build_trials(root, &args, env.as_deref(), Some(&observer)) {
         Ok(t) => t,
         Err(m) => {
             eprintln!("error: {m}");
@@ -43,7 +57,31 @@ fn test(root: &Path, filters: Vec<String>, env: Option<String>, list: bool) -> u
         eprintln!("error: no scenario matches {}", filters.join(", "));
         return exit::BAD_SELECTION;
     }
-    if libtest_mimic::run(&args, selected).has_failed() {
+    if list {
+        let _ = libtest_mimic::run(&args, selected);
+        return exit::SUCCESS;
+    }
+    // Created before the run: a bad path fails before any scenario runs.
+    let report = match junit.map(JunitFile::create).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::BAD_SELECTION;
+        }
+    };
+    let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
+    let started = Instant::now();
+    let conclusion = libtest_mimic::run(&args, selected);
+    let elapsed = started.elapsed();
+    let records = observer.records(&names);
+    print!("{}", summary(&records, elapsed));
+    if let Some(report) = report
+        && let Err(e) = report.write(&records, elapsed)
+    {
+        eprintln!("error: {e}");
+        return exit::BAD_SELECTION;
+    }
+    if conclusion.has_failed() {
         exit::FAILURES
     } else {
         exit::SUCCESS

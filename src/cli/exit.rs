@@ -5,7 +5,7 @@ pub const SUCCESS: u8 = 0;
 /// At least one scenario failed.
 pub const FAILURES: u8 = 1;
 /// The selection is wrong: unknown environment, a filter that matches no scenario, an
-/// unreadable configuration.
+/// unreadable configuration, a `--junit` file that cannot be written.
 pub const BAD_SELECTION: u8 = 2;
 /// `check` found invalid scenarios or configuration.
 pub const INVALID: u8 = 3;

@@ -245,11 +245,16 @@ impl Config {
                     };
                     let target = match (h.value.path, h.value.url) {
                         (Some(p), None) if p.starts_with('/') => crate::scenario::Target::Path(p),
-                        (None, Some(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+                        (None, Some(u))
+                            if u.starts_with("http://") || u.starts_with("https://") =>
+                        {
                             crate::scenario::Target::Url(u)
                         }
                         _ => {
-                            return Err(herr("a health check needs one of `path: /health` or `url: https://...`".into()));
+                            return Err(herr(
+                                "a health check needs one of `path: /health` or `url: https://...`"
+                                    .into(),
+                            ));
                         }
                     };
                     let timeout = match h.value.timeout {

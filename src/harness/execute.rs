@@ -47,10 +47,7 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
             Err(f) => return finish(rec, out, Some(f), None),
         },
     };
-    let http = HttpEnv::new(
-        &env.name,
-        (!out.http.is_empty()).then(|| out.http.clone()),
-    );
+    let http = HttpEnv::new(&env.name, (!out.http.is_empty()).then(|| out.http.clone()));
     if let Err(unavailable) = super::health::check(env, &http, server.is_some()).await {
         if let Some(h) = server {
             h.shutdown().await;
@@ -124,11 +121,9 @@ async fn start_embedded(
             ec_public_key_pem: read(&e.ec_public_key_file)?,
         },
     };
-    server::spawn(config).await.map_err(|err| {
-        Failure::new(format!(
-            "cannot start the embedded reference server: {err}"
-        ))
-    })
+    server::spawn(config)
+        .await
+        .map_err(|err| Failure::new(format!("cannot start the embedded reference server: {err}")))
 }
 
 fn finish(

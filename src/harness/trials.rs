@@ -1,7 +1,8 @@
 //! Owns the libtest-mimic glue: one trial per (environment × scenario) named
 //! `<env>::<id>`, nextest's custom-harness rules (`--list --format terse`, `--ignored`,
 //! `--exact NAME` parsing only that file), a filter that matches nothing is an error, and
-//! each trial on its own current-thread tokio runtime.
+//! each trial on its own current-thread tokio runtime; an optional [`Observer`] records
+//! each trial's outcome.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use super::discover::{discover, from_trial_name};
 use super::execute::execute;
 use super::health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
+use super::observe::Observer;
 use crate::environment::{Config, Environment, Secrets};
 use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
 use crate::scenario::{self, Plan};
@@ -22,7 +24,7 @@ pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 pub fn main(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     let env_spec = std::env::var("SOCKSPEC_ENV").ok();
-    match build_trials(root, &args, env_spec.as_deref()) {
+    match build_trials(root, &args, env_spec.as_deref(), None) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
             eprintln!("error: {message}");
@@ -33,10 +35,12 @@ pub fn main(root: &Path) -> ExitCode {
 
 /// Builds the trials `args` selects. Errors name what to fix.
 /// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
+/// With an `observer`, every trial records its outcome there when it runs.
 pub fn build_trials(
     root: &Path,
     args: &Arguments,
     env_spec: Option<&str>,
+    observer: Option<&Observer>,
 ) -> Result<Vec<Trial>, String> {
     let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
@@ -84,9 +88,11 @@ pub fn build_trials(
         }
         let name = format!("{env_name}::{id}");
         let config = config.clone();
-        trials.push(Trial::ignorable_test(name, move || {
-            run_trial(&config, &env, loaded)
-        }));
+        let runner = move || run_trial(&config, &env, loaded);
+        trials.push(match observer {
+            Some(o) => Trial::ignorable_test(name.clone(), o.observe(name, runner)),
+            None => Trial::ignorable_test(name, runner),
+        });
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
 
@@ -140,8 +146,18 @@ fn run_trial(
             failure_diagnostic(plan, &env.name, f, Some(&outcome.transcript)).render(),
         ));
     }
-    let text = snapshot_text(plan, &outcome.transcript, &outcome.ws_base, &outcome.http_base);
-    assert_transcript(&snapshot_name(&base, &env.name), plan, &config.snapshots_dir, &text);
+    let text = snapshot_text(
+        plan,
+        &outcome.transcript,
+        &outcome.ws_base,
+        &outcome.http_base,
+    );
+    assert_transcript(
+        &snapshot_name(&base, &env.name),
+        plan,
+        &config.snapshots_dir,
+        &text,
+    );
     Ok(Completion::Completed)
 }
 
@@ -169,9 +185,17 @@ fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
         return Err(Failed::from(format!(
             "error: failed to resolve secrets: environment '{}' does not declare {}\n  --> {}\n   = note: it declares: {}\n   = help: declare them under `environments.{}.secrets` in sockspec.yaml",
             env.name,
-            undeclared.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+            undeclared
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
             plan.file.display(),
-            if declared.is_empty() { "nothing".to_string() } else { declared.join(", ") },
+            if declared.is_empty() {
+                "nothing".to_string()
+            } else {
+                declared.join(", ")
+            },
             env.name
         )));
     }

@@ -212,7 +212,12 @@ async fn prepare_and_send(
     };
     let (status, text) = tokio::time::timeout(plan.timeout, answer)
         .await
-        .map_err(|_| send_err(format!("no answer within {}", humantime::format_duration(plan.timeout))))??;
+        .map_err(|_| {
+            send_err(format!(
+                "no answer within {}",
+                humantime::format_duration(plan.timeout)
+            ))
+        })??;
     let answer = HttpAnswer {
         method: plan.method.clone(),
         url: url.clone(),

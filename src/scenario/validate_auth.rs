@@ -82,8 +82,12 @@ fn bearer(cx: &mut Ctx<'_>, b: &RawBearer, at: Pos, field: &str, kind: &str) -> 
         }
         (None, Some(e)) => BearerSource::Env(e.value.clone()),
         _ => {
-            cx.error(at, &field, format!("{kind} needs exactly one of `secret` or `env`"))
-                .help = Some(format!(
+            cx.error(
+                at,
+                &field,
+                format!("{kind} needs exactly one of `secret` or `env`"),
+            )
+            .help = Some(format!(
                 "write `{kind}: {{secret: api_key}}` or `{kind}: {{env: MY_TOKEN}}`"
             ));
             BearerSource::Env(String::new())

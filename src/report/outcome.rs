@@ -1,0 +1,96 @@
+//! Owns what a run reports about each trial — [`TrialRecord`] (name, outcome, duration),
+//! collected by the harness — and the one-line summary `sockspec test` prints after a run.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// How one trial ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrialOutcome {
+    Passed,
+    /// The failure message: a rendered diagnostic, or `test panicked: ...` (e.g. a snapshot
+    /// mismatch).
+    Failed(String),
+    /// The reason; empty when none was given.
+    Ignored(String),
+}
+
+/// One trial of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialRecord {
+    /// The trial name, `<environment>::<scenario id>`.
+    pub name: String,
+    pub outcome: TrialOutcome,
+    pub duration: Duration,
+}
+
+impl TrialRecord {
+    /// The environment part of the name (the whole name if it has no `::`).
+    pub fn environment(&self) -> &str {
+        self.name
+            .split_once("::")
+            .map_or(self.name.as_str(), |(env, _)| env)
+    }
+}
+
+/// `sockspec: N passed, M failed, K ignored in 1.23s (environments: local)`, then, when
+/// something failed, one indented line per failed trial. Ends with a newline.
+pub fn summary(records: &[TrialRecord], elapsed: Duration) -> String {
+    let count = |f: fn(&TrialOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
+    let passed = count(|o| matches!(o, TrialOutcome::Passed));
+    let failed = count(|o| matches!(o, TrialOutcome::Failed(_)));
+    let ignored = count(|o| matches!(o, TrialOutcome::Ignored(_)));
+    let environments: BTreeSet<&str> = records.iter().map(TrialRecord::environment).collect();
+    let mut out = format!(
+        "sockspec: {passed} passed, {failed} failed, {ignored} ignored in {:.2}s (environments: {})\n",
+        elapsed.as_secs_f64(),
+        environments.into_iter().collect::<Vec<_>>().join(", ")
+    );
+    if failed > 0 {
+        out.push_str("failed:\n");
+        for r in records {
+            if matches!(r.outcome, TrialOutcome::Failed(_)) {
+                let _ = writeln!(out, "    {}", r.name);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, outcome: TrialOutcome) -> TrialRecord {
+        TrialRecord {
+            name: name.into(),
+            outcome,
+            duration: Duration::from_millis(5),
+        }
+    }
+
+    #[test]
+    fn summary_counts_outcomes_and_lists_failures() {
+        let records = [
+            record("local::a", TrialOutcome::Passed),
+            record("staging::b", TrialOutcome::Failed("boom".into())),
+            record("local::c", TrialOutcome::Ignored(String::new())),
+            record("local::d", TrialOutcome::Failed("bang".into())),
+        ];
+        assert_eq!(
+            summary(&records, Duration::from_millis(1234)),
+            "sockspec: 1 passed, 2 failed, 1 ignored in 1.23s (environments: local, staging)\n\
+             failed:\n    staging::b\n    local::d\n"
+        );
+    }
+
+    #[test]
+    fn summary_without_failures_is_one_line() {
+        let records = [record("local::a", TrialOutcome::Passed)];
+        assert_eq!(
+            summary(&records, Duration::from_millis(50)),
+            "sockspec: 1 passed, 0 failed, 0 ignored in 0.05s (environments: local)\n"
+        );
+    }
+}

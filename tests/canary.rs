@@ -1,0 +1,238 @@
+//! The secret canary: a recognisable value in every variable a secret of `sockspec.yaml`
+//! reads, one `sockspec test --junit` run of every offline (embedded) environment, and no
+//! canary and no JWT in any artifact: stdout, stderr, the JUnit report, `snapshots/`.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sockspec::environment::{Config, Endpoint};
+
+/// The run takes a couple of seconds; past this it is killed and the test fails.
+const DEADLINE: Duration = Duration::from_secs(120);
+
+/// The start of every base64url JSON object, so of every JWT header.
+const JWT_START: &str = "eyJ";
+
+/// Something that must not appear in an artifact, and how to name it in a failure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Needle {
+    what: String,
+    value: String,
+}
+
+fn project_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Variable → canary, for every variable named by any secret of any environment.
+fn canaries(config: &Config) -> BTreeMap<String, String> {
+    config
+        .environments
+        .values()
+        .flat_map(|env| env.secrets.values())
+        .flat_map(|spec| spec.env.iter())
+        .map(|var| (var.clone(), format!("canary-{var}-7f3a9c")))
+        .collect()
+}
+
+/// The environments that run offline: the embedded reference server on loopback.
+fn offline_environments(config: &Config) -> Vec<String> {
+    config
+        .environments
+        .values()
+        .filter(|env| matches!(env.endpoint, Endpoint::Embedded(_)))
+        .map(|env| env.name.clone())
+        .collect()
+}
+
+fn needles(canaries: &BTreeMap<String, String>) -> Vec<Needle> {
+    canaries
+        .iter()
+        .map(|(var, value)| Needle {
+            what: format!("the canary of {var}"),
+            value: value.clone(),
+        })
+        .chain([Needle {
+            what: format!("what looks like a JWT (`{JWT_START}`)"),
+            value: JWT_START.to_owned(),
+        }])
+        .collect()
+}
+
+/// One line per needle found in `text`, naming the artifact and the needle.
+fn leaks(artifact: &str, text: &str, needles: &[Needle]) -> Vec<String> {
+    needles
+        .iter()
+        .filter(|n| text.contains(n.value.as_str()))
+        .map(|n| format!("{artifact} contains {}", n.what))
+        .collect()
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// A temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        let dir = std::env::temp_dir().join(format!("sockspec-canary-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn read_all(mut from: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = from.read_to_end(&mut out);
+        out
+    })
+}
+
+struct Finished {
+    success: bool,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Waits for `child` until [`DEADLINE`], reading its output meanwhile; kills it past that.
+fn wait_bounded(mut child: Child) -> Finished {
+    let stdout = read_all(child.stdout.take().expect("piped stdout"));
+    let stderr = read_all(child.stderr.take().expect("piped stderr"));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("child status") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`sockspec test` took more than {DEADLINE:?} and was killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = |h: JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&h.join().expect("reader thread")).into_owned()
+    };
+    Finished {
+        success: status.success(),
+        code: status.code(),
+        stdout: text(stdout),
+        stderr: text(stderr),
+    }
+}
+
+#[test]
+fn canary_secrets_reach_no_artifact() {
+    let config = Config::load(project_root()).expect("valid sockspec.yaml");
+    let canaries = canaries(&config);
+    assert!(
+        !canaries.is_empty(),
+        "no secret of sockspec.yaml names a variable: the canary has nothing to plant"
+    );
+    let environments = offline_environments(&config);
+    assert!(
+        !environments.is_empty(),
+        "no environment of sockspec.yaml runs offline (embedded)"
+    );
+
+    let tmp = TempDir::new();
+    let junit = tmp.0.join("junit.xml");
+    let child = Command::new(env!("CARGO_BIN_EXE_sockspec"))
+        .args(["test", "--junit"])
+        .arg(&junit)
+        .current_dir(project_root())
+        .envs(&canaries)
+        .env("SOCKSPEC_ENV", environments.join(","))
+        // Snapshots are compared, never written; nothing may force a pass.
+        .env("CI", "true")
+        .env("INSTA_UPDATE", "no")
+        .env_remove("INSTA_FORCE_PASS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sockspec binary starts");
+    let run = wait_bounded(child);
+
+    assert!(
+        run.success,
+        "`sockspec test` with canary secrets failed (exit {:?})\n--- stdout\n{}\n--- stderr\n{}",
+        run.code, run.stdout, run.stderr
+    );
+    let report = std::fs::read_to_string(&junit).expect("the junit report was written");
+    assert!(
+        report.contains("<testcase name=\""),
+        "the junit report holds no testcase:\n{report}"
+    );
+
+    let needles = needles(&canaries);
+    let mut found = Vec::new();
+    found.extend(leaks("stdout", &run.stdout, &needles));
+    found.extend(leaks("stderr", &run.stderr, &needles));
+    found.extend(leaks("junit.xml", &report, &needles));
+    let mut snapshots = Vec::new();
+    files_under(&config.snapshots_dir, &mut snapshots);
+    assert!(
+        !snapshots.is_empty(),
+        "no file under {}",
+        config.snapshots_dir.display()
+    );
+    for file in snapshots {
+        let bytes = std::fs::read(&file).expect("readable snapshot");
+        found.extend(leaks(
+            &file.display().to_string(),
+            &String::from_utf8_lossy(&bytes),
+            &needles,
+        ));
+    }
+    assert!(found.is_empty(), "secrets leaked:\n{}", found.join("\n"));
+}
+
+/// The negative control: the search must find what is planted, and name it.
+#[test]
+fn the_search_finds_a_planted_canary() {
+    let config = Config::load(project_root()).expect("valid sockspec.yaml");
+    let canaries = canaries(&config);
+    let needles = needles(&canaries);
+    assert!(
+        leaks("clean", "test local::auth/no_token ... ok", &needles).is_empty(),
+        "false positive on ordinary output"
+    );
+    for (var, value) in &canaries {
+        let text = format!("error: handshake with Authorization: Bearer {value} rejected");
+        assert_eq!(
+            leaks("stderr", &text, &needles),
+            [format!("stderr contains the canary of {var}")]
+        );
+    }
+    let token = "token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJxYSJ9.c2ln";
+    assert_eq!(
+        leaks("junit.xml", token, &needles),
+        ["junit.xml contains what looks like a JWT (`eyJ`)"]
+    );
+    let distinct: std::collections::BTreeSet<&String> = canaries.values().collect();
+    assert_eq!(distinct.len(), canaries.len(), "canaries must be distinct");
+}
