@@ -49,13 +49,30 @@ fn offline_environments(config: &Config) -> Vec<String> {
         .collect()
 }
 
-fn needles(canaries: &BTreeMap<String, String>) -> Vec<Needle> {
+/// Secrets read from no variable: their literal `default` is the value, and a secret too.
+fn default_only(config: &Config) -> Vec<Needle> {
+    config
+        .environments
+        .values()
+        .flat_map(|env| env.secrets.iter())
+        .filter(|(_, spec)| spec.env.is_empty())
+        .filter_map(|(name, spec)| {
+            spec.default.as_ref().map(|d| Needle {
+                what: format!("the default value of secret `{name}`"),
+                value: d.clone(),
+            })
+        })
+        .collect()
+}
+
+fn needles(canaries: &BTreeMap<String, String>, config: &Config) -> Vec<Needle> {
     canaries
         .iter()
         .map(|(var, value)| Needle {
             what: format!("the canary of {var}"),
             value: value.clone(),
         })
+        .chain(default_only(config))
         .chain([Needle {
             what: format!("what looks like a JWT (`{JWT_START}`)"),
             value: JWT_START.to_owned(),
@@ -188,7 +205,7 @@ fn canary_secrets_reach_no_artifact() {
         "the junit report holds no testcase:\n{report}"
     );
 
-    let needles = needles(&canaries);
+    let needles = needles(&canaries, &config);
     let mut found = Vec::new();
     found.extend(leaks("stdout", &run.stdout, &needles));
     found.extend(leaks("stderr", &run.stderr, &needles));
@@ -216,7 +233,7 @@ fn canary_secrets_reach_no_artifact() {
 fn the_search_finds_a_planted_canary() {
     let config = Config::load(project_root()).expect("valid sockspec.yaml");
     let canaries = canaries(&config);
-    let needles = needles(&canaries);
+    let needles = needles(&canaries, &config);
     assert!(
         leaks("clean", "test local::auth/no_token ... ok", &needles).is_empty(),
         "false positive on ordinary output"
