@@ -2,6 +2,9 @@
 //! [`Credential`] (the token plus a description of where it came from).
 
 mod jwt;
+mod mutate;
+#[cfg(test)]
+mod testkit;
 
 pub use jwt::{mint, now_unix};
 
@@ -37,6 +40,29 @@ pub enum AuthError {
     Sign(String),
     #[error("read bearer token: environment variable `{0}` is not set")]
     MissingEnv(String),
+    /// A `key_file` could not be read; `path` is as written in the scenario.
+    #[error("read key file {}: {error}", path.display())]
+    ReadKeyFile {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    /// The key is not a private key the algorithm can sign with. `from` names the key
+    /// (``secret `rsa_key` `` or `key file keys/a.pem`); `reason` never quotes key material.
+    #[error("parse {algorithm} private key from {from}: {reason}")]
+    ParseKey {
+        algorithm: &'static str,
+        from: String,
+        reason: String,
+    },
+    /// An HMAC key (secret or file) with no bytes.
+    #[error("use {0} as an HMAC key: it is empty")]
+    EmptyKey(String),
+    /// `mutate: wrong_secret` with the very key that mutation signs with.
+    #[error(
+        "apply mutation wrong_secret: {0} is the built-in wrong key, so the token would be \
+         correctly signed; sign with another key"
+    )]
+    KeyIsWrongKey(String),
 }
 
 /// Produces the scenario's credential, or `None` for `auth: none`.
