@@ -4,6 +4,9 @@
 mod chain;
 mod exchange;
 mod jwt;
+mod mutate;
+#[cfg(test)]
+mod testkit;
 
 pub use jwt::{mint, now_unix};
 
@@ -56,6 +59,29 @@ pub enum AuthError {
     },
     #[error("authenticate with any strategy of the chain: {}", .0.join("; "))]
     ChainExhausted(Vec<String>),
+    /// A `key_file` could not be read; `path` is as written in the scenario.
+    #[error("read key file {}: {error}", path.display())]
+    ReadKeyFile {
+        path: std::path::PathBuf,
+        error: std::io::Error,
+    },
+    /// The key is not a private key the algorithm can sign with. `from` names the key
+    /// (``secret `rsa_key` `` or `key file keys/a.pem`); `reason` never quotes key material.
+    #[error("parse {algorithm} private key from {from}: {reason}")]
+    ParseKey {
+        algorithm: &'static str,
+        from: String,
+        reason: String,
+    },
+    /// An HMAC key (secret or file) with no bytes.
+    #[error("use {0} as an HMAC key: it is empty")]
+    EmptyKey(String),
+    /// `mutate: wrong_secret` with the very key that mutation signs with.
+    #[error(
+        "apply mutation wrong_secret: {0} is the built-in wrong key, so the token would be \
+         correctly signed; sign with another key"
+    )]
+    KeyIsWrongKey(String),
 }
 
 /// What strategies need besides the plan.

@@ -1,7 +1,7 @@
 //! The bundled reference server: an imitation of the staging backend's authenticated
 //! WebSocket agent service, with switchable failure behaviours (see docs/reference-server.md).
 
-mod auth;
+pub(crate) mod auth;
 mod bypass;
 mod error;
 mod events;
