@@ -124,7 +124,7 @@ pub enum Endpoint {
         http_base: Option<String>,
     },
     /// The reference server, started per scenario on 127.0.0.1:0.
-    Embedded(Embedded),
+    Embedded(Box<Embedded>),
 }
 
 #[derive(Debug, Clone)]
@@ -211,7 +211,7 @@ impl Config {
                     if let Err(e) = embedded.options.validate() {
                         return Err(err(format!("invalid reference server options: {e}")));
                     }
-                    Endpoint::Embedded(embedded)
+                    Endpoint::Embedded(Box::new(embedded))
                 }
                 (None, Some(ws)) => Endpoint::Remote {
                     ws_base: ws.trim_end_matches('/').to_string(),
