@@ -2,12 +2,14 @@
 //! [`Credential`] (the token plus a description of where it came from).
 
 mod chain;
+mod decode;
 mod exchange;
 mod jwt;
 mod mutate;
 #[cfg(test)]
 mod testkit;
 
+pub use decode::{DecodeError, Decoded, decode_unverified};
 pub use jwt::{mint, now_unix};
 
 use crate::environment::Secrets;
