@@ -49,12 +49,20 @@ pub fn body_detail(body: Option<&str>) -> String {
     }
 }
 
+/// What the judgement knows about the credential that was sent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sent<'a> {
+    /// `jwt`, `bearer`, `chain → jwt`, `none`, ...
+    pub strategy: &'a str,
+    /// For a JWT: whether it had expired when sent; `None` for tokens that are not JWTs.
+    pub expired: Option<bool>,
+    /// Where the signing key or the token came from: secret, variable, fingerprint.
+    pub key: Option<&'a str>,
+}
+
 /// `Ok(())` when the outcome is what the scenario expects.
-pub fn judge(
-    plan: &HandshakePlan,
-    observed: &Observed<'_>,
-    auth_strategy: &str,
-) -> Result<(), Failure> {
+pub fn judge(plan: &HandshakePlan, observed: &Observed<'_>, sent: &Sent<'_>) -> Result<(), Failure> {
+    let auth_strategy = sent.strategy;
     let expected = expected_text(plan);
     match (plan, observed) {
         (HandshakePlan::Accepted | HandshakePlan::Closed(_), Observed::Accepted) => Ok(()),
@@ -92,13 +100,14 @@ pub fn judge(
         ))),
         (_, Observed::Rejected(r)) => {
             let detail = body_detail(r.body.as_deref());
-            Err(Failure::new(format!("handshake rejected with {} {detail:?}", r.status))
+            let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
+            Err(Failure::new(format!("handshake rejected with {} {detail:?}: {cause}", r.status))
                 .expected(expected)
                 .actual(format!("{} {}", r.status, r.body.clone().unwrap_or_default()))
-                .hint(rejection_hint(r.status, &detail, auth_strategy)))
+                .hint(hint))
         }
         (_, Observed::TimedOut(after)) => Err(Failure::new(format!(
-            "handshake timed out: no answer to the upgrade within {}",
+            "handshake timed out: no answer to the upgrade within {}; the server may be rejecting the credential silently",
             humantime::format_duration(*after)
         ))
         .expected(expected)
@@ -117,26 +126,61 @@ pub fn judge(
     }
 }
 
-/// The table of likely causes for a rejected upgrade.
-pub fn rejection_hint(status: u16, detail: &str, auth_strategy: &str) -> String {
+/// The table of likely causes for a rejected upgrade: `(cause, what to do)`. The cause
+/// goes into the first line of the report.
+pub fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String, String) {
     let d = detail.to_ascii_lowercase();
-    if d.contains("user not found") {
-        "the token is validly signed but its user does not exist in this environment's database: obtain a real user's token with an `exchange` strategy".into()
-    } else if d.contains("user inactive") {
-        "the token's user exists but is deactivated in this environment".into()
-    } else if d.contains("invalid or expired") {
-        "if the token is not expired, the server checks it with a different secret: compare the secret fingerprints and the variables they came from (e.g. JWT_SECRET_STAGING vs JWT_SECRET_KEY)".into()
-    } else if d.contains("no token") {
-        "the server found no credential: check `connect.token_in` and that the auth strategy produced a token".into()
-    } else if d.contains("invalid token") {
-        "the token is malformed for this server (not a JWT, wrong algorithm or a missing claim): decode it and compare with what the server expects".into()
-    } else if status == 503 || status == 502 {
-        "the environment is unavailable, not the scenario: check its health endpoint".into()
-    } else if auth_strategy == "none" {
-        "the scenario sends no credential; add an `auth:` strategy if the route needs one".into()
-    } else {
-        format!(
-            "the server refused the `{auth_strategy}` credential; decode the token and compare its claims and signing secret with the server's"
+    let key = sent.key.unwrap_or("the configured secret");
+    let (cause, hint): (&str, String) = if d.contains("user not found") {
+        (
+            "the token's user does not exist in this environment",
+            "the token is validly signed, but this environment's database has no such user: obtain a real user's token with an `exchange` strategy (a bypass key), or use a user seeded there".into(),
         )
-    }
+    } else if d.contains("user inactive") {
+        (
+            "the token's user is deactivated in this environment",
+            "use another user, or reactivate this one".into(),
+        )
+    } else if d.contains("invalid or expired") {
+        match sent.expired {
+            Some(true) => (
+                "the token had expired",
+                "mint a fresh token (`expires_in`), or check the clocks of this machine and the server".into(),
+            ),
+            Some(false) => (
+                "the token is not expired, so the server verifies signatures with a different secret",
+                format!("this token was signed with {key}; compare that fingerprint with the one the server logs at start, and the variables each side reads (e.g. JWT_SECRET_STAGING vs JWT_SECRET_KEY)"),
+            ),
+            None => (
+                "the token is not a JWT this server accepts",
+                format!("the `{}` credential is not a signed JWT (a fake or placeholder token?); use a `jwt` or `exchange` strategy", sent.strategy),
+            ),
+        }
+    } else if d.contains("no token") {
+        (
+            "the server found no credential",
+            "check `connect.token_in` and that the auth strategy produced a token".into(),
+        )
+    } else if d.contains("invalid token") {
+        (
+            "the server cannot accept the token as sent",
+            "the detail names what is wrong (not a JWT, a refused algorithm, a missing claim, the wrong issuer or audience): decode the token (`sockspec decode`) and compare with what the server expects".into(),
+        )
+    } else if status == 503 || status == 502 {
+        (
+            "the environment is unavailable",
+            "this is not the scenario's fault: check the environment's health endpoint".into(),
+        )
+    } else if sent.strategy == "none" {
+        (
+            "the route needs a credential",
+            "the scenario sends no credential; add an `auth:` strategy".into(),
+        )
+    } else {
+        (
+            "the server refused the credential",
+            format!("the server refused the `{}` credential; decode the token and compare its claims and signing secret with the server's", sent.strategy),
+        )
+    };
+    (cause.to_string(), hint)
 }

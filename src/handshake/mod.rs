@@ -6,7 +6,7 @@ mod expect;
 mod request;
 
 pub use connect::{FailureKind, Outcome, ResponseInfo, Ws, connect};
-pub use expect::{Observed, body_detail, judge, rejection_hint};
+pub use expect::{Observed, Sent, body_detail, diagnose_rejection, judge};
 pub use request::{SHOWN_REQUEST_HEADERS_SKIP, build};
 
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::auth::{self, AuthEnv, AuthError};
 use crate::environment::{Embedded, Endpoint, Environment, Secrets};
-use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP};
+use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent};
 use crate::http::HttpEnv;
 use crate::scenario::template::MapResolver;
 use crate::scenario::{AuthPlan, HandshakePlan, Plan};
@@ -179,7 +179,7 @@ async fn run(
         vars.insert("auth", json!({ "token": c.token, "strategy": c.strategy }));
     }
     rec.record(Event::Auth {
-        strategy,
+        strategy: strategy.clone(),
         token: credential.as_ref().map(|c| c.token.clone()),
         origin: credential.as_ref().map(|c| c.origin.clone()),
     });
@@ -208,14 +208,28 @@ async fn run(
     });
 
     let outcome = handshake::connect(req, plan.connect.timeout).await;
+    let now = auth::now_unix();
+    let decoded = credential
+        .as_ref()
+        .and_then(|c| auth::decode_unverified(&c.token).ok());
+    let sent = Sent {
+        strategy: &strategy,
+        expired: decoded.as_ref().map(|d| d.is_expired(now)),
+        key: credential.as_ref().map(|c| c.origin.as_str()),
+    };
     let handshake_failure = |f: Failure| {
-        let f = f.at(plan.handshake_pos, "expected handshake");
-        match &credential {
+        let mut f = f.at(plan.handshake_pos, "expected handshake");
+        f = match &credential {
             Some(c) => f.note(format!("credential: {} {}", c.strategy, c.origin)),
             None => f.note("credential: none"),
+        };
+        if let Some(d) = &decoded {
+            for line in d.describe(now) {
+                f = f.note(line);
+            }
         }
+        f
     };
-    let strategy = plan.auth.strategy();
     let mut ws = match outcome {
         Outcome::Accepted { response, ws } => {
             rec.record(Event::Response {
@@ -223,7 +237,7 @@ async fn run(
                 headers: response.headers,
                 body: None,
             });
-            handshake::judge(&plan.handshake, &Observed::Accepted, strategy)
+            handshake::judge(&plan.handshake, &Observed::Accepted, &sent)
                 .map_err(handshake_failure)?;
             ws
         }
@@ -233,19 +247,19 @@ async fn run(
                 headers: response.headers.clone(),
                 body: response.body.clone(),
             });
-            return handshake::judge(&plan.handshake, &Observed::Rejected(&response), strategy)
+            return handshake::judge(&plan.handshake, &Observed::Rejected(&response), &sent)
                 .map_err(handshake_failure);
         }
         Outcome::TimedOut { after } => {
             rec.record(Event::HandshakeTimeout { after });
-            return handshake::judge(&plan.handshake, &Observed::TimedOut(after), strategy)
+            return handshake::judge(&plan.handshake, &Observed::TimedOut(after), &sent)
                 .map_err(handshake_failure);
         }
         Outcome::Failed { kind, message } => {
             rec.record(Event::HandshakeError {
                 message: message.clone(),
             });
-            return handshake::judge(&plan.handshake, &Observed::Failed(kind, &message), strategy)
+            return handshake::judge(&plan.handshake, &Observed::Failed(kind, &message), &sent)
                 .map_err(handshake_failure);
         }
     };

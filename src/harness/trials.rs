@@ -125,40 +125,76 @@ fn run_trial(
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    match run_scenario(&base, env) {
+        Verdict::Passed { text } => {
+            let plan = base.for_environment(&env.name);
+            assert_transcript(
+                &snapshot_name(&base, &env.name),
+                plan,
+                &config.snapshots_dir,
+                &text,
+            );
+            Ok(Completion::Completed)
+        }
+        Verdict::Unavailable(message) if allow_unavailable() => {
+            Ok(Completion::ignored_with(message))
+        }
+        Verdict::Unavailable(message) => Err(Failed::from(unavailable_report(&message, env))),
+        Verdict::Failed(report) => Err(Failed::from(report)),
+    }
+}
+
+/// What one run of a scenario in one environment came to.
+#[derive(Debug)]
+pub enum Verdict {
+    /// The scenario did what it expects; `text` is its snapshot text.
+    Passed { text: String },
+    /// The rendered failure report (cause first).
+    Failed(String),
+    /// The environment's health check failed; nothing ran.
+    Unavailable(String),
+}
+
+/// Resolves secrets, runs `base` as it applies to `env` on a current-thread runtime, and
+/// renders the outcome. No snapshot is compared here.
+pub fn run_scenario(base: &Plan, env: &Environment) -> Verdict {
     let plan = base.for_environment(&env.name);
-    let secrets = secrets_for(plan, env)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let secrets = match secrets_for(plan, env) {
+        Ok(s) => s,
+        Err(report) => return Verdict::Failed(report),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failed::from(format!("cannot start a tokio runtime: {e}")))?;
+    {
+        Ok(r) => r,
+        Err(e) => return Verdict::Failed(format!("error: cannot start a tokio runtime: {e}")),
+    };
     let outcome = runtime.block_on(execute(plan, env, &secrets));
-    if let Some(message) = &outcome.unavailable {
-        if allow_unavailable() {
-            return Ok(Completion::ignored_with(message));
-        }
-        return Err(Failed::from(format!(
-            "error: {message}\n  = note: every scenario of '{}' fails with this; the scenario was not run\n  = help: the environment is down, not the scenario; set {ALLOW_UNAVAILABLE_VAR}=1 to report its scenarios as ignored",
-            env.name
-        )));
+    if let Some(message) = outcome.unavailable {
+        return Verdict::Unavailable(message);
     }
     if let Some(f) = &outcome.failure {
-        return Err(Failed::from(
+        return Verdict::Failed(
             failure_diagnostic(plan, &env.name, f, Some(&outcome.transcript)).render(),
-        ));
+        );
     }
-    let text = snapshot_text(
-        plan,
-        &outcome.transcript,
-        &outcome.ws_base,
-        &outcome.http_base,
-    );
-    assert_transcript(
-        &snapshot_name(&base, &env.name),
-        plan,
-        &config.snapshots_dir,
-        &text,
-    );
-    Ok(Completion::Completed)
+    Verdict::Passed {
+        text: snapshot_text(
+            plan,
+            &outcome.transcript,
+            &outcome.ws_base,
+            &outcome.http_base,
+        ),
+    }
+}
+
+/// The report of a scenario whose environment is down.
+pub fn unavailable_report(message: &str, env: &Environment) -> String {
+    format!(
+        "error: {message}\n  = note: every scenario of '{}' fails with this; the scenario was not run\n  = help: the environment is down, not the scenario; set {ALLOW_UNAVAILABLE_VAR}=1 to report its scenarios as ignored",
+        env.name
+    )
 }
 
 /// One snapshot per scenario, shared by every environment, except where an environment
@@ -173,7 +209,7 @@ pub fn snapshot_name(base: &Plan, environment: &str) -> String {
 
 /// The environment's secrets, resolved all at once: when one the scenario needs is missing,
 /// the error lists every missing secret of the environment and every variable tried.
-fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
+fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, String> {
     let needed = secret_names(plan, env);
     let undeclared: Vec<&str> = needed
         .iter()
@@ -182,7 +218,7 @@ fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
         .collect();
     if !undeclared.is_empty() {
         let declared: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
-        return Err(Failed::from(format!(
+        return Err(format!(
             "error: failed to resolve secrets: environment '{}' does not declare {}\n  --> {}\n   = note: it declares: {}\n   = help: declare them under `environments.{}.secrets` in sockspec.yaml",
             env.name,
             undeclared
@@ -197,7 +233,7 @@ fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
                 declared.join(", ")
             },
             env.name
-        )));
+        ));
     }
     let (secrets, missing) = Secrets::resolve_declared(env);
     if let Some(missing) = missing
@@ -205,11 +241,11 @@ fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, Failed> {
             .iter()
             .any(|n| missing.missing.iter().any(|(m, _)| m == n))
     {
-        return Err(Failed::from(format!(
+        return Err(format!(
             "error: failed to {missing}\n  --> {}\n   = note: every scenario of '{}' that needs one of these fails with this same error\n   = help: set one of the variables of each secret (in CI: from the secret store), or add them to the environment's .env file",
             plan.file.display(),
             env.name
-        )));
+        ));
     }
     Ok(secrets)
 }
