@@ -61,7 +61,11 @@ pub struct Sent<'a> {
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
-pub fn judge(plan: &HandshakePlan, observed: &Observed<'_>, sent: &Sent<'_>) -> Result<(), Failure> {
+pub fn judge(
+    plan: &HandshakePlan,
+    observed: &Observed<'_>,
+    sent: &Sent<'_>,
+) -> Result<(), Failure> {
     let auth_strategy = sent.strategy;
     let expected = expected_text(plan);
     match (plan, observed) {
@@ -81,10 +85,16 @@ pub fn judge(plan: &HandshakePlan, observed: &Observed<'_>, sent: &Sent<'_>) -> 
             if let Some(p) = body {
                 let value = r.body.as_deref().map_or(Value::Null, |b| Frame::from_text(b).value());
                 if !p.matches(&value) {
-                    return Err(Failure::new(format!("handshake rejected with {} as expected, but the body differs", r.status))
-                        .expected(expected)
-                        .actual(r.body.clone().unwrap_or_else(|| "(no body)".into()))
-                        .note(crate::steps::render_diff(p, &value)));
+                    let detail = body_detail(r.body.as_deref());
+                    let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
+                    return Err(Failure::new(format!(
+                        "handshake rejected with {} as expected, but for another reason: {detail:?} ({cause})",
+                        r.status
+                    ))
+                    .expected(expected)
+                    .actual(r.body.clone().unwrap_or_else(|| "(no body)".into()))
+                    .note(crate::steps::render_diff(p, &value))
+                    .hint(format!("a rejection proves what it was meant to only for the expected reason; {hint}")));
                 }
             }
             Ok(())
@@ -149,7 +159,7 @@ pub fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String
             ),
             Some(false) => (
                 "the token is not expired, so the server verifies signatures with a different secret",
-                format!("this token was signed with {key}; compare that fingerprint with the one the server logs at start, and the variables each side reads (e.g. JWT_SECRET_STAGING vs JWT_SECRET_KEY)"),
+                format!("the token is {key}; compare that fingerprint with the one the server logs at start, and the variables each side reads (e.g. JWT_SECRET_STAGING vs JWT_SECRET_KEY)"),
             ),
             None => (
                 "the token is not a JWT this server accepts",
@@ -160,6 +170,14 @@ pub fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String
         (
             "the server found no credential",
             "check `connect.token_in` and that the auth strategy produced a token".into(),
+        )
+    } else if d.contains("invalid token") && sent.expired.is_none() && sent.strategy != "none" {
+        (
+            "the token is not a JWT (a fake or placeholder token?)",
+            format!(
+                "the `{}` credential is not a signed JWT; mint one (`jwt`) or obtain one (`exchange`)",
+                sent.strategy
+            ),
         )
     } else if d.contains("invalid token") {
         (
@@ -179,7 +197,10 @@ pub fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String
     } else {
         (
             "the server refused the credential",
-            format!("the server refused the `{}` credential; decode the token and compare its claims and signing secret with the server's", sent.strategy),
+            format!(
+                "the server refused the `{}` credential; decode the token and compare its claims and signing secret with the server's",
+                sent.strategy
+            ),
         )
     };
     (cause.to_string(), hint)

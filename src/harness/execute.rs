@@ -169,7 +169,7 @@ async fn run(
     };
     let credential = auth::acquire(&plan.auth, &auth_env, vars, rec)
         .await
-        .map_err(|e| auth_failure(plan, e))?;
+        .map_err(|e| auth_failure(plan, secrets, e))?;
     let strategy = match (&plan.auth, &credential) {
         (AuthPlan::Chain { .. }, Some(c)) => format!("chain → {}", c.strategy),
         _ => plan.auth.strategy().to_string(),
@@ -218,7 +218,20 @@ async fn run(
         key: credential.as_ref().map(|c| c.origin.as_str()),
     };
     let handshake_failure = |f: Failure| {
-        let mut f = f.at(plan.handshake_pos, "expected handshake");
+        let mut f = if plan.handshake_pos != crate::report::Pos::default() {
+            f.at(plan.handshake_pos, "expected handshake")
+        } else if plan.auth_pos != crate::report::Pos::default() {
+            // No `handshake:` written: acceptance is implied; point at what was sent.
+            f.at(
+                plan.auth_pos,
+                "this credential (the upgrade is expected to be accepted)",
+            )
+        } else {
+            f.at(
+                plan.steps.first().map(|s| s.pos).unwrap_or_default(),
+                "the upgrade is expected to be accepted",
+            )
+        };
         f = match &credential {
             Some(c) => f.note(format!("credential: {} {}", c.strategy, c.origin)),
             None => f.note("credential: none"),
@@ -282,12 +295,20 @@ async fn run(
 }
 
 /// The failure of the `auth` section, with what to do about it.
-fn auth_failure(plan: &Plan, e: AuthError) -> Failure {
-    let f = Failure::new(format!(
+fn auth_failure(plan: &Plan, secrets: &Secrets, e: AuthError) -> Failure {
+    let mut f = Failure::new(format!(
         "auth strategy `{}` failed: cannot {e}",
         plan.auth.strategy()
     ))
     .at(plan.auth_pos, "auth");
+    for name in &plan.secrets {
+        if let Some(s) = secrets.get(name) {
+            f = f.note(format!(
+                "secret `{name}`: from {}, sha256:{}",
+                s.source, s.fingerprint
+            ));
+        }
+    }
     let refused = |err: &AuthError| match err {
         AuthError::Exchange(crate::http::HttpError::Status { answer, .. }) => Some(answer.status),
         _ => None,

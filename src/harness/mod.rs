@@ -4,6 +4,7 @@
 mod diagnostics;
 mod discover;
 mod execute;
+mod failing;
 mod health;
 mod observe;
 mod trials;
@@ -11,6 +12,7 @@ mod trials;
 pub use diagnostics::diagnostics_main;
 pub use discover::{EXCLUDED_DIRS, discover, display_path, from_trial_name, id_of};
 pub use execute::{RunOutcome, execute};
+pub use failing::{FAILING_DIR, failing_main};
 pub use health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
 pub use observe::Observer;
 pub use trials::{EXIT_BAD_SELECTION, build_trials, main};

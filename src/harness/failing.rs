@@ -1,0 +1,156 @@
+//! Owns the golden corpus of failures: one trial per file in `scenarios/failing/`, named
+//! `failing::<name>`, run against the environments of `scenarios/failing/environments.yml`
+//! (the scenario's first listed environment, default `failing`). The scenario must fail;
+//! its rendered report — ports, timings and clock-dependent values normalized — is compared
+//! with `snapshots/failing/<name>.snap`, and must not contain any secret value.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, LazyLock};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use regex::Regex;
+
+use super::discover::{discover, display_path};
+use super::trials::{Verdict, run_scenario, unavailable_report};
+use crate::environment::{Config, Secrets};
+use crate::report::assert_snapshot_file;
+use crate::scenario;
+
+/// The corpus's directory below the scenario root, and its environments file.
+pub const FAILING_DIR: &str = "failing";
+pub const FAILING_ENVIRONMENTS: &str = "environments.yml";
+/// Environment of a failing scenario that names none.
+pub const DEFAULT_FAILING_ENVIRONMENT: &str = "failing";
+
+/// Entry point of `tests/failing.rs`.
+pub fn failing_main(root: &Path) -> ExitCode {
+    let args = Arguments::from_args();
+    match build(root) {
+        Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(crate::cli::exit::BAD_SELECTION)
+        }
+    }
+}
+
+fn build(root: &Path) -> Result<Vec<Trial>, String> {
+    let project = Config::load(root).map_err(|d| d.render())?;
+    let dir = project.scenarios_dir.join(FAILING_DIR);
+    let env_file = dir.join(FAILING_ENVIRONMENTS);
+    let text = std::fs::read_to_string(&env_file)
+        .map_err(|e| format!("cannot read {}: {e}", env_file.display()))?;
+    let config = Arc::new(Config::parse(&text, &project.root, &env_file).map_err(|d| d.render())?);
+    let files = discover(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if files.is_empty() {
+        return Err(format!(
+            "no scenarios in {}: the failing corpus must not be empty",
+            dir.display()
+        ));
+    }
+    let snapshots = Arc::new(project.snapshots_dir.clone());
+    Ok(files
+        .into_iter()
+        .map(|(id, path)| {
+            let config = config.clone();
+            let snapshots = snapshots.clone();
+            Trial::test(format!("failing::{id}"), move || {
+                check_one(&config, &snapshots, &id, &path)
+            })
+        })
+        .collect())
+}
+
+fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
+    let path: PathBuf = display_path(path);
+    let plan = scenario::load(&path, &format!("{FAILING_DIR}/{id}"))
+        .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    let env_name = plan
+        .environments
+        .as_ref()
+        .and_then(|e| e.first().cloned())
+        .unwrap_or_else(|| DEFAULT_FAILING_ENVIRONMENT.to_string());
+    let env = config.environments.get(&env_name).ok_or_else(|| {
+        Failed::from(format!(
+            "{} names environment `{env_name}`, which {FAILING_ENVIRONMENTS} does not declare",
+            path.display()
+        ))
+    })?;
+    let report = match run_scenario(&plan, env) {
+        Verdict::Passed { .. } => {
+            return Err(Failed::from(format!(
+                "{} passed, but every scenario in scenarios/{FAILING_DIR}/ must fail",
+                path.display()
+            )));
+        }
+        Verdict::Failed(report) => report,
+        Verdict::Unavailable(message) => unavailable_report(&message, env),
+    };
+    let (secrets, _) = Secrets::resolve_declared(env);
+    for name in env.secrets.keys() {
+        if let Some(s) = secrets.get(name)
+            && report.contains(&s.value)
+        {
+            return Err(Failed::from(format!(
+                "the report shows the value of secret `{name}`:\n{report}"
+            )));
+        }
+    }
+    assert_snapshot_file(
+        snapshots,
+        &format!("{FAILING_DIR}/{id}"),
+        &path,
+        "failure report",
+        &normalize(&report),
+    );
+    Ok(())
+}
+
+static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"(?m)^(\s*)\d+\.\d ms", "${1}[ms]"),
+        (
+            r"(expires|EXPIRED) (in )?[0-9hms ]+?( ago)? \(exp \d+\)",
+            "$1 [relative] (exp [unix])",
+        ),
+        (r#""(exp|iat|nbf)":\d+"#, r#""$1":[unix]"#),
+        (r"nbf in [0-9hms ]+", "nbf in [relative]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[uuid]",
+        ),
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z",
+            "[timestamp]",
+        ),
+    ]
+    .into_iter()
+    .map(|(re, with)| (Regex::new(re).expect("valid regex"), with))
+    .collect()
+});
+
+/// The report with ports, timings, times and ids replaced, so it is stable across runs.
+pub fn normalize(report: &str) -> String {
+    VOLATILE
+        .iter()
+        .fold(report.to_string(), |text, (re, with)| {
+            re.replace_all(&text, *with).into_owned()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn volatile_parts_are_normalized() {
+        let r = "GET http://127.0.0.1:40123/health\n    12.3 ms  ← {}\ntoken validity: expires in 14m 59s (exp 1790000000)\ntoken claims: {\"exp\":1790000000,\"sub\":\"u\"}\nEXPIRED 1h 1s ago (exp 17)";
+        let n = normalize(r);
+        assert_eq!(
+            n,
+            "GET http://127.0.0.1:[port]/health\n    [ms]  ← {}\ntoken validity: expires [relative] (exp [unix])\ntoken claims: {\"exp\":[unix],\"sub\":\"u\"}\nEXPIRED [relative] (exp [unix])"
+        );
+    }
+}
