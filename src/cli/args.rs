@@ -22,7 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios (the same harness and filters as `cargo nextest run --test scenarios`).
     Test {
-        /// Run only trials whose name contains one of these (e.g. `local::auth/`).
+        /// Scenario files or directories (`scenarios/auth/`), or trial-name filters
+        /// (`local::auth/`); none runs everything.
+        #[arg(value_name = "PATH")]
         filters: Vec<String>,
         /// Environments to run (comma list); overrides SOCKSPEC_ENV.
         #[arg(long, short = 'e')]
@@ -34,8 +36,13 @@ pub enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "list")]
         junit: Option<PathBuf>,
     },
-    /// Parse and validate every scenario and the configuration; no network.
-    Check,
+    /// Parse and validate every scenario and the configuration, and check that every
+    /// secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing secrets.
+    Check {
+        /// Environments whose secrets to check (comma list); overrides SOCKSPEC_ENV.
+        #[arg(long, short = 'e')]
+        env: Option<String>,
+    },
     /// Run the reference server.
     Serve(ServeArgs),
 }

@@ -1,5 +1,6 @@
 //! Owns executing the parsed command line: each subcommand, its output, its exit code.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -9,10 +10,8 @@ use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
 use super::exit;
-use crate::environment::Config;
-use crate::harness::{Observer, build_trials, discover};
+use crate::harness::{Observer, build_trials};
 use crate::report::{JunitFile, summary};
-use crate::scenario;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,7 +22,7 @@ pub fn main() -> ExitCode {
             list,
             junit,
         } => test(&cli.root, filters, env, list, junit.as_deref()),
-        Command::Check => check(&cli.root),
+        Command::Check { env } => super::check::check(&cli.root, env.as_deref()),
         Command::Serve(args) => serve(args),
     };
     ExitCode::from(code)
@@ -37,9 +36,20 @@ fn test(
     junit: Option<&Path>,
 ) -> u8 {
     let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
+    // Progress (a line per scenario) on a terminal; quiet when piped or in CI.
+    let quiet = !std::io::stdout().is_terminal()
+        || std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
     let args = Arguments {
         list,
+        quiet: quiet && !list,
         ..Arguments::default()
+    };
+    let filters = match path_filters(root, filters) {
+        Ok(f) => f,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return exit::BAD_SELECTION;
+        }
     };
     let observer = Observer::new();
     let trials = match build_trials(root, &args, env.as_deref(), Some(&observer)) {
@@ -51,10 +61,17 @@ fn test(
     };
     let selected: Vec<_> = trials
         .into_iter()
-        .filter(|t| filters.is_empty() || filters.iter().any(|f| t.name().contains(f.as_str())))
+        .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
         .collect();
     if selected.is_empty() {
-        eprintln!("error: no scenario matches {}", filters.join(", "));
+        eprintln!(
+            "error: no scenario matches {}",
+            filters
+                .iter()
+                .map(|f| f.shown.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         return exit::BAD_SELECTION;
     }
     if list {
@@ -88,55 +105,6 @@ fn test(
     }
 }
 
-fn check(root: &Path) -> u8 {
-    let config = match Config::load(root) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render());
-            return exit::INVALID;
-        }
-    };
-    let mut dirs = vec![config.scenarios_dir.clone()];
-    for extra in crate::harness::EXCLUDED_DIRS {
-        let d = config.scenarios_dir.join(extra);
-        if d.is_dir() {
-            dirs.push(d);
-        }
-    }
-    let mut files = Vec::new();
-    for d in &dirs {
-        match discover(d) {
-            Ok(f) => files.extend(f.into_iter().map(|(_, p)| p)),
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", d.display());
-                return exit::INVALID;
-            }
-        }
-    }
-    files.sort();
-    files.dedup();
-    let mut bad = 0;
-    for path in &files {
-        let id = crate::harness::id_of(&config.scenarios_dir, path).unwrap_or_default();
-        if let Err(ds) = scenario::load(path, &id) {
-            bad += 1;
-            for d in ds {
-                eprint!("{}", d.render());
-            }
-        }
-    }
-    println!(
-        "checked {} scenario file(s): {} valid, {bad} invalid",
-        files.len(),
-        files.len() - bad
-    );
-    if bad == 0 {
-        exit::SUCCESS
-    } else {
-        exit::INVALID
-    }
-}
-
 fn serve(args: crate::server::ServeArgs) -> u8 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -155,4 +123,65 @@ fn serve(args: crate::server::ServeArgs) -> u8 {
             exit::SERVER_ERROR
         }
     }
+}
+
+/// A `sockspec test` argument: a scenario file or directory, or a trial-name filter.
+struct Filter {
+    shown: String,
+    kind: FilterKind,
+}
+
+enum FilterKind {
+    /// `::<id>` at the end of the trial name.
+    File(String),
+    /// `::<dir>/` inside the trial name.
+    Dir(String),
+    /// A substring of the trial name (`local::auth/`).
+    Name(String),
+}
+
+impl Filter {
+    fn matches(&self, trial: &str) -> bool {
+        match &self.kind {
+            FilterKind::File(id) => trial.ends_with(&format!("::{id}")),
+            FilterKind::Dir(dir) if dir.is_empty() => true,
+            FilterKind::Dir(dir) => trial.contains(&format!("::{dir}/")),
+            FilterKind::Name(s) => trial.contains(s.as_str()),
+        }
+    }
+}
+
+/// Paths that exist become scenario or directory filters (relative to the scenario root);
+/// anything else filters trial names.
+fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, String> {
+    let config = crate::environment::Config::load(root).map_err(|d| d.render())?;
+    let scenarios = &config.scenarios_dir;
+    args.into_iter()
+        .map(|arg| {
+            let path = Path::new(&arg);
+            let Ok(abs) = std::fs::canonicalize(path) else {
+                return Ok(Filter {
+                    shown: arg.clone(),
+                    kind: FilterKind::Name(arg),
+                });
+            };
+            let rel = abs.strip_prefix(scenarios).map_err(|_| {
+                format!(
+                    "`{arg}` is not below the scenario directory {}",
+                    scenarios.display()
+                )
+            })?;
+            let id = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            let kind = if abs.is_dir() {
+                FilterKind::Dir(id)
+            } else {
+                FilterKind::File(id.trim_end_matches(".yaml").to_string())
+            };
+            Ok(Filter { shown: arg, kind })
+        })
+        .collect()
 }

@@ -11,3 +11,5 @@ pub const BAD_SELECTION: u8 = 2;
 pub const INVALID: u8 = 3;
 /// `serve` could not start (missing secret, port in use).
 pub const SERVER_ERROR: u8 = 4;
+/// `check` found a selected environment missing a secret its scenarios need.
+pub const MISSING_SECRETS: u8 = 5;

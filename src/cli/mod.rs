@@ -1,6 +1,7 @@
 //! The `sockspec` command line: `test`, `check`, `serve`. `main.rs` only calls [`main`].
 
 mod args;
+mod check;
 mod commands;
 pub mod exit;
 

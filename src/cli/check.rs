@@ -1,0 +1,125 @@
+//! Owns `sockspec check`: parse and validate every scenario file (examples, `invalid/`,
+//! `failing/`) and the configuration, and check — without touching the network — that each
+//! selected environment declares every secret its scenarios name and that every declared
+//! secret is set. Reports each problem once, with file:line:column where there is one.
+
+use std::path::Path;
+
+use super::exit;
+use crate::environment::{Config, Secrets};
+use crate::harness::{EXCLUDED_DIRS, discover};
+use crate::scenario::{self, Plan};
+
+/// Runs the check; returns the exit code (`SUCCESS`, `INVALID`, `MISSING_SECRETS`,
+/// `BAD_SELECTION`).
+pub fn check(root: &Path, env_spec: Option<&str>) -> u8 {
+    let config = match Config::load(root) {
+        Ok(c) => c,
+        Err(d) => {
+            eprint!("{}", d.render());
+            return exit::INVALID;
+        }
+    };
+    let envs = match config.select(env_spec) {
+        Ok(e) => e,
+        Err(m) => {
+            eprintln!("error: {m}");
+            return exit::BAD_SELECTION;
+        }
+    };
+    // (id, path, is an example): the corpora of `invalid/` and `failing/` are only parsed.
+    let mut files: Vec<(String, std::path::PathBuf, bool)> = Vec::new();
+    let mut dirs = vec![(config.scenarios_dir.clone(), String::new())];
+    dirs.extend(
+        EXCLUDED_DIRS
+            .iter()
+            .map(|d| (config.scenarios_dir.join(d), format!("{d}/")))
+            .filter(|(d, _)| d.is_dir()),
+    );
+    for (d, prefix) in &dirs {
+        match discover(d) {
+            Ok(f) => files.extend(
+                f.into_iter()
+                    .map(|(id, p)| (format!("{prefix}{id}"), p, prefix.is_empty())),
+            ),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", d.display());
+                return exit::INVALID;
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+
+    let mut invalid = 0;
+    let mut examples: Vec<Plan> = Vec::new();
+    for (id, path, example) in &files {
+        match scenario::load(path, id) {
+            Ok(plan) => {
+                if *example {
+                    examples.push(plan);
+                }
+            }
+            Err(ds) => {
+                invalid += 1;
+                for d in ds {
+                    eprint!("{}", d.render());
+                }
+            }
+        }
+    }
+
+    let mut secret_problems = 0;
+    for env in &envs {
+        let mut undeclared: Vec<(String, String)> = Vec::new();
+        let mut needed: Vec<String> = Vec::new();
+        for plan in examples.iter().filter(|p| p.applies_to(&env.name)) {
+            let plan = plan.for_environment(&env.name);
+            for name in plan.required_secrets() {
+                if !env.secrets.contains_key(name) {
+                    undeclared.push((name.to_string(), plan.file.display().to_string()));
+                }
+                needed.push(name.to_string());
+            }
+        }
+        for (name, file) in &undeclared {
+            secret_problems += 1;
+            eprintln!(
+                "error: {file} needs secret `{name}`, which environment '{}' does not declare\n  = help: declare it under `environments.{}.secrets` in sockspec.yaml\n",
+                env.name, env.name
+            );
+        }
+        let (secrets, missing) = Secrets::resolve_declared(env);
+        if let Some(m) = missing {
+            secret_problems += 1;
+            eprintln!(
+                "error: failed to {m}\n  = help: set one of the variables of each secret, or add them to the environment's .env file\n"
+            );
+        }
+        let present: Vec<String> = env
+            .secrets
+            .keys()
+            .filter_map(|n| secrets.get(n))
+            .map(|s| format!("{} ({} sha256:{})", s.name, s.source, s.fingerprint))
+            .collect();
+        println!(
+            "environment '{}': {} secret(s) set{}{}",
+            env.name,
+            present.len(),
+            if present.is_empty() { "" } else { ": " },
+            present.join(", ")
+        );
+    }
+    println!(
+        "checked {} scenario file(s): {} valid, {invalid} invalid",
+        files.len(),
+        files.len() - invalid
+    );
+    if invalid > 0 {
+        exit::INVALID
+    } else if secret_problems > 0 {
+        exit::MISSING_SECRETS
+    } else {
+        exit::SUCCESS
+    }
+}
