@@ -11,3 +11,12 @@ pub const BAD_SELECTION: u8 = 2;
 pub const INVALID: u8 = 3;
 /// `serve` could not start (missing secret, port in use).
 pub const SERVER_ERROR: u8 = 4;
+/// `decode` was given something that is not a JWT (or nothing at all).
+pub const NOT_A_JWT: u8 = 5;
+/// `token` could not produce the credential: a missing secret, an unreadable key, a refused
+/// exchange, an embedded server that would not start.
+pub const NO_TOKEN: u8 = 6;
+/// `doctor` found at least one failed check.
+pub const CHECKS_FAILED: u8 = 7;
+/// `new` did not write the file: it exists already, or it cannot be written.
+pub const NOT_WRITTEN: u8 = 8;

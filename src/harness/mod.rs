@@ -10,7 +10,7 @@ mod trials;
 
 pub use diagnostics::diagnostics_main;
 pub use discover::{EXCLUDED_DIRS, discover, display_path, from_trial_name, id_of};
-pub use execute::{RunOutcome, execute};
+pub use execute::{RunOutcome, execute, spawn_embedded};
 pub use health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
 pub use observe::Observer;
 pub use trials::{EXIT_BAD_SELECTION, build_trials, main};
