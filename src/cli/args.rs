@@ -45,4 +45,12 @@ pub enum Command {
     },
     /// Run the reference server.
     Serve(ServeArgs),
+    /// Show the token a scenario uses in an environment, explained (the token only with --reveal).
+    Token(super::token::TokenArgs),
+    /// Decode a JWT without verifying it: header, claims, expiry (never the signature).
+    Decode(super::decode::DecodeArgs),
+    /// Check an environment: secrets, DNS, TCP, TLS, health, clock, exchange, a probe handshake.
+    Doctor(super::doctor::DoctorArgs),
+    /// Write a commented starter scenario (never overwrites).
+    New(super::new::NewArgs),
 }

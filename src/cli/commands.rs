@@ -24,6 +24,10 @@ pub fn main() -> ExitCode {
         } => test(&cli.root, filters, env, list, junit.as_deref()),
         Command::Check { env } => super::check::check(&cli.root, env.as_deref()),
         Command::Serve(args) => serve(args),
+        Command::Token(args) => super::token::run(&cli.root, &args),
+        Command::Decode(args) => super::decode::run(&args),
+        Command::Doctor(args) => super::doctor::run(&cli.root, &args),
+        Command::New(args) => super::new::run(&cli.root, &args),
     };
     ExitCode::from(code)
 }

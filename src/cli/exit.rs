@@ -13,3 +13,12 @@ pub const INVALID: u8 = 3;
 pub const SERVER_ERROR: u8 = 4;
 /// `check` found a selected environment missing a secret its scenarios need.
 pub const MISSING_SECRETS: u8 = 5;
+/// `decode` was given something that is not a JWT (or nothing at all).
+pub const NOT_A_JWT: u8 = 6;
+/// `token` could not produce the credential: a missing secret, an unreadable key, a refused
+/// exchange, an embedded server that would not start.
+pub const NO_TOKEN: u8 = 7;
+/// `doctor` found at least one failed check.
+pub const CHECKS_FAILED: u8 = 8;
+/// `new` did not write the file: it exists already, or it cannot be written.
+pub const NOT_WRITTEN: u8 = 9;

@@ -1,9 +1,15 @@
-//! The `sockspec` command line: `test`, `check`, `serve`. `main.rs` only calls [`main`].
+//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`.
+//! `main.rs` only calls [`main`].
 
 mod args;
 mod check;
 mod commands;
+mod decode;
+mod doctor;
 pub mod exit;
+mod new;
+mod support;
+mod token;
 
 pub use args::{Cli, Command};
 pub use commands::main;

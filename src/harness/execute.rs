@@ -10,7 +10,7 @@ use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent
 use crate::http::HttpEnv;
 use crate::scenario::template::MapResolver;
 use crate::scenario::{AuthPlan, HandshakePlan, Plan};
-use crate::server::{self, ServerConfig, ServerSecrets};
+use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
 use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps};
 use crate::transcript::{Event, Failure, Recorder, Transcript};
 
@@ -38,14 +38,16 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
             out.http = http_base.clone().unwrap_or_default();
             None
         }
-        Endpoint::Embedded(e) => match start_embedded(plan, e, secrets).await {
-            Ok(h) => {
-                out.ws = h.ws_base();
-                out.http = h.http_base();
-                Some(h)
+        Endpoint::Embedded(e) => {
+            match spawn_embedded(e, plan.reference_server.as_ref(), secrets).await {
+                Ok(h) => {
+                    out.ws = h.ws_base();
+                    out.http = h.http_base();
+                    Some(h)
+                }
+                Err(f) => return finish(rec, out, Some(f), None),
             }
-            Err(f) => return finish(rec, out, Some(f), None),
-        },
+        }
     };
     let http = HttpEnv::new(&env.name, (!out.http.is_empty()).then(|| out.http.clone()));
     if let Err(unavailable) = super::health::check(env, &http, server.is_some()).await {
@@ -81,9 +83,12 @@ struct Bases {
     http: String,
 }
 
-async fn start_embedded(
-    plan: &Plan,
+/// Starts the environment's embedded reference server on 127.0.0.1:0 with `options` (a
+/// scenario's `reference_server`), else the environment's own options. The server's secrets
+/// must be among `secrets`. Also used by `sockspec token` and `sockspec doctor`.
+pub async fn spawn_embedded(
     e: &Embedded,
+    options: Option<&ServerOptions>,
     secrets: &Secrets,
 ) -> Result<server::ServerHandle, Failure> {
     let value = |name: &str| {
@@ -105,10 +110,7 @@ async fn start_embedded(
             .transpose()
     };
     let config = ServerConfig {
-        options: plan
-            .reference_server
-            .clone()
-            .unwrap_or_else(|| e.options.clone()),
+        options: options.unwrap_or(&e.options).clone(),
         secrets: ServerSecrets {
             jwt_secret: value(&e.jwt_secret)?,
             bypass_key: e.bypass_key.as_deref().map(value).transpose()?,
