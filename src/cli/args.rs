@@ -38,4 +38,6 @@ pub enum Command {
     Check,
     /// Run the reference server.
     Serve(ServeArgs),
+    /// Print the JSON Schema of scenario files (editors: schema/scenario.schema.json).
+    Schema,
 }

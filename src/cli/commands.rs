@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
         } => test(&cli.root, filters, env, list, junit.as_deref()),
         Command::Check => check(&cli.root),
         Command::Serve(args) => serve(args),
+        Command::Schema => super::schema::run(),
     };
     ExitCode::from(code)
 }
