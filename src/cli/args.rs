@@ -53,4 +53,6 @@ pub enum Command {
     Doctor(super::doctor::DoctorArgs),
     /// Write a commented starter scenario (never overwrites).
     New(super::new::NewArgs),
+    /// Print the JSON Schema of scenario files (editors: schema/scenario.schema.json).
+    Schema,
 }

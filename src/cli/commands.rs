@@ -28,6 +28,7 @@ pub fn main() -> ExitCode {
         Command::Decode(args) => super::decode::run(&args),
         Command::Doctor(args) => super::doctor::run(&cli.root, &args),
         Command::New(args) => super::new::run(&cli.root, &args),
+        Command::Schema => super::schema::run(),
     };
     ExitCode::from(code)
 }

@@ -1,4 +1,4 @@
-//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`.
+//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`, `schema`.
 //! `main.rs` only calls [`main`].
 
 mod args;
@@ -8,6 +8,7 @@ mod decode;
 mod doctor;
 pub mod exit;
 mod new;
+mod schema;
 mod support;
 mod token;
 

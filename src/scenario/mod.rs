@@ -1,10 +1,12 @@
-//! Scenario files: the raw YAML model with source spans, templates, validation, and the
-//! validated [`Plan`] that the rest of the pipeline executes.
+//! Scenario files: the raw YAML model with source spans, templates, validation, the
+//! validated [`Plan`] that the rest of the pipeline executes, and the JSON Schema editors use
+//! ([`schema`]).
 
 mod load;
 mod plan;
 mod raw;
 pub mod resolve;
+pub mod schema;
 pub mod template;
 mod template_value;
 mod validate;

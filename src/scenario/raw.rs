@@ -1,160 +1,282 @@
 //! Owns the raw scenario model: the YAML document exactly as written, with source
 //! positions (`Spanned`) on everything validation may need to point at. No meaning is
 //! attached here; `validate` turns it into a [`crate::scenario::Plan`].
+//!
+//! The same types describe the format to editors: `scenario::schema` derives the JSON
+//! Schema from them. `Spanned<T>` is schema-transparent (`#[schemars(with = "T")]` on each
+//! field), doc comments are the editors' hover texts, and strings the validator checks later
+//! (durations, algorithm and method names, status and close codes) get schema-only types from
+//! `scenario::schema`.
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use super::schema::{
+    Algorithm, CloseCodes, DurationText, FallbackPolicy, HttpMethod, JsonPointer, ScalarText,
+    SignedDurationText, StatusCodes,
+};
+
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Clone, Deserialize)]
+/// A sockspec scenario: one YAML file under `scenarios/`, one test per selected environment.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scenario")]
 pub struct RawScenario {
+    /// Test name shown in reports; default: the scenario id (its path below `scenarios/`
+    /// without `.yaml`).
     pub name: Option<String>,
+    /// What the scenario proves (free text).
     pub description: Option<String>,
+    /// Free-form labels (`smoke`, `negative`).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Environments (declared in `sockspec.yaml`) this scenario runs in; default: every
+    /// selected environment.
+    #[schemars(with = "Option<Vec<String>>")]
     pub environments: Option<Vec<S<String>>>,
+    /// Where the handshake token comes from: `none` (default), `jwt`, `bearer`, `api_key`,
+    /// `exchange` or `chain`.
+    #[schemars(with = "Option<RawAuth>")]
     pub auth: Option<S<RawAuth>>,
+    /// How the WebSocket is opened: path or URL, headers, query, subprotocols, where the token
+    /// goes, handshake deadline.
     #[serde(default)]
     pub connect: RawConnect,
+    /// The expected outcome of the upgrade: `accepted` (default), `{rejected: ...}`,
+    /// `timeout` or `{closed: ...}`.
+    #[schemars(with = "Option<RawHandshake>")]
     pub handshake: Option<S<RawHandshake>>,
     /// HTTP steps run before auth (captures are available to auth and later steps).
     #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
     pub setup: Vec<S<RawStep>>,
+    /// What happens on the open connection, in order (only with an accepted handshake).
     #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Vec<S<RawStep>>,
     /// HTTP steps run after everything else, always: also after a failure or a timeout.
     #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
     pub teardown: Vec<S<RawStep>>,
     /// Per-environment replacements of whole top-level fields.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawOverride>")]
     pub overrides: BTreeMap<String, S<RawOverride>>,
     /// Dotted JSON paths whose values are replaced by `[redacted]` in snapshots.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub redact: Vec<S<String>>,
     /// Behaviour of the embedded reference server for this scenario (replaces the
     /// environment's `embedded.options`); ignored by environments without one.
+    #[schemars(with = "Option<crate::server::ServerOptions>")]
     pub reference_server: Option<S<crate::server::ServerOptions>>,
 }
 
 /// What an environment may replace in a scenario (`overrides: {prod: {...}}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Override")]
 pub struct RawOverride {
+    /// Replaces the scenario's `auth`.
+    #[schemars(with = "Option<RawAuth>")]
     pub auth: Option<S<RawAuth>>,
+    /// Replaces the scenario's `connect`.
     pub connect: Option<RawConnect>,
+    /// Replaces the scenario's `handshake`.
+    #[schemars(with = "Option<RawHandshake>")]
     pub handshake: Option<S<RawHandshake>>,
+    /// Replaces the scenario's `setup`.
+    #[schemars(with = "Option<Vec<RawStep>>")]
     pub setup: Option<Vec<S<RawStep>>>,
+    /// Replaces the scenario's `steps` (`[]` for none).
+    #[schemars(with = "Option<Vec<RawStep>>")]
     pub steps: Option<Vec<S<RawStep>>>,
+    /// Replaces the scenario's `teardown`.
+    #[schemars(with = "Option<Vec<RawStep>>")]
     pub teardown: Option<Vec<S<RawStep>>>,
+    /// Replaces the scenario's `reference_server`.
+    #[schemars(with = "Option<crate::server::ServerOptions>")]
     pub reference_server: Option<S<crate::server::ServerOptions>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// An auth strategy: `none`, or a one-key map naming the strategy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "Auth")]
 pub enum RawAuth {
+    /// No token: the handshake carries no credential.
     None,
+    /// Mint a JWT.
     Jwt(Box<RawJwt>),
+    /// A static token from a secret or an environment variable, sent as a bearer token.
     Bearer(RawBearer),
+    /// A static API key from a secret or an environment variable (the same as `bearer`,
+    /// named for what it is).
     ApiKey(RawBearer),
+    /// Ask an auth service for a real user's token (an HTTP call).
     Exchange(Box<RawHttp>),
+    /// Strategies tried in order, with a fallback policy.
     Chain(RawChain),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `jwt`: how the token is minted.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Jwt")]
 pub struct RawJwt {
     /// Name of a secret declared by the environment: the HMAC secret, or a PEM private key.
+    #[schemars(with = "Option<String>")]
     pub secret: Option<S<String>>,
     /// A PEM private key file (RS256/ES256), relative to the project root.
+    #[schemars(with = "Option<String>")]
     pub key_file: Option<S<String>>,
+    /// Signing algorithm: HS256 (default), HS384, HS512, RS256 or ES256.
+    #[schemars(with = "Option<Algorithm>")]
     pub algorithm: Option<S<String>>,
     /// Key id written into the header.
+    #[schemars(with = "Option<String>")]
     pub kid: Option<S<String>>,
-    /// Claims; string values may hold templates.
+    /// Claims; string values may hold templates. `iat` and `exp` are added unless set here.
+    #[schemars(with = "Option<Value>")]
     pub claims: Option<S<Value>>,
-    /// `15m`; a leading `-` mints an already expired token.
+    /// Token lifetime, default `15m`; a leading `-` mints an already expired token.
+    #[schemars(with = "Option<SignedDurationText>")]
     pub expires_in: Option<S<String>>,
     /// `nbf` relative to now (`5m` is in the future, `-1m` in the past).
+    #[schemars(with = "Option<SignedDurationText>")]
     pub not_before: Option<S<String>>,
     /// Makes the token deliberately bad, to prove the server enforces auth.
+    #[schemars(with = "Option<RawMutation>")]
     pub mutate: Option<S<RawMutation>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A deliberately bad token.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "Mutation")]
 pub enum RawMutation {
+    /// `exp` an hour in the past.
     Expired,
+    /// `nbf` an hour in the future.
     NotYetValid,
+    /// Signed with a random key instead of the environment's.
     WrongSecret,
+    /// One character of the signature changed.
     TamperedSignature,
+    /// Header `alg: none`, no signature.
     AlgNone,
+    /// The named claim removed (`{drop_claim: sub}`).
     DropClaim(String),
+    /// `iss` replaced by an issuer nobody trusts.
     WrongIssuer,
+    /// `aud` replaced by an audience nobody expects.
     WrongAudience,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `chain`: strategies tried in order.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Chain")]
 pub struct RawChain {
+    /// The strategies, in order (a chain cannot contain another chain).
+    #[schemars(with = "Vec<RawAuth>")]
     pub strategies: S<Vec<S<RawAuth>>>,
-    /// `forbid` (default), `warn` or `allow`.
+    /// `forbid` (default): fail with the first strategy's error; `warn` or `allow`: try the
+    /// next one (`warn` also prints the failed attempt).
+    #[schemars(with = "Option<FallbackPolicy>")]
     pub fallback: Option<S<String>>,
 }
 
 /// An HTTP call: a step in `setup`/`steps`/`teardown`, or an `exchange` strategy.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Http")]
 pub struct RawHttp {
+    /// HTTP method; default GET (POST for `exchange`).
+    #[schemars(with = "Option<HttpMethod>")]
     pub method: Option<S<String>>,
     /// Appended to the environment's HTTP base URL.
+    #[schemars(with = "Option<String>")]
     pub path: Option<S<String>>,
     /// A full `http://` or `https://` URL.
+    #[schemars(with = "Option<String>")]
     pub url: Option<S<String>>,
+    /// Request headers; values may hold templates (`{{ secrets.bypass_key }}`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ScalarText>")]
     pub headers: BTreeMap<String, S<String>>,
     /// A JSON body (templates allowed).
+    #[schemars(with = "Option<Value>")]
     pub body: Option<S<Value>>,
     /// Expected status or statuses; default any 2xx.
+    #[schemars(with = "Option<StatusCodes>")]
     pub status: Option<S<Value>>,
+    /// Deadline for the call (default 10s).
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<S<String>>,
     /// `exchange` only: JSON pointer to the token in the answer (`/access_token`).
+    #[schemars(with = "Option<JsonPointer>")]
     pub token: Option<S<String>>,
     /// Variables taken from the JSON answer by JSON pointer (`user_id: /user_id`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, JsonPointer>")]
     pub capture: BTreeMap<String, S<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `bearer` / `api_key`: where the static token comes from (one of `secret`, `env`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "StaticToken")]
 pub struct RawBearer {
     /// Name of a secret declared by the environment.
+    #[schemars(with = "Option<String>")]
     pub secret: Option<S<String>>,
     /// Name of an environment variable holding the token.
+    #[schemars(with = "Option<String>")]
     pub env: Option<S<String>>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How the WebSocket is opened.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Connect")]
 pub struct RawConnect {
+    /// Appended to the environment's `ws_url` (default `/ws`); templates allowed.
+    #[schemars(with = "Option<String>")]
     pub path: Option<S<String>>,
+    /// A full `ws://` or `wss://` URL instead of `path`; templates allowed.
+    #[schemars(with = "Option<String>")]
     pub url: Option<S<String>>,
+    /// Extra handshake headers; values may hold templates.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ScalarText>")]
     pub headers: BTreeMap<String, S<String>>,
+    /// Query parameters added to the URL; values may hold templates.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, ScalarText>")]
     pub query: BTreeMap<String, S<String>>,
+    /// Subprotocols offered in `Sec-WebSocket-Protocol`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub subprotocols: Vec<S<String>>,
+    /// Where the token goes: `header` (default), `{query: NAME}`, `{subprotocol: PREFIX}`,
+    /// `{cookie: NAME}` or `message`.
+    #[schemars(with = "Option<RawTokenIn>")]
     pub token_in: Option<S<RawTokenIn>>,
+    /// Handshake deadline (default 10s).
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<S<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Where the handshake carries the token.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "TokenIn")]
 pub enum RawTokenIn {
     /// `Authorization: Bearer <token>`.
     Header,
@@ -168,87 +290,144 @@ pub enum RawTokenIn {
     Message,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// The expected outcome of the upgrade.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "Handshake")]
 pub enum RawHandshake {
+    /// The server answers 101.
     Accepted,
+    /// The server refuses the upgrade with an HTTP status.
     Rejected(RawRejected),
+    /// The server does not answer the upgrade before `connect.timeout` (a silent rejection).
     Timeout,
+    /// The server accepts the upgrade, then closes with a code.
     Closed(RawCloseExpectation),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `handshake: {rejected: ...}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Rejected")]
 pub struct RawRejected {
-    /// A status or a list of statuses.
+    /// A status or a list of statuses (`403`, `[401, 403]`).
+    #[schemars(with = "StatusCodes")]
     pub status: S<Value>,
     /// A pattern for the response body (JSON subset, or a string/regex for text).
+    #[schemars(with = "Option<Value>")]
     pub body: Option<S<Value>>,
 }
 
 /// An expected close from the server: `handshake: {closed: ...}` and `expect_close`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "CloseExpectation")]
 pub struct RawCloseExpectation {
     /// A close code or a list of them; none means any code.
+    #[schemars(with = "Option<CloseCodes>")]
     pub code: Option<S<Value>>,
     /// A pattern for the close reason.
+    #[schemars(with = "Option<Value>")]
     pub reason: Option<S<Value>>,
+    /// Deadline (default 5s).
+    #[schemars(with = "Option<DurationText>")]
     pub within: Option<S<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// One step: a one-key map naming what it does.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "Step")]
 pub enum RawStep {
-    Send(S<Value>),
+    /// Send a JSON frame; a YAML string sends a text frame. Templates allowed.
+    Send(#[schemars(with = "Value")] S<Value>),
+    /// The next message matching a pattern, within a deadline.
     Expect(RawExpect),
+    /// Patterns in order; other messages are skipped.
     ExpectSequence(RawMany),
+    /// Every pattern, in any order, within the window.
     ExpectUnordered(RawMany),
+    /// No message matching the pattern arrives within the window.
     ExpectNone(RawExpectNone),
+    /// The client closes the connection (code 1000 or 3000–4999).
     Close(RawClose),
+    /// The server closes with a code and a reason matching a pattern.
     ExpectClose(RawCloseExpectation),
+    /// An HTTP call (the only step allowed in `setup` and `teardown`).
     Http(Box<RawHttp>),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `expect`: the next message matching a pattern.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Expect")]
 pub struct RawExpect {
+    /// The pattern: a map is a subset (dotted keys), predicates (`eq`, `regex`, `gt`,
+    /// `exists`, `one_of`, `type`, …) test a value, a scalar matches by equality.
     #[serde(rename = "match")]
+    #[schemars(with = "Value")]
     pub pattern: S<Value>,
+    /// Deadline (default 5s).
+    #[schemars(with = "Option<DurationText>")]
     pub within: Option<S<String>>,
+    /// Variables taken from the matched message by dotted path (`run: run_id`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub capture: BTreeMap<String, S<String>>,
+    /// Fail on any message that matches neither the pattern nor an `ignore` pattern.
     #[serde(default)]
     pub strict: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `expect_sequence` / `expect_unordered`: several patterns.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ExpectMany")]
 pub struct RawMany {
+    /// The patterns (at least one).
+    #[schemars(with = "Vec<Value>")]
     pub events: S<Vec<S<Value>>>,
     /// A pattern, or a list of patterns, for messages to skip.
+    #[schemars(with = "Option<Value>")]
     pub ignore: Option<S<Value>>,
-    /// Deadline for the whole set.
+    /// Deadline for the whole set (default 5s).
+    #[schemars(with = "Option<DurationText>")]
     pub within: Option<S<String>>,
     /// Deadline for each event after the previous one (sequences only).
+    #[schemars(with = "Option<DurationText>")]
     pub each_within: Option<S<String>>,
+    /// Variables taken from the matched messages; the path starts with the event's index
+    /// (`4.result.savings_usd`).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
     pub capture: BTreeMap<String, S<String>>,
+    /// Fail on any message that matches neither an event nor an `ignore` pattern.
     #[serde(default)]
     pub strict: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `expect_none`: no matching message within the window.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ExpectNone")]
 pub struct RawExpectNone {
+    /// The pattern no message may match.
     #[serde(rename = "match")]
+    #[schemars(with = "Value")]
     pub pattern: S<Value>,
+    /// How long to watch.
+    #[schemars(with = "DurationText")]
     pub within: S<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `close`: the client closes the connection.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Close")]
 pub struct RawClose {
+    /// Close code: 1000 or 3000–4999 (default 1000).
+    #[schemars(with = "Option<u16>")]
     pub code: Option<S<u16>>,
+    /// Close reason.
     pub reason: Option<String>,
 }

@@ -9,7 +9,7 @@ use super::raw::*;
 use super::validate::{Ctx, codes, pos};
 use crate::report::{Pos, did_you_mean};
 
-const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Where `exchange` finds the token when `token:` is not given.
 pub const DEFAULT_TOKEN_POINTER: &str = "/access_token";
 

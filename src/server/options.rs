@@ -1,16 +1,20 @@
 //! Behaviour knobs of the reference server (`ServerOptions`), the seed-user record, the
 //! top-level `ServerConfig`, and the humantime serde helpers used for durations.
 //!
-//! `ServerOptions` is meant to be written in YAML under an environment's `embedded:` key, so
-//! every field is snake_case, optional (`#[serde(default)]`) and unknown keys are rejected.
+//! `ServerOptions` is meant to be written in YAML under an environment's `embedded:` key (and
+//! a scenario's `reference_server:`), so every field is snake_case, optional
+//! (`#[serde(default)]`) and unknown keys are rejected. It also derives `JsonSchema`: the
+//! scenario schema (`scenario::schema`) describes `reference_server:` from this very type.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::error::ServerError;
 use super::secrets::ServerSecrets;
+use crate::scenario::schema::DurationText;
 
 /// Lifetime of tokens minted by `POST /auth/e2e/test-auth` when `token_ttl` is not set.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
@@ -18,8 +22,9 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Largest `oversized_frame` accepted (64 MiB, tungstenite's default message limit).
 pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 
-/// Behaviour knobs. `Default` is a well-behaved server that accepts any validly signed token.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Behaviour knobs of the reference server. Every field is optional; the defaults are a
+/// well-behaved server that accepts any validly signed token.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerOptions {
     /// Staging mode: the token's `sub` must be a known, active user.
@@ -34,9 +39,11 @@ pub struct ServerOptions {
     pub audience: Option<String>,
     /// Clock leeway for `exp` and `nbf` (default 0s).
     #[serde(deserialize_with = "humantime_serde::duration")]
+    #[schemars(with = "DurationText", default = "zero_duration_text")]
     pub leeway: Duration,
     /// Lifetime of tokens minted by the bypass endpoint (default 15m).
     #[serde(deserialize_with = "humantime_serde::option")]
+    #[schemars(with = "Option<DurationText>")]
     pub token_ttl: Option<Duration>,
     /// Start with `/health` answering 503.
     pub start_unhealthy: bool,
@@ -46,6 +53,7 @@ pub struct ServerOptions {
     pub close_after_accept: Option<u16>,
     /// Delay before each event of the agent flow.
     #[serde(deserialize_with = "humantime_serde::duration")]
+    #[schemars(with = "DurationText", default = "zero_duration_text")]
     pub event_delay: Duration,
     /// Drop the TCP connection (no close frame) after this many frames sent on a connection.
     pub drop_after: Option<u32>,
@@ -57,6 +65,7 @@ pub struct ServerOptions {
     pub close_1011: bool,
     /// Send an idle `heartbeat` event at this interval (off by default).
     #[serde(deserialize_with = "humantime_serde::option")]
+    #[schemars(with = "Option<DurationText>")]
     pub heartbeat_interval: Option<Duration>,
 }
 
@@ -102,7 +111,7 @@ pub fn is_sendable_close_code(code: u16) -> bool {
 }
 
 /// A user known to the server in staging mode.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeedUser {
     /// The value tokens carry in `sub`.
@@ -120,6 +129,12 @@ pub struct SeedUser {
 
 fn yes() -> bool {
     true
+}
+
+/// The schema's `default` for the duration fields that default to zero (the derive would
+/// otherwise serialize `Duration::ZERO` as `{secs, nanos}`).
+fn zero_duration_text() -> &'static str {
+    "0s"
 }
 
 /// Everything `run` and `spawn` need.

@@ -1,0 +1,22 @@
+//! Owns `sockspec schema`: prints the JSON Schema of scenario files (the one committed as
+//! `schema/scenario.schema.json`) on stdout.
+
+use std::io::Write;
+
+use super::exit;
+use crate::scenario::schema::scenario_schema_json;
+
+/// Writes the schema to stdout; a closed or failing stdout is reported, never a panic.
+pub fn run() -> u8 {
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(scenario_schema_json().as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Ok(()) => exit::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the schema: {e}");
+            exit::BAD_SELECTION
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Owns the JSON Schema of a scenario file, the one editors use for completion, hover texts
+//! and typo checks (`# yaml-language-server: $schema=...`, `sockspec schema`). It is derived
+//! by schemars from the types the parser itself uses ([`super::raw::RawScenario`] and the
+//! reference server's `ServerOptions`), so the schema and the parser cannot drift apart. This
+//! module adds the schema-only types for strings and values the validator checks after
+//! parsing (durations, algorithm and method names, status and close codes, JSON pointers),
+//! built from the validator's own lists where it has one.
+
+use std::borrow::Cow;
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde_json::{Map, Value};
+
+use super::plan::{Fallback, JwtAlgorithm};
+use super::raw::RawScenario;
+use super::validate_auth::METHODS;
+
+/// The schema's `$id`: it names the format and its version, not a download location (the
+/// file is committed as `schema/scenario.schema.json` and referenced by relative path).
+pub const SCHEMA_ID: &str = "urn:sockspec:scenario:v1";
+
+/// The schema's `title`.
+pub const SCHEMA_TITLE: &str = "sockspec scenario";
+
+/// Where the generated schema is committed, relative to the project root.
+pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
+
+/// Units `humantime` (the duration parser) accepts.
+const DURATION_UNITS: &str = "nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|\
+     minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|\
+     months|month|M|years|year|yrs|yr|y";
+
+/// The JSON Schema (draft 2020-12) of a scenario file.
+pub fn scenario_schema() -> Value {
+    let generated = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<RawScenario>()
+        .to_value();
+    let mut rest = match generated {
+        Value::Object(map) => map,
+        other => return other,
+    };
+    // Identification first, then what schemars generated (its `title` is the type name).
+    let mut root = Map::new();
+    if let Some(meta) = rest.remove("$schema") {
+        root.insert("$schema".into(), meta);
+    }
+    root.insert("$id".into(), SCHEMA_ID.into());
+    root.insert("title".into(), SCHEMA_TITLE.into());
+    rest.remove("title");
+    if let Some(description) = rest.remove("description") {
+        root.insert("description".into(), description);
+    }
+    root.extend(rest);
+    let mut schema = Value::Object(root);
+    unwrap_descriptions(&mut schema);
+    schema
+}
+
+/// Joins the lines of each `description` (doc comments are wrapped at 100 columns; hover
+/// texts are not), keeping blank-line paragraph breaks.
+fn unwrap_descriptions(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                match value {
+                    Value::String(text) if key == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|paragraph| {
+                                paragraph
+                                    .lines()
+                                    .map(str::trim)
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    other => unwrap_descriptions(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        _ => {}
+    }
+}
+
+/// [`scenario_schema`] as the committed file holds it: pretty JSON and a trailing newline.
+pub fn scenario_schema_json() -> String {
+    format!("{:#}\n", scenario_schema())
+}
+
+/// The `pattern` of a duration such as `500ms`, `2s`, `15m` or `1h 30m`.
+pub fn duration_pattern() -> String {
+    format!(r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{DURATION_UNITS})\s*)+$")
+}
+
+/// The `pattern` of a duration that may start with `-` (in the past).
+pub fn signed_duration_pattern() -> String {
+    format!(r"^\s*-?\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{DURATION_UNITS})\s*)+$")
+}
+
+/// A pattern matching any of `names`, ignoring ASCII case (JSON Schema patterns have no flags).
+fn case_insensitive(names: &[&str], trim: bool) -> String {
+    let alternatives: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+                    } else {
+                        regex::escape(&c.to_string())
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let space = if trim { r"\s*" } else { "" };
+    format!("^{space}(?:{}){space}$", alternatives.join("|"))
+}
+
+/// A code (an integer in `range`) or a non-empty list of them.
+fn codes_schema(what: &str, min: u16, max: u16) -> Schema {
+    let code = json_schema!({"type": "integer", "minimum": min, "maximum": max});
+    json_schema!({
+        "description": format!("{what} ({min}–{max}), or a list of them."),
+        "oneOf": [code.clone(), {"type": "array", "items": code}],
+    })
+}
+
+/// Implements `JsonSchema` for a schema-only type: a named `$defs` entry.
+macro_rules! schema_only {
+    ($ty:ident, $name:literal, $generator:ident => $body:expr) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                $name.into()
+            }
+
+            fn schema_id() -> Cow<'static, str> {
+                concat!(module_path!(), "::", $name).into()
+            }
+
+            fn json_schema($generator: &mut SchemaGenerator) -> Schema {
+                $body
+            }
+        }
+    };
+}
+
+/// Schema-only: a duration written as a string (`500ms`, `2s`, `15m`).
+pub enum DurationText {}
+
+schema_only!(DurationText, "Duration", _g => json_schema!({
+    "type": "string",
+    "description": "A duration: a number and a unit, such as `500ms`, `2s`, `15m` or `1h 30m`.",
+    "pattern": duration_pattern(),
+    "examples": ["500ms", "2s", "15m"],
+}));
+
+/// Schema-only: a duration that may start with `-` (`15m`, `-5m`).
+pub enum SignedDurationText {}
+
+schema_only!(SignedDurationText, "SignedDuration", _g => json_schema!({
+    "type": "string",
+    "description": concat!(
+        "A duration relative to now, such as `15m` or `1h`; ",
+        "a leading `-` means in the past (`-5m`).",
+    ),
+    "pattern": signed_duration_pattern(),
+    "examples": ["15m", "1h", "-5m"],
+}));
+
+/// Schema-only: a JWT signing algorithm (case-insensitive, as the validator reads it).
+pub enum Algorithm {}
+
+schema_only!(Algorithm, "Algorithm", _g => json_schema!({
+    "type": "string",
+    "description": format!("A signing algorithm: {}.", JwtAlgorithm::NAMES.join(", ")),
+    "pattern": case_insensitive(&JwtAlgorithm::NAMES, false),
+    "examples": JwtAlgorithm::NAMES,
+}));
+
+/// Schema-only: an HTTP method (case-insensitive, as the validator reads it).
+pub enum HttpMethod {}
+
+schema_only!(HttpMethod, "HttpMethod", _g => json_schema!({
+    "type": "string",
+    "description": format!("An HTTP method: {}.", METHODS.join(", ")),
+    "pattern": case_insensitive(&METHODS, true),
+    "examples": METHODS,
+}));
+
+/// Schema-only: a `chain` fallback policy.
+pub enum FallbackPolicy {}
+
+schema_only!(FallbackPolicy, "FallbackPolicy", _g => json_schema!({
+    "type": "string",
+    "description": concat!(
+        "What a chain does when a strategy fails: `forbid` (fail), `warn` (try the next one ",
+        "and say so on stderr) or `allow` (try the next one).",
+    ),
+    "enum": Fallback::NAMES,
+}));
+
+/// Schema-only: an HTTP status or a list of them.
+pub enum StatusCodes {}
+
+schema_only!(StatusCodes, "StatusCodes", _g => codes_schema("An HTTP status", 100, 599));
+
+/// Schema-only: a WebSocket close code or a list of them.
+pub enum CloseCodes {}
+
+schema_only!(CloseCodes, "CloseCodes", _g => codes_schema("A close code", 1000, 4999));
+
+/// Schema-only: a header or query value. YAML scalars other than strings are taken as
+/// written (`v: 1` is the text `1`), as the parser reads them.
+pub enum ScalarText {}
+
+schema_only!(ScalarText, "ScalarText", _g => json_schema!({
+    "type": ["string", "number", "boolean"],
+    "description": "A text value (templates allowed); a number or boolean is taken as written.",
+}));
+
+/// Schema-only: a JSON pointer (`/access_token`, `/user/id`).
+pub enum JsonPointer {}
+
+schema_only!(JsonPointer, "JsonPointer", _g => json_schema!({
+    "type": "string",
+    "description": concat!(
+        "A JSON pointer into the answer: empty (the whole answer) or starting with `/` ",
+        "(`/access_token`).",
+    ),
+    "pattern": "^(/|$)",
+}));
+
+#[cfg(test)]
+mod tests {
+    use regex::Regex;
+
+    use super::*;
+
+    #[test]
+    fn duration_patterns_agree_with_humantime() {
+        let plain = Regex::new(&duration_pattern()).expect("valid pattern");
+        let signed = Regex::new(&signed_duration_pattern()).expect("valid pattern");
+        for text in [
+            "500ms",
+            "2s",
+            "15m",
+            "1h 30m",
+            "1h30m",
+            "1.5s",
+            " 10s ",
+            "3 days",
+            "2 weeks",
+            "1µs",
+            "1M",
+            "5",
+            "",
+            "soon",
+            "2 parsecs",
+            "-5m",
+            "1.s",
+            "s",
+            "1h -5m",
+            "10 s",
+        ] {
+            let humantime_ok = humantime::parse_duration(text.trim()).is_ok();
+            assert_eq!(plain.is_match(text), humantime_ok, "{text:?}");
+            let signed_ok = humantime::parse_duration(text.trim().trim_start_matches('-').trim())
+                .is_ok()
+                && !text.trim().trim_start_matches('-').starts_with('-');
+            assert_eq!(signed.is_match(text), signed_ok, "signed {text:?}");
+        }
+    }
+
+    #[test]
+    fn names_match_case_insensitively_and_nothing_else() {
+        let alg = Regex::new(&case_insensitive(&JwtAlgorithm::NAMES, false)).expect("pattern");
+        assert!(alg.is_match("HS256") && alg.is_match("rs256") && alg.is_match("Es256"));
+        assert!(!alg.is_match("HS265") && !alg.is_match("none") && !alg.is_match(" HS256"));
+        let method = Regex::new(&case_insensitive(&METHODS, true)).expect("pattern");
+        assert!(method.is_match("post") && method.is_match(" GET "));
+        assert!(!method.is_match("FETCH"));
+    }
+
+    #[test]
+    fn the_root_names_the_format() {
+        let schema = scenario_schema();
+        assert_eq!(schema["$id"], SCHEMA_ID);
+        assert_eq!(schema["title"], SCHEMA_TITLE);
+        assert_eq!(schema["additionalProperties"], false);
+        assert!(scenario_schema_json().ends_with("}\n"));
+    }
+}
