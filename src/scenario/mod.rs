@@ -11,6 +11,8 @@ pub mod template;
 mod template_value;
 mod validate;
 mod validate_auth;
+mod validate_connect;
+mod validate_steps;
 
 pub use load::{load, parse, parse_yaml, yaml_options};
 pub use plan::*;

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::plan::*;
 use super::raw::*;
-use super::validate::{Ctx, codes, pos};
+use super::validate::{Ctx, pos};
+use super::validate_steps::codes;
 use crate::report::{Pos, did_you_mean};
 
 pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

@@ -1,0 +1,225 @@
+//! Owns validating steps (`send`, `expect`, `expect_sequence`, `expect_unordered`,
+//! `expect_none`, `close`, `expect_close`, and `http` through `validate_auth`), close
+//! expectations, and lists of codes checked against a range.
+
+use serde_json::Value;
+
+use super::plan::*;
+use super::raw::*;
+use super::validate::{Ctx, pos};
+use super::validate_auth::http_plan;
+use crate::report::Pos;
+
+pub(super) fn close_expectation(
+    cx: &mut Ctx<'_>,
+    raw: &RawCloseExpectation,
+    field: &str,
+) -> CloseExpectation {
+    let RawCloseExpectation {
+        code,
+        reason,
+        within,
+    } = raw;
+    let codes = match code {
+        None => Vec::new(),
+        Some(c) => {
+            let list = codes(cx, &c.value, pos(c), &format!("{field}.code"), 1000..=4999);
+            if list.is_empty() {
+                cx.error(
+                    pos(c),
+                    &format!("{field}.code"),
+                    "expected a close code such as 1008 or 4403, or a list of them",
+                );
+            }
+            list
+        }
+    };
+    let reason = reason
+        .as_ref()
+        .and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
+    CloseExpectation {
+        codes,
+        reason,
+        within: cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN),
+    }
+}
+
+/// A number or a list of numbers inside `range`; reports out-of-range values.
+pub(super) fn codes(
+    cx: &mut Ctx<'_>,
+    v: &Value,
+    at: Pos,
+    field: &str,
+    range: std::ops::RangeInclusive<u16>,
+) -> Vec<u16> {
+    let items: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        match item
+            .as_u64()
+            .and_then(|n| u16::try_from(n).ok())
+            .filter(|n| range.contains(n))
+        {
+            Some(n) => out.push(n),
+            None => {
+                cx.error(
+                    at,
+                    field,
+                    format!(
+                        "`{item}` is not a code in {}..={}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn step_plan(cx: &mut Ctx<'_>, phase: &str, i: usize, s: &S<RawStep>) -> StepKind {
+    let at = pos(s);
+    match &s.value {
+        RawStep::Http(h) => StepKind::Http(Box::new(http_plan(
+            cx,
+            h,
+            at,
+            &format!("{phase}[{i}].http"),
+            false,
+        ))),
+        RawStep::Send(v) => {
+            cx.templates(&v.value, pos(v), &format!("steps[{i}].send"), true);
+            StepKind::Send(v.value.clone())
+        }
+        RawStep::Expect(e) => {
+            let field = format!("steps[{i}].expect");
+            cx.templated_pattern(&e.pattern.value, pos(&e.pattern), &format!("{field}.match"));
+            let within = cx.duration(&e.within, &format!("{field}.within"), DEFAULT_WITHIN);
+            let captures = cx.captures(&e.capture);
+            StepKind::Expect(ExpectOne {
+                pattern: e.pattern.value.clone(),
+                within,
+                captures,
+                strict: e.strict,
+            })
+        }
+        RawStep::ExpectSequence(m) => {
+            StepKind::Sequence(many(cx, m, &format!("steps[{i}].expect_sequence"), true))
+        }
+        RawStep::ExpectUnordered(m) => {
+            StepKind::Unordered(many(cx, m, &format!("steps[{i}].expect_unordered"), false))
+        }
+        RawStep::ExpectNone(n) => {
+            let field = format!("steps[{i}].expect_none");
+            cx.templated_pattern(&n.pattern.value, pos(&n.pattern), &format!("{field}.match"));
+            let within = cx.duration(
+                &Some(clone_span(&n.within)),
+                &format!("{field}.within"),
+                DEFAULT_WITHIN,
+            );
+            StepKind::ExpectNone {
+                pattern: n.pattern.value.clone(),
+                within,
+            }
+        }
+        RawStep::Close(c) => {
+            let code = c.code.as_ref().map_or(1000, |c| c.value);
+            if !(code == 1000 || (3000..=4999).contains(&code)) {
+                let at = c.code.as_ref().map_or(at, pos);
+                cx.error(
+                    at,
+                    &format!("steps[{i}].close.code"),
+                    format!("a client may not close with code {code}"),
+                )
+                .help = Some("use 1000 (normal) or an application code in 3000..=4999".into());
+            }
+            StepKind::Close {
+                code,
+                reason: c.reason.clone().unwrap_or_default(),
+            }
+        }
+        RawStep::ExpectClose(c) => StepKind::ExpectClose(close_expectation(
+            cx,
+            c,
+            &format!("steps[{i}].expect_close"),
+        )),
+    }
+}
+
+fn clone_span(s: &S<String>) -> S<String> {
+    S {
+        value: s.value.clone(),
+        referenced: s.referenced,
+        defined: s.defined,
+    }
+}
+
+fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany {
+    if m.events.value.is_empty() {
+        cx.error(
+            pos(&m.events),
+            &format!("{field}.events"),
+            "`events` is empty",
+        )
+        .help = Some("list at least one pattern".into());
+    }
+    for (k, e) in m.events.value.iter().enumerate() {
+        cx.templated_pattern(&e.value, pos(e), &format!("{field}.events[{k}]"));
+    }
+    let ignore = match &m.ignore {
+        None => Vec::new(),
+        Some(v) => {
+            let list: Vec<Value> = match &v.value {
+                Value::Array(a) => a.clone(),
+                other => vec![other.clone()],
+            };
+            list.iter()
+                .filter_map(|p| cx.pattern(p, pos(v), &format!("{field}.ignore")))
+                .collect()
+        }
+    };
+    if !ordered && let Some(e) = &m.each_within {
+        cx.error(
+            pos(e),
+            &format!("{field}.each_within"),
+            "`each_within` applies to `expect_sequence` only",
+        );
+    }
+    let within = cx.duration(&m.within, &format!("{field}.within"), DEFAULT_WITHIN);
+    let each_within = m.each_within.as_ref().map(|_| {
+        cx.duration(
+            &m.each_within,
+            &format!("{field}.each_within"),
+            DEFAULT_WITHIN,
+        )
+    });
+    let n = m.events.value.len();
+    for (name, path) in &m.capture {
+        let first = path.value.split('.').next().unwrap_or("");
+        if first.parse::<usize>().map_or(true, |k| k >= n) {
+            cx.error(
+                pos(path),
+                &format!("{field}.capture.{name}"),
+                format!(
+                    "capture path `{}` must start with an event index below {n}",
+                    path.value
+                ),
+            )
+            .help = Some(
+                "write `<index>.<path>`, e.g. `4.result.savings_usd` for the fifth event".into(),
+            );
+        }
+    }
+    let captures = cx.captures(&m.capture);
+    ExpectMany {
+        events: m.events.value.iter().map(|e| e.value.clone()).collect(),
+        ignore,
+        within,
+        each_within,
+        captures,
+        strict: m.strict,
+    }
+}
