@@ -136,9 +136,29 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Splits `source` into lines as YAML counts them, and so as serde-saphyr's positions do: a
+/// line ends at `\n`, `\r\n` or a lone `\r`. (`str::lines` does not split at a lone `\r`,
+/// which put the excerpt of every diagnostic below one on the wrong line, or dropped it.)
+/// After a final line break comes an empty last line: errors at the end of the file point
+/// there.
+fn yaml_lines(source: &str) -> Vec<&str> {
+    if source.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = Vec::new();
+    let mut rest = source;
+    while let Some(i) = rest.find(['\r', '\n']) {
+        lines.push(&rest[..i]);
+        let eol = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+        rest = &rest[i + eol..];
+    }
+    lines.push(rest);
+    lines
+}
+
 /// Writes the line before, the offending line and a caret under the column.
 fn render_excerpt(out: &mut String, source: &str, pos: Pos, label: Option<&str>) {
-    let lines: Vec<&str> = source.lines().collect();
+    let lines = yaml_lines(source);
     let Some(line) = lines.get(pos.line - 1) else {
         return;
     };
@@ -189,6 +209,18 @@ mod tests {
     fn unknown_position_prints_file_only() {
         let d = Diagnostic::new("missing file", "x.yaml");
         assert!(d.render().contains("--> x.yaml\n"));
+    }
+
+    #[test]
+    fn lines_are_counted_as_yaml_counts_them() {
+        assert_eq!(yaml_lines("a\rb\r\nc\nd"), ["a", "b", "c", "d"]);
+        assert_eq!(yaml_lines("a\n\n"), ["a", "", ""]);
+        assert_eq!(yaml_lines(""), Vec::<&str>::new());
+        // serde-saphyr puts the `|` of `a: \r|` on line 2.
+        let d = Diagnostic::new("unexpected character", "x.yaml")
+            .with_source(Arc::from("a: \r|\nb: 1\n"))
+            .at(Pos::new(2, 1));
+        assert!(d.render().contains("2 | |\n"), "{}", d.render());
     }
 
     #[test]

@@ -15,6 +15,10 @@ use crate::steps::Pattern;
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline of an expect step without `within`.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
+/// The longest duration a scenario may give (`within`, `each_within`, timeouts). Every wait
+/// becomes a deadline `Instant::now() + d`, which panics on overflow: without a bound,
+/// `within: 18446744073709551615s` passed validation and crashed the run.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 #[derive(Debug, Clone)]
 pub struct Plan {

@@ -59,6 +59,12 @@ impl Ctx<'_> {
         match raw {
             None => default,
             Some(s) => match humantime::parse_duration(s.value.trim()) {
+                Ok(d) if d > MAX_DURATION => {
+                    let msg = format!("duration `{}` is longer than 24h", s.value);
+                    self.error(pos(s), field, msg).help =
+                        Some("a step or a timeout waits at most 24h".into());
+                    default
+                }
                 Ok(d) => d,
                 Err(e) => {
                     let msg = format!("invalid duration `{}`: {e}", s.value);

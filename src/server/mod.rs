@@ -21,7 +21,8 @@ pub use events::{DEFAULT_TOOL, MALFORMED_FRAME};
 pub use extract::{JWT_PROTOCOL_PREFIX, SUPPORTED_PROTOCOLS};
 pub use lifecycle::{ServerHandle, run, spawn};
 pub use options::{
-    DEFAULT_TOKEN_TTL, MAX_OVERSIZED_FRAME, SeedUser, ServerConfig, ServerOptions, humantime_serde,
+    DEFAULT_TOKEN_TTL, MAX_OPTION_DURATION, MAX_OVERSIZED_FRAME, SeedUser, ServerConfig,
+    ServerOptions, humantime_serde,
 };
 pub use secrets::{
     API_KEY_VAR, BYPASS_KEY_VAR, ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables,

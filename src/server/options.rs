@@ -22,6 +22,13 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Largest `oversized_frame` accepted (64 MiB, tungstenite's default message limit).
 pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 
+/// Longest duration an option may give (`leeway`, `token_ttl`, `event_delay`,
+/// `heartbeat_interval`). The server adds them to the current time (heartbeat deadlines,
+/// token expiry) and jsonwebtoken subtracts the leeway from it: without a bound,
+/// `heartbeat_interval: 18446744073709551615s`, `token_ttl: 18446744073709551615s` or
+/// `leeway: 100y` passed validation and made the server panic on overflow.
+pub const MAX_OPTION_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Behaviour knobs of the reference server. Every field is optional; the defaults are a
 /// well-behaved server that accepts any validly signed token.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -95,6 +102,20 @@ impl ServerOptions {
         }
         if self.token_ttl == Some(Duration::ZERO) {
             return invalid("token_ttl must be longer than 0s");
+        }
+        for (name, duration) in [
+            ("leeway", Some(self.leeway)),
+            ("token_ttl", self.token_ttl),
+            ("event_delay", Some(self.event_delay)),
+            ("heartbeat_interval", self.heartbeat_interval),
+        ] {
+            if let Some(d) = duration
+                && d > MAX_OPTION_DURATION
+            {
+                return Err(ServerError::InvalidConfig(format!(
+                    "{name} is longer than 24h"
+                )));
+            }
         }
         Ok(())
     }
@@ -207,5 +228,39 @@ mod tests {
         };
         assert!(o.validate().is_err());
         assert!(ServerOptions::default().validate().is_ok());
+    }
+
+    #[test]
+    fn durations_that_would_overflow_are_rejected() {
+        let day = MAX_OPTION_DURATION;
+        let huge = Duration::from_secs(u64::MAX);
+        for o in [
+            ServerOptions {
+                leeway: day + Duration::from_secs(1),
+                ..Default::default()
+            },
+            ServerOptions {
+                token_ttl: Some(huge),
+                ..Default::default()
+            },
+            ServerOptions {
+                event_delay: huge,
+                ..Default::default()
+            },
+            ServerOptions {
+                heartbeat_interval: Some(huge),
+                ..Default::default()
+            },
+        ] {
+            assert!(o.validate().is_err(), "{o:?}");
+        }
+        let o = ServerOptions {
+            leeway: day,
+            token_ttl: Some(day),
+            event_delay: day,
+            heartbeat_interval: Some(day),
+            ..Default::default()
+        };
+        assert!(o.validate().is_ok());
     }
 }
