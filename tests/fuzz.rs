@@ -10,7 +10,7 @@
 //! long run, as described in ARCHITECTURE.md ("Fuzzing"):
 //!
 //! ```text
-//! SOCKSPEC_FUZZ_CASES=200000 cargo test --release --test fuzz -- --nocapture
+//! SOCKSPEC_FUZZ_CASES=800000 cargo test --release --test fuzz -- --nocapture
 //! ```
 //!
 //! `SOCKSPEC_FUZZ_SEED=<u64>` replays a run. A case that runs longer than
@@ -65,15 +65,19 @@ fn case_limit() -> Duration {
     Duration::from_secs(secs)
 }
 
+/// A copy of a case's input, formatted only if the case hangs (formatting every input
+/// would cost more than running most cases).
+type Input = Box<dyn Debug + Send>;
+
 /// Aborts the process, printing the input, when one case runs longer than the limit: a hang
 /// must be reported with its input, not as a test that never ends.
 struct Watchdog {
-    tx: mpsc::Sender<Option<String>>,
+    tx: mpsc::Sender<Option<Input>>,
 }
 
 impl Watchdog {
     fn new(property: &'static str, limit: Duration) -> Self {
-        let (tx, rx) = mpsc::channel::<Option<String>>();
+        let (tx, rx) = mpsc::channel::<Option<Input>>();
         std::thread::spawn(move || {
             // `Some(input)`: a case started; `None`: it ended.
             while let Ok(started) = rx.recv() {
@@ -82,7 +86,7 @@ impl Watchdog {
                     Ok(_) => {}
                     Err(mpsc::RecvTimeoutError::Timeout) => {
                         eprintln!(
-                            "fuzz: {property}: one case ran for more than {limit:?} (a hang?); input:\n{input}"
+                            "fuzz: {property}: one case ran for more than {limit:?} (a hang?); input:\n{input:#?}"
                         );
                         std::process::abort();
                     }
@@ -93,8 +97,8 @@ impl Watchdog {
         Watchdog { tx }
     }
 
-    fn watch(&self, input: &impl Debug) -> WatchGuard<'_> {
-        let _ = self.tx.send(Some(format!("{input:#?}")));
+    fn watch(&self, input: Input) -> WatchGuard<'_> {
+        let _ = self.tx.send(Some(input));
         WatchGuard(self)
     }
 }
@@ -115,7 +119,7 @@ fn fuzz<S: Strategy>(
     strategy: S,
     property: impl Fn(S::Value) -> Result<(), TestCaseError>,
 ) where
-    S::Value: Debug,
+    S::Value: Debug + Clone + Send + 'static,
 {
     let seed = seed();
     let cases = cases(default_cases);
@@ -132,7 +136,7 @@ fn fuzz<S: Strategy>(
     let slowest = AtomicU64::new(0);
     let start = Instant::now();
     let result = runner.run(&strategy, |input| {
-        let _guard = watchdog.watch(&input);
+        let _guard = watchdog.watch(Box::new(input.clone()));
         let t = Instant::now();
         let outcome = property(input);
         let micros = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -1754,6 +1758,22 @@ fn diagnostics_render_anywhere() {
             let rendered = d.render();
             prop_assert!(rendered.starts_with("error: "));
             prop_assert!(rendered.contains(&d.location()));
+            // A line that exists is shown, without its line break, above a caret.
+            let lines: Vec<&str> = source
+                .split("\r\n")
+                .flat_map(|l| l.split(['\r', '\n']))
+                .collect();
+            if let Some(text) = line.checked_sub(1).and_then(|i| lines.get(i))
+                && !source.is_empty()
+            {
+                let width = (line + 1).to_string().len();
+                let shown = format!("{line:>width$} | {text}\n");
+                prop_assert!(
+                    rendered.contains(&shown),
+                    "line {line} not shown: {rendered:?}"
+                );
+                prop_assert!(rendered.contains('^'));
+            }
             Ok(())
         },
     );
