@@ -26,16 +26,6 @@ fn algorithm(a: JwtAlgorithm) -> Algorithm {
     }
 }
 
-fn algorithm_name(a: JwtAlgorithm) -> &'static str {
-    match a {
-        JwtAlgorithm::Hs256 => "HS256",
-        JwtAlgorithm::Hs384 => "HS384",
-        JwtAlgorithm::Hs512 => "HS512",
-        JwtAlgorithm::Rs256 => "RS256",
-        JwtAlgorithm::Es256 => "ES256",
-    }
-}
-
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
     SystemTime::now()
@@ -133,7 +123,7 @@ fn pem_problem(alg: JwtAlgorithm, bytes: &[u8]) -> Option<&'static str> {
 
 fn key_error(alg: JwtAlgorithm, from: &str, reason: String) -> AuthError {
     AuthError::ParseKey {
-        algorithm: algorithm_name(alg),
+        algorithm: alg.name(),
         from: from.to_owned(),
         reason,
     }
@@ -247,7 +237,7 @@ pub fn mint(
 }
 
 fn credential(plan: &JwtPlan, key: &Key, token: String) -> Credential {
-    let alg = algorithm_name(plan.algorithm);
+    let alg = plan.algorithm.name();
     let mut origin = format!("{alg} signed with {}", key.described);
     let mut marker = format!("[jwt {alg} {}", key.marked);
     if let Some(kid) = &plan.kid {
@@ -255,7 +245,7 @@ fn credential(plan: &JwtPlan, key: &Key, token: String) -> Credential {
         marker.push_str(&format!(" kid={kid}"));
     }
     if let Some(m) = &plan.mutate {
-        let name = mutate::name(m);
+        let name = m.name();
         origin.push_str(&format!(", mutated: {name}"));
         marker.push_str(&format!(" mutate={name}"));
     }
@@ -284,7 +274,7 @@ mod tests {
             let cred = mint_with(&file_plan(alg)).expect("mints");
             assert!(accepted(&server, &cred.token), "{alg:?}: {:?}", cred);
             let (h, c) = parts(&cred.token);
-            assert_eq!(h["alg"], algorithm_name(alg));
+            assert_eq!(h["alg"], alg.name());
             assert!(h.get("kid").is_none(), "{h}");
             assert_eq!(c["sub"], "user-r1");
             let iat = c["iat"].as_i64().expect("iat");

@@ -7,16 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use super::exit;
 use super::support::{self, SetupError};
 use crate::auth::{self, AuthEnv, AuthError, Credential, decode_unverified, now_unix};
 use crate::environment::{Config, Endpoint, Environment, MissingSecrets, Secrets};
-use crate::harness::{discover, id_of, spawn_embedded};
+use crate::harness::{discover, id_of, run_vars, spawn_embedded};
 use crate::http::HttpEnv;
-use crate::scenario::template::MapResolver;
-use crate::scenario::{self, AuthPlan, BearerSource, JwtAlgorithm, JwtPlan, KeySource, Mutation};
+use crate::scenario::{self, AuthPlan, BearerSource, JwtPlan, KeySource};
 use crate::transcript::{Event, Recorder, fingerprint};
 
 #[derive(Debug, clap::Args)]
@@ -226,13 +223,7 @@ async fn acquire(
         }
     };
     let http = HttpEnv::new(&env.name, base);
-    let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
-    let named: serde_json::Map<String, serde_json::Value> = plan
-        .secrets
-        .iter()
-        .filter_map(|n| secrets.get(n).map(|s| (n.clone(), json!(s.value))))
-        .collect();
-    vars.insert("secrets", serde_json::Value::Object(named));
+    let mut vars = run_vars(plan, secrets);
     let mut rec = Recorder::new(&plan.id, &env.name, secrets.redactor());
     let lookup = |name: &str| env.lookup(name);
     let auth_env = AuthEnv {
@@ -339,7 +330,7 @@ fn describe(
 }
 
 fn describe_jwt(out: &mut Vec<String>, jwt: &JwtPlan, secrets: &Secrets, env: &Environment) {
-    out.push(format!("algorithm:   {}", algorithm_name(jwt.algorithm)));
+    out.push(format!("algorithm:   {}", jwt.algorithm.name()));
     out.push(format!(
         "kid:         {}",
         jwt.kid.as_deref().unwrap_or("(none)")
@@ -361,30 +352,7 @@ fn describe_jwt(out: &mut Vec<String>, jwt: &JwtPlan, secrets: &Secrets, env: &E
     if let Some(m) = &jwt.mutate {
         out.push(format!(
             "mutation:    {} — a deliberately bad token, meant to be rejected",
-            mutation_name(m)
+            m.name()
         ));
-    }
-}
-
-fn algorithm_name(a: JwtAlgorithm) -> &'static str {
-    match a {
-        JwtAlgorithm::Hs256 => "HS256",
-        JwtAlgorithm::Hs384 => "HS384",
-        JwtAlgorithm::Hs512 => "HS512",
-        JwtAlgorithm::Rs256 => "RS256",
-        JwtAlgorithm::Es256 => "ES256",
-    }
-}
-
-fn mutation_name(m: &Mutation) -> String {
-    match m {
-        Mutation::Expired => "expired".into(),
-        Mutation::NotYetValid => "not_yet_valid".into(),
-        Mutation::WrongSecret => "wrong_secret".into(),
-        Mutation::TamperedSignature => "tampered_signature".into(),
-        Mutation::AlgNone => "alg_none".into(),
-        Mutation::DropClaim(c) => format!("drop_claim: {c}"),
-        Mutation::WrongIssuer => "wrong_issuer".into(),
-        Mutation::WrongAudience => "wrong_audience".into(),
     }
 }

@@ -56,14 +56,7 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
         }
         return finish(rec, out, None, Some(unavailable));
     }
-    let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
-    let named: serde_json::Map<String, serde_json::Value> = plan
-        .secrets
-        .iter()
-        .filter_map(|n| secrets.get(n).map(|s| (n.clone(), json!(s.value))))
-        .collect();
-    vars.insert("secrets", serde_json::Value::Object(named));
-
+    let mut vars = run_vars(plan, secrets);
     let main = run(plan, env, secrets, &http, &out.ws, &mut rec, &mut vars).await;
     let teardown = run_phase(&plan.teardown, "teardown", &http, &mut rec, &mut vars).await;
     let failure = match (main, teardown) {
@@ -75,6 +68,19 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
         h.shutdown().await;
     }
     finish(rec, out, failure, None)
+}
+
+/// The template variables a run starts with: a fresh `run_id`, and `secrets.NAME` for the
+/// secrets the scenario names (values the recorder redacts).
+pub fn run_vars(plan: &Plan, secrets: &Secrets) -> MapResolver {
+    let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
+    let named: serde_json::Map<String, serde_json::Value> = plan
+        .secrets
+        .iter()
+        .filter_map(|n| secrets.get(n).map(|s| (n.clone(), json!(s.value))))
+        .collect();
+    vars.insert("secrets", serde_json::Value::Object(named));
+    vars
 }
 
 #[derive(Default)]

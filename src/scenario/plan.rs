@@ -151,6 +151,17 @@ impl JwtAlgorithm {
         }
     }
 
+    /// The name as written in YAML and in JWT headers.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Hs384 => "HS384",
+            Self::Hs512 => "HS512",
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
     /// Whether the key is a shared secret (HMAC) rather than a PEM private key.
     pub fn is_hmac(self) -> bool {
         matches!(self, Self::Hs256 | Self::Hs384 | Self::Hs512)
@@ -185,6 +196,22 @@ pub enum Mutation {
     WrongIssuer,
     /// `aud` replaced by one no server expects.
     WrongAudience,
+}
+
+impl Mutation {
+    /// The mutation as written in YAML, stable across runs: `alg_none`, `drop_claim(sub)`.
+    pub fn name(&self) -> String {
+        match self {
+            Self::Expired => "expired".to_owned(),
+            Self::NotYetValid => "not_yet_valid".to_owned(),
+            Self::WrongSecret => "wrong_secret".to_owned(),
+            Self::TamperedSignature => "tampered_signature".to_owned(),
+            Self::AlgNone => "alg_none".to_owned(),
+            Self::DropClaim(claim) => format!("drop_claim({claim})"),
+            Self::WrongIssuer => "wrong_issuer".to_owned(),
+            Self::WrongAudience => "wrong_audience".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
