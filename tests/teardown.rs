@@ -203,3 +203,29 @@ environments:
     let _ = std::fs::remove_dir_all(&dir);
     assert!(err.message.contains(".env.bad"), "{}", err.message);
 }
+
+#[test]
+fn a_token_in_an_unexpected_answer_is_redacted_in_the_failure_and_transcript() {
+    // The service answers 200 with an access token; the step expects 201.
+    let scenario = "\
+setup:
+  - http:
+      method: POST
+      path: /auth/e2e/test-auth
+      headers: {X-E2E-Bypass-Key: '{{ secrets.bypass }}'}
+      body: {email: qa@example.com, name: QA}
+      status: 201
+auth: none
+";
+    let out = run(scenario);
+    let failure = out.failure.as_ref().expect("the status differs");
+    let actual = failure.actual.as_deref().unwrap_or_default();
+    assert!(actual.starts_with("200 "), "{actual}");
+    assert!(
+        actual.contains("[setup POST answer /access_token]"),
+        "{actual}"
+    );
+    assert!(!actual.contains("eyJ"), "{actual}");
+    let transcript = format!("{:?}", out.transcript);
+    assert!(!transcript.contains("eyJ"), "{transcript}");
+}

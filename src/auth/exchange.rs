@@ -3,8 +3,6 @@
 //! A refused exchange is an error carrying the service's status and body: never a silent
 //! fallback to a token that cannot work.
 
-use serde_json::Value;
-
 use super::{AuthEnv, AuthError, Credential};
 use crate::http;
 use crate::scenario::HttpPlan;
@@ -18,35 +16,36 @@ pub(super) async fn acquire(
     rec: &mut Recorder,
 ) -> Result<Credential, AuthError> {
     let call = http::send(plan, env.http, "auth", vars).await;
-    let answer = match call.result {
-        Ok(a) => a,
-        Err(e) => {
-            rec.record(call.event);
-            return Err(AuthError::Exchange(e));
-        }
-    };
     let pointer = plan.token.as_deref().unwrap_or("/access_token");
-    let token = match http::pointer(&answer, pointer) {
-        Ok(Value::String(t)) if !t.is_empty() => t,
-        Ok(_) => {
-            rec.record(call.event);
-            return Err(AuthError::ExchangeToken {
-                pointer: pointer.to_string(),
-            });
-        }
-        Err(e) => {
-            rec.record(call.event);
-            return Err(AuthError::Exchange(e));
-        }
-    };
     let path = match &plan.target {
         crate::scenario::Target::Path(p) => p.clone(),
         crate::scenario::Target::Url(u) => u.clone(),
     };
     let marker = format!("[token from exchange {} {path}]", plan.method);
-    // Before recording: the answer holds the token.
-    rec.add_secret(&token, marker.clone());
-    rec.record(call.event);
+    // Registered before the call is recorded: the answer holds the token.
+    let token = call
+        .result
+        .as_ref()
+        .ok()
+        .and_then(|a| http::pointer(a, pointer).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|t| !t.is_empty());
+    if let Some(t) = &token {
+        rec.add_secret(t, marker.clone());
+    }
+    let answer = call.record("auth", rec).map_err(AuthError::Exchange)?;
+    let token = match token {
+        Some(t) => t,
+        None => {
+            // Either not a field, or not a non-empty string: say which.
+            return Err(match http::pointer(&answer, pointer) {
+                Err(e) => AuthError::Exchange(e),
+                Ok(_) => AuthError::ExchangeToken {
+                    pointer: pointer.to_string(),
+                },
+            });
+        }
+    };
     for (name, ptr) in &plan.captures {
         let value = http::pointer(&answer, ptr).map_err(AuthError::Exchange)?;
         vars.insert(name, value);

@@ -92,6 +92,64 @@ pub struct HttpCall {
     pub result: Result<HttpAnswer, HttpError>,
 }
 
+/// Field names whose string values are treated as credentials in any HTTP answer.
+const CREDENTIAL_FIELDS: [&str; 4] = ["token", "secret", "password", "api_key"];
+/// Shorter values are not worth hiding (and would redact ordinary words).
+const MIN_CREDENTIAL_LEN: usize = 8;
+
+impl HttpCall {
+    /// Records the call, after registering every credential-looking field of the answer
+    /// (`access_token`, `refresh_token`, `client_secret`, …) with the recorder, so tokens an
+    /// auth service hands out never reach a transcript, snapshot or failure report.
+    pub fn record(
+        self,
+        phase: &str,
+        rec: &mut crate::transcript::Recorder,
+    ) -> Result<HttpAnswer, HttpError> {
+        let answer = match &self.result {
+            Ok(a) => Some(a),
+            Err(HttpError::Status { answer, .. }) => Some(answer.as_ref()),
+            Err(_) => None,
+        };
+        if let Some(json) = answer.and_then(|a| a.json.as_ref()) {
+            let mut found = Vec::new();
+            credentials(json, "", &mut found);
+            for (pointer, value) in found {
+                let method = answer.map_or("", |a| a.method.as_str());
+                rec.add_secret(&value, format!("[{phase} {method} answer {pointer}]"));
+            }
+        }
+        rec.record(self.event);
+        self.result
+    }
+}
+
+fn credentials(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                let pointer = format!("{at}/{k}");
+                let lower = k.to_ascii_lowercase();
+                match child {
+                    Value::String(s)
+                        if s.len() >= MIN_CREDENTIAL_LEN
+                            && CREDENTIAL_FIELDS.iter().any(|f| lower.contains(f)) =>
+                    {
+                        out.push((pointer, s.clone()));
+                    }
+                    other => credentials(other, &pointer, out),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                credentials(child, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn shorten(s: &str) -> String {
     if s.len() <= SHOWN_BODY_BYTES {
         return s.to_string();
@@ -291,4 +349,40 @@ pub fn pointer(answer: &HttpAnswer, ptr: &str) -> Result<Value, HttpError> {
             .unwrap_or_default();
         err(format!("no such field (top-level fields: {keys})"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credentials;
+    use serde_json::json;
+
+    #[test]
+    fn credential_fields_are_found_at_any_depth() {
+        let v = json!({
+            "access_token": "eyJhbGciOi.x.y",
+            "user_id": "e2e-user-1",
+            "nested": {"refresh_token": "r-0123456789", "Client_Secret": "s-0123456789"},
+            "keys": [{"api_key": "k-0123456789"}],
+            "token_type": "Bearer",
+            "expires_in": 900
+        });
+        let mut found = Vec::new();
+        credentials(&v, "", &mut found);
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("/access_token".to_string(), "eyJhbGciOi.x.y".to_string()),
+                ("/keys/0/api_key".to_string(), "k-0123456789".to_string()),
+                (
+                    "/nested/Client_Secret".to_string(),
+                    "s-0123456789".to_string()
+                ),
+                (
+                    "/nested/refresh_token".to_string(),
+                    "r-0123456789".to_string()
+                ),
+            ]
+        );
+    }
 }

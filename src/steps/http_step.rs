@@ -16,8 +16,7 @@ pub async fn run_http(
     vars: &mut MapResolver,
 ) -> Result<(), Failure> {
     let call = http::send(plan, env, phase, vars).await;
-    rec.record(call.event);
-    let answer = call.result.map_err(|e| {
+    let answer = call.record(phase, rec).map_err(|e| {
         let f = Failure::new(format!("{phase} HTTP call failed: cannot {e}"));
         match e {
             http::HttpError::Status { answer, .. } => f
