@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod extract;
 mod lifecycle;
+mod message_auth;
 mod options;
 mod routes;
 mod secrets;

@@ -70,6 +70,10 @@ pub struct ServerOptions {
     pub oversized_frame: Option<usize>,
     /// Close with 1011 right after `agent_thinking`.
     pub close_1011: bool,
+    /// Accept an upgrade that carries no token, and expect `{"type": "auth", "token": ...}`
+    /// as the first message (within 5s): answered with `auth_ok`, or a close 1008 with the
+    /// rejection detail.
+    pub message_auth: bool,
     /// Send an idle `heartbeat` event at this interval (off by default).
     #[serde(deserialize_with = "humantime_serde::option")]
     #[schemars(with = "Option<DurationText>")]

@@ -18,6 +18,7 @@ use serde_json::json;
 use super::auth::{Principal, Rejection};
 use super::bypass;
 use super::extract::credentials;
+use super::message_auth;
 use super::session;
 use super::state::{AppState, HeldFlag};
 
@@ -88,6 +89,10 @@ async fn ws_handler(
         upgrade.set_selected_protocol(value);
     }
     let source = creds.token.as_ref().map(|(_, s)| s.as_str());
+    if creds.token.is_none() && state.options.message_auth {
+        let token = state.tracker.token();
+        return upgrade.on_upgrade(move |socket| message_auth::run(socket, state, token));
+    }
     let verdict = match &creds.token {
         None => Err(Rejection::NoToken),
         Some((token, _)) => authorize(&state, token),
@@ -103,7 +108,7 @@ async fn ws_handler(
 }
 
 /// Token check plus, in staging mode, the known-and-active user check.
-fn authorize(state: &AppState, token: &str) -> Result<Principal, Rejection> {
+pub(super) fn authorize(state: &AppState, token: &str) -> Result<Principal, Rejection> {
     let principal = state.auth.authenticate(token)?;
     if state.options.require_known_users && !principal.api_key {
         state.users.check(&principal.user_id)?;

@@ -80,6 +80,9 @@ pub struct ServeArgs {
     /// Send an idle heartbeat at this interval, e.g. "5s".
     #[arg(long, value_parser = humantime::parse_duration)]
     pub heartbeat_interval: Option<Duration>,
+    /// Accept upgrades without a token and expect {"type":"auth","token":...} first.
+    #[arg(long)]
+    pub message_auth: bool,
 }
 
 impl ServeArgs {
@@ -102,6 +105,7 @@ impl ServeArgs {
             oversized_frame: self.oversized_frame,
             close_1011: self.close_1011,
             heartbeat_interval: self.heartbeat_interval,
+            message_auth: self.message_auth,
         }
     }
 
