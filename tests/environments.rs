@@ -194,3 +194,29 @@ overrides:
     );
     assert!(Path::new(&p.path("snapshots")).is_dir());
 }
+
+#[test]
+fn scenarios_that_need_the_embedded_server_are_ignored_on_remote_environments() {
+    let config = "\
+environments:
+  remote:
+    local: true
+    ws_url: ws://127.0.0.1:1
+    secrets:
+      jwt: {default: remote-secret-for-the-ignore-test}
+";
+    let scenario = "\
+reference_server: {silent_reject: true}
+auth:
+  jwt: {secret: jwt, claims: {sub: u}}
+handshake: timeout
+";
+    let p = Project::new(
+        "remote-ignore",
+        config,
+        &[("needs_embedded.yaml", scenario)],
+    );
+    let (out, stdout, _) = p.run(&["test", "--env", "remote"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("0 passed, 0 failed, 1 ignored"), "{stdout}");
+}

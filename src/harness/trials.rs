@@ -125,9 +125,17 @@ fn run_trial(
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    let plan = base.for_environment(&env.name);
+    if plan.reference_server.is_some()
+        && matches!(env.endpoint, crate::environment::Endpoint::Remote { .. })
+    {
+        return Ok(Completion::ignored_with(format!(
+            "needs the embedded reference server (`reference_server:`); '{}' is a remote environment",
+            env.name
+        )));
+    }
     match run_scenario(&base, env) {
         Verdict::Passed { text } => {
-            let plan = base.for_environment(&env.name);
             assert_transcript(
                 &snapshot_name(&base, &env.name),
                 plan,

@@ -52,7 +52,9 @@ async fn not_found() -> Response {
 }
 
 async fn health(State(state): State<AppState>) -> Response {
-    if state.healthy.load(std::sync::atomic::Ordering::SeqCst) {
+    let healthy = state.healthy.load(std::sync::atomic::Ordering::SeqCst);
+    tracing::debug!(healthy, "health check");
+    if healthy {
         (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response()
     } else {
         let body = Json(json!({ "status": "unavailable" }));
