@@ -74,7 +74,7 @@ steps:
 const NO_TOKEN: &str = "\
 auth: none
 handshake:
-  rejected: {status: 403}
+  rejected: 403
 ";
 
 #[test]

@@ -150,6 +150,8 @@ fn forms_the_parser_accepts_validate() {
     let validator = validator();
     let cases = [
         "auth: none\nhandshake: accepted\n",
+        "auth: none\nhandshake: {rejected: 403}\n",
+        "auth: none\nhandshake: {rejected: [401, 403]}\n",
         "name: ~\nhandshake: timeout\nconnect: {timeout: 1h 30m}\n",
         "auth: {bearer: {secret: fake_token}}\n\
          connect: {query: {v: 1, debug: true}, headers: {X-Version: 2}, token_in: {query: t}}\n",

@@ -297,18 +297,19 @@ pub enum RawTokenIn {
 pub enum RawHandshake {
     /// The server answers 101.
     Accepted,
-    /// The server refuses the upgrade with an HTTP status.
-    Rejected(RawRejected),
+    /// The server refuses the upgrade with an HTTP status: `rejected: 403`,
+    /// `rejected: [401, 403]`, or `rejected: {status: 403, body: {detail: ...}}`.
+    Rejected(#[schemars(with = "RejectedForms")] RawRejected),
     /// The server does not answer the upgrade before `connect.timeout` (a silent rejection).
     Timeout,
     /// The server accepts the upgrade, then closes with a code.
     Closed(RawCloseExpectation),
 }
 
-/// `handshake: {rejected: ...}`.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(rename = "Rejected")]
+/// `handshake: {rejected: ...}`: the full form (the short forms `403` and `[401, 403]` are
+/// read by the `Deserialize` impl below, which keeps positions in the full form).
+#[derive(Debug, Clone, JsonSchema)]
+#[schemars(rename = "Rejected", deny_unknown_fields)]
 pub struct RawRejected {
     /// A status or a list of statuses (`403`, `[401, 403]`).
     #[schemars(with = "StatusCodes")]
@@ -316,6 +317,88 @@ pub struct RawRejected {
     /// A pattern for the response body (JSON subset, or a string/regex for text).
     #[schemars(with = "Option<Value>")]
     pub body: Option<S<Value>>,
+}
+
+/// Schema-only: the three spellings of `rejected`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[expect(dead_code, reason = "describes the schema; never constructed")]
+enum RejectedForms {
+    Short(StatusCodes),
+    Full(Box<RawRejected>),
+}
+
+const REJECTED_FIELDS: &[&str] = &["status", "body"];
+
+impl<'de> Deserialize<'de> for RawRejected {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        fn short(status: Value) -> RawRejected {
+            let unknown = serde_saphyr::Location::UNKNOWN;
+            RawRejected {
+                status: Spanned {
+                    value: status,
+                    referenced: unknown,
+                    defined: unknown,
+                },
+                body: None,
+            }
+        }
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawRejected;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a status (403), a list of statuses, or a map with `status` and `body`")
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawRejected, E> {
+                Ok(short(Value::from(v)))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawRejected, E> {
+                Ok(short(Value::from(v)))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawRejected, A::Error> {
+                let mut items = Vec::new();
+                while let Some(v) = seq.next_element::<Value>()? {
+                    items.push(v);
+                }
+                Ok(short(Value::Array(items)))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawRejected, A::Error> {
+                let mut status = None;
+                let mut body = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "status" if status.is_none() => status = Some(map.next_value()?),
+                        "body" if body.is_none() => body = Some(map.next_value()?),
+                        "status" | "body" => {
+                            return Err(serde::de::Error::custom(format!(
+                                "duplicate field `{key}`"
+                            )));
+                        }
+                        other => {
+                            return Err(serde::de::Error::unknown_field(other, REJECTED_FIELDS));
+                        }
+                    }
+                }
+                let status = status.ok_or_else(|| serde::de::Error::missing_field("status"))?;
+                Ok(RawRejected { status, body })
+            }
+        }
+
+        d.deserialize_any(Visit)
+    }
 }
 
 /// An expected close from the server: `handshake: {closed: ...}` and `expect_close`.

@@ -94,16 +94,20 @@ pub(super) fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> Handshake
         RawHandshake::Accepted => HandshakePlan::Accepted,
         RawHandshake::Timeout => HandshakePlan::Timeout,
         RawHandshake::Rejected(r) => {
+            // The short forms (`rejected: 403`) carry no position of their own.
+            let at = Some(pos(&r.status))
+                .filter(|p| p.is_known())
+                .unwrap_or_else(|| pos(h));
             let statuses = codes(
                 cx,
                 &r.status.value,
-                pos(&r.status),
+                at,
                 "handshake.rejected.status",
                 100..=599,
             );
             if matches!(&r.status.value, Value::Array(a) if a.is_empty()) {
                 cx.error(
-                    pos(&r.status),
+                    at,
                     "handshake.rejected.status",
                     "expected an HTTP status such as 403 or a list [401, 403]",
                 );
