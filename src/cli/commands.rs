@@ -159,6 +159,16 @@ impl Filter {
 /// Paths that exist become scenario or directory filters (relative to the scenario root);
 /// anything else filters trial names.
 fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, String> {
+    // The configuration (for the scenario directory) is read only when a path is given.
+    if !args.iter().any(|a| Path::new(a).exists()) {
+        return Ok(args
+            .into_iter()
+            .map(|a| Filter {
+                shown: a.clone(),
+                kind: FilterKind::Name(a),
+            })
+            .collect());
+    }
     let config = crate::environment::Config::load(root).map_err(|d| d.render())?;
     let scenarios = &config.scenarios_dir;
     args.into_iter()
