@@ -1,23 +1,45 @@
 //! sockspec: declarative end-to-end tests for authenticated WebSocket services.
 //!
-//! Data flows one way: scenario files → [`scenario`] (raw model → validated plan) →
-//! [`environment`] (URLs, secrets) → [`auth`] → [`handshake`] → [`steps`] →
-//! [`transcript`] → [`report`]. Beside it: [`server`] (the reference server), [`harness`]
-//! (libtest-mimic glue) and [`cli`].
+//! # Layout
+//!
+//! Modules are declared below in layers, and a module imports only modules declared before
+//! it (`tests/layering.rs` enforces the order):
+//!
+//! 1. **Foundations** every stage may use: [`diagnostic`] (positions, located problems, "did
+//!    you mean"), [`duration`], [`exit`] (exit codes), [`pattern`] (the pattern language),
+//!    [`template`] (`{{ expr }}`), [`server_options`] (the reference server's knobs, which
+//!    the scenario and environment formats embed).
+//! 2. **The stages**, in the order data flows: scenario files → [`scenario`] (raw model →
+//!    validated plan) → [`environment`] (URLs, secrets) → [`transcript`] (the one event type
+//!    every executing stage records into and the report reads) → [`http`] → [`auth`] →
+//!    [`handshake`] → [`steps`] → [`report`].
+//! 3. **Beside them**: [`server`] (the reference server), [`harness`] (one run, the
+//!    libtest-mimic glue) and [`cli`].
 
 #![expect(
     clippy::result_large_err,
     reason = "diagnostics and failures travel on cold paths; boxing them would only add noise"
 )]
 
+// Foundations.
+pub mod diagnostic;
+pub mod duration;
+pub mod exit;
+pub mod pattern;
+pub mod server_options;
+pub mod template;
+
+// The stages, in flow order.
 pub mod auth;
-pub mod cli;
 pub mod environment;
 pub mod handshake;
-pub mod harness;
 pub mod http;
 pub mod report;
 pub mod scenario;
-pub mod server;
 pub mod steps;
 pub mod transcript;
+
+// Beside the pipeline.
+pub mod cli;
+pub mod harness;
+pub mod server;

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sockspec::cli::exit;
 use sockspec::environment::Config;
-use sockspec::transcript::fingerprint;
+use sockspec::environment::fingerprint;
+use sockspec::exit;
 
 /// Longest a single run of the binary may take (doctor's own waits are 3 s each).
 const RUN_DEADLINE: Duration = Duration::from_secs(60);

@@ -3,9 +3,9 @@
 //! switch shows as a snapshot diff), `warn` also prints it, `forbid` stops at the first.
 
 use super::{AuthEnv, AuthError, Credential, single};
-use crate::report::Pos;
-use crate::scenario::template::MapResolver;
+use crate::diagnostic::Pos;
 use crate::scenario::{AuthPlan, Fallback};
+use crate::template::MapResolver;
 use crate::transcript::{Event, Recorder};
 
 pub(super) async fn acquire(

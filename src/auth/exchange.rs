@@ -6,7 +6,7 @@
 use super::{AuthEnv, AuthError, Credential};
 use crate::http;
 use crate::scenario::HttpPlan;
-use crate::scenario::template::MapResolver;
+use crate::template::MapResolver;
 use crate::transcript::Recorder;
 
 pub(super) async fn acquire(
@@ -50,7 +50,7 @@ pub(super) async fn acquire(
         let value = http::pointer(&answer, ptr).map_err(AuthError::Exchange)?;
         vars.insert(name, value);
     }
-    let fp = crate::transcript::fingerprint(token.as_bytes());
+    let fp = crate::environment::fingerprint(token.as_bytes());
     Ok(Credential {
         token,
         strategy: "exchange",

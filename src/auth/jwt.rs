@@ -13,8 +13,8 @@ use serde_json::{Map, Value};
 use super::mutate;
 use super::{AuthError, Credential};
 use crate::environment::Secrets;
-use crate::scenario::template::{Resolve, render_value};
 use crate::scenario::{JwtAlgorithm, JwtPlan, KeySource, Mutation};
+use crate::template::{Resolve, render_value};
 
 fn algorithm(a: JwtAlgorithm) -> Algorithm {
     match a {
@@ -66,7 +66,7 @@ fn load_key(plan: &JwtPlan, secrets: &Secrets, root: &Path) -> Result<Key, AuthE
                     path: path.clone(),
                     error,
                 })?;
-            let fingerprint = crate::transcript::fingerprint(&bytes);
+            let fingerprint = crate::environment::fingerprint(&bytes);
             if plan.algorithm.is_hmac() {
                 trim_newline(&mut bytes);
             }
@@ -364,7 +364,7 @@ mod tests {
             &p,
             &Secrets::default(),
             &dir,
-            &crate::scenario::template::MapResolver::new("r1"),
+            &crate::template::MapResolver::new("r1"),
         );
         std::fs::remove_dir_all(&dir).ok();
         let cred = cred.expect("mints");
@@ -383,7 +383,7 @@ mod tests {
         let mut p = file_plan(JwtAlgorithm::Hs256);
         p.mutate = Some(Mutation::AlgNone);
         let a = mint_with(&p).expect("mints");
-        let fp = crate::transcript::fingerprint(HMAC_SECRET.as_bytes());
+        let fp = crate::environment::fingerprint(HMAC_SECRET.as_bytes());
         assert_eq!(
             a.origin,
             format!("HS256 signed with secret `jwt` (from T_JWT, sha256:{fp}), mutated: alg_none")
@@ -409,7 +409,7 @@ mod tests {
             assert!(c.origin.contains("sha256:"), "{}", c.origin);
             assert!(!c.marker.contains("sha256"), "{}", c.marker);
         }
-        let file_fp = crate::transcript::fingerprint(rsa_pem.as_bytes());
+        let file_fp = crate::environment::fingerprint(rsa_pem.as_bytes());
         let c = mint_with(&file_plan(JwtAlgorithm::Rs256)).expect("mints");
         assert_eq!(
             c.origin,

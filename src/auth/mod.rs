@@ -14,8 +14,8 @@ pub use jwt::{mint, now_unix};
 
 use crate::environment::Secrets;
 use crate::http::{HttpEnv, HttpError};
-use crate::scenario::template::MapResolver;
 use crate::scenario::{AuthPlan, BearerSource};
+use crate::template::MapResolver;
 use crate::transcript::Recorder;
 
 /// A token and its provenance. `Debug` does not show the token.
@@ -154,7 +154,7 @@ fn static_token(
             let token = (env.lookup)(var)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AuthError::MissingEnv(var.clone()))?;
-            let fp = crate::transcript::fingerprint(token.as_bytes());
+            let fp = crate::environment::fingerprint(token.as_bytes());
             Ok(Credential {
                 token,
                 strategy,

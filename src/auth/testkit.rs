@@ -10,10 +10,10 @@ use serde_json::{Value, json};
 
 use super::{AuthError, Credential, mint};
 use crate::environment::{Config, Secrets};
-use crate::scenario::template::MapResolver;
 use crate::scenario::{JwtAlgorithm, JwtPlan, KeySource};
 use crate::server::auth::Authenticator;
 use crate::server::{ServerOptions, ServerSecrets};
+use crate::template::MapResolver;
 
 pub const ALGORITHMS: [JwtAlgorithm; 5] = [
     JwtAlgorithm::Hs256,

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use super::exit;
 use crate::environment::{Config, Secrets};
+use crate::exit;
 use crate::harness::{EXCLUDED_DIRS, discover};
 use crate::scenario::{self, Plan};
 

@@ -9,7 +9,7 @@ use clap::Parser;
 use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
-use super::exit;
+use crate::exit;
 use crate::harness::{Observer, build_trials};
 use crate::report::{JunitFile, summary};
 

@@ -7,8 +7,8 @@ use std::io::Read;
 
 use serde_json::Value;
 
-use super::exit;
 use crate::auth::{DecodeError, Decoded, decode_unverified, now_unix};
+use crate::exit;
 
 /// Longest input read from standard input.
 const MAX_STDIN_BYTES: u64 = 1 << 20;

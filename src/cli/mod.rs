@@ -6,7 +6,6 @@ mod check;
 mod commands;
 mod decode;
 mod doctor;
-pub mod exit;
 mod new;
 mod schema;
 mod support;

@@ -6,8 +6,8 @@
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use super::exit;
 use super::support::{self, SetupError};
+use crate::exit;
 use crate::harness::id_of;
 
 /// The scenario schema, relative to the project root.

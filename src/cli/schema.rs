@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::exit;
+use crate::exit;
 use crate::scenario::schema::scenario_schema_json;
 
 /// Writes the schema to stdout; a closed or failing stdout is reported, never a panic.

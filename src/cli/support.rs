@@ -50,7 +50,7 @@ pub(super) fn environment<'c>(
     }
     config.environments.get(name).ok_or_else(|| {
         let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
-        let hint = crate::report::did_you_mean(name, known.iter().copied())
+        let hint = crate::diagnostic::did_you_mean(name, known.iter().copied())
             .map(|h| format!(" (did you mean `{h}`?)"))
             .unwrap_or_default();
         SetupError::Environment {

@@ -7,14 +7,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::exit;
 use super::support::{self, SetupError};
 use crate::auth::{self, AuthEnv, AuthError, Credential, decode_unverified, now_unix};
+use crate::environment::fingerprint;
 use crate::environment::{Config, Endpoint, Environment, MissingSecrets, Secrets};
+use crate::exit;
 use crate::harness::{discover, id_of, run_vars, spawn_embedded};
 use crate::http::HttpEnv;
 use crate::scenario::{self, AuthPlan, BearerSource, JwtPlan, KeySource};
-use crate::transcript::{Event, Recorder, fingerprint};
+use crate::transcript::{Event, Recorder};
 
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
@@ -166,7 +167,7 @@ fn locate(config: &Config, spec: &str) -> Result<(PathBuf, String), TokenError> 
             .into_iter()
             .map(|(id, _)| id)
             .collect();
-        let hint = crate::report::did_you_mean(spec, ids.iter().map(String::as_str))
+        let hint = crate::diagnostic::did_you_mean(spec, ids.iter().map(String::as_str))
             .map(|h| format!(" (did you mean `{h}`?)"))
             .unwrap_or_default();
         return Err(TokenError::NotFound {
@@ -224,7 +225,11 @@ async fn acquire(
     };
     let http = HttpEnv::new(&env.name, base);
     let mut vars = run_vars(plan, secrets);
-    let mut rec = Recorder::new(&plan.id, &env.name, secrets.redactor());
+    let mut rec = Recorder::new(
+        &plan.id,
+        &env.name,
+        crate::transcript::Redactor::from_secrets(&secrets),
+    );
     let lookup = |name: &str| env.lookup(name);
     let auth_env = AuthEnv {
         secrets,

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
-use crate::report::{Diagnostic, Pos};
+use crate::diagnostic::{Diagnostic, Pos};
 use crate::scenario::parse_yaml;
-use crate::server::ServerOptions;
+use crate::server_options::ServerOptions;
 
 /// Name of the configuration file looked up at the project root.
 pub const CONFIG_FILE: &str = "sockspec.yaml";
@@ -259,10 +259,8 @@ impl Config {
                     };
                     let timeout = match h.value.timeout {
                         None => std::time::Duration::from_secs(2),
-                        Some(t) => humantime::parse_duration(&t).map_err(|e| {
-                            herr(format!("invalid duration `{t}`: {e}"))
-                                .with_help("write a duration such as 2s or 500ms")
-                        })?,
+                        Some(t) => crate::duration::parse(&t)
+                            .map_err(|e| herr(e.to_string()).with_help(crate::duration::HELP))?,
                     };
                     Some(HealthSpec { target, timeout })
                 }
@@ -328,7 +326,7 @@ impl Config {
                 }
                 None => {
                     let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
-                    let hint = crate::report::did_you_mean(name, known.iter().copied())
+                    let hint = crate::diagnostic::did_you_mean(name, known.iter().copied())
                         .map(|h| format!(" (did you mean `{h}`?)"))
                         .unwrap_or_default();
                     return Err(format!(

@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::transcript::fingerprint;
+use crate::environment::fingerprint;
 
 /// Deadline of one health request when the environment sets none.
 pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);

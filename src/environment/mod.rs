@@ -10,4 +10,4 @@ pub use config::{
     SecretSpec,
 };
 pub use health::{DEFAULT_HEALTH_TIMEOUT, HealthCache, RUN_ID_VAR, Unavailable, check};
-pub use secrets::{MissingSecrets, Secret, Secrets};
+pub use secrets::{MissingSecrets, Secret, Secrets, fingerprint};

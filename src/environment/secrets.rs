@@ -6,7 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::config::Environment;
-use crate::transcript::{Redactor, fingerprint};
+use sha2::{Digest, Sha256};
+
+/// The first 16 lowercase hex digits of the SHA-256 of `secret`: enough to
+/// tell secrets apart in a report without revealing them.
+pub fn fingerprint(secret: &[u8]) -> String {
+    let digest = Sha256::digest(secret);
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
 
 /// A resolved secret. `Debug` never shows the value.
 #[derive(Clone)]
@@ -136,23 +143,27 @@ impl Secrets {
         }
     }
 
-    pub fn get(&self, name: &str) -> Option<&Secret> {
-        self.by_name.get(name)
+    /// Every resolved secret, by name.
+    pub fn iter(&self) -> impl Iterator<Item = &Secret> {
+        self.by_name.values()
     }
 
-    /// A redactor that hides every resolved value.
-    pub fn redactor(&self) -> Redactor {
-        let mut r = Redactor::new();
-        for s in self.by_name.values() {
-            r.add_secret(&s.value, s.marker());
-        }
-        r
+    pub fn get(&self, name: &str) -> Option<&Secret> {
+        self.by_name.get(name)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprint_is_16_hex_digits_of_sha256() {
+        // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223...
+        assert_eq!(fingerprint(b"abc"), "ba7816bf8f01cfea");
+        assert_eq!(fingerprint(b"").len(), 16);
+        assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
+    }
     use crate::environment::{Config, DEFAULT_CONFIG};
     use std::path::Path;
 

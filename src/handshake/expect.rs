@@ -93,7 +93,7 @@ pub fn judge(
                     ))
                     .expected(expected)
                     .actual(r.body.clone().unwrap_or_else(|| "(no body)".into()))
-                    .note(crate::steps::render_diff(p, &value))
+                    .note(crate::pattern::render_diff(p, &value))
                     .hint(format!("a rejection proves what it was meant to only for the expected reason; {hint}")));
                 }
             }

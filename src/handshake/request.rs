@@ -5,8 +5,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
 
 use super::HandshakeError;
-use crate::scenario::template::Resolve;
 use crate::scenario::{ConnectPlan, Target, TokenPlacement};
+use crate::template::Resolve;
 
 /// Request headers the transcript shows (the generated ones vary per run).
 pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
@@ -18,8 +18,7 @@ pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
 ];
 
 fn render(s: &str, ctx: &dyn Resolve) -> Result<String, HandshakeError> {
-    let t = crate::scenario::template::Template::parse(s)
-        .map_err(|e| HandshakeError::Template(e.message))?;
+    let t = crate::template::Template::parse(s).map_err(|e| HandshakeError::Template(e.message))?;
     t.render_string(ctx)
         .map_err(|e| HandshakeError::Template(e.to_string()))
 }

@@ -19,7 +19,7 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
         Ok(c) => c,
         Err(d) => {
             eprint!("{}", d.render());
-            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+            return ExitCode::from(crate::exit::BAD_SELECTION);
         }
     };
     let dir = config.scenarios_dir.join("invalid");
@@ -30,11 +30,11 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
                 "error: no files in {}: the invalid corpus must not be empty",
                 dir.display()
             );
-            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+            return ExitCode::from(crate::exit::BAD_SELECTION);
         }
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", dir.display());
-            return ExitCode::from(crate::cli::exit::BAD_SELECTION);
+            return ExitCode::from(crate::exit::BAD_SELECTION);
         }
     };
     let snapshots = config.snapshots_dir.clone();

@@ -8,10 +8,10 @@ use crate::auth::{self, AuthEnv, AuthError};
 use crate::environment::{Embedded, Endpoint, Environment, Secrets};
 use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent};
 use crate::http::HttpEnv;
-use crate::scenario::template::MapResolver;
 use crate::scenario::{AuthPlan, HandshakePlan, Plan};
 use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
 use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps};
+use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder, Transcript};
 
 /// The result of one run.
@@ -30,7 +30,11 @@ pub struct RunOutcome {
 /// Runs `plan` against `env`. Never panics on bad input; every wait has a deadline.
 /// `teardown` runs whatever happened before it.
 pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOutcome {
-    let mut rec = Recorder::new(&plan.id, &env.name, secrets.redactor());
+    let mut rec = Recorder::new(
+        &plan.id,
+        &env.name,
+        crate::transcript::Redactor::from_secrets(secrets),
+    );
     let mut out = Bases::default();
     let server = match &env.endpoint {
         Endpoint::Remote { ws_base, http_base } => {
@@ -226,9 +230,9 @@ async fn run(
         key: credential.as_ref().map(|c| c.origin.as_str()),
     };
     let handshake_failure = |f: Failure| {
-        let mut f = if plan.handshake_pos != crate::report::Pos::default() {
+        let mut f = if plan.handshake_pos != crate::diagnostic::Pos::default() {
             f.at(plan.handshake_pos, "expected handshake")
-        } else if plan.auth_pos != crate::report::Pos::default() {
+        } else if plan.auth_pos != crate::diagnostic::Pos::default() {
             // No `handshake:` written: acceptance is implied; point at what was sent.
             f.at(
                 plan.auth_pos,

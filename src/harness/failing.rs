@@ -30,7 +30,7 @@ pub fn failing_main(root: &Path) -> ExitCode {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::from(crate::cli::exit::BAD_SELECTION)
+            ExitCode::from(crate::exit::BAD_SELECTION)
         }
     }
 }

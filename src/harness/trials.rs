@@ -18,7 +18,7 @@ use crate::environment::{Config, Environment, Secrets};
 use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
 use crate::scenario::{self, Plan};
 
-pub use crate::cli::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
+pub use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 
 /// Entry point of `tests/scenarios.rs`: runs the scenarios of the project at `root`.
 pub fn main(root: &Path) -> ExitCode {
@@ -121,7 +121,7 @@ pub fn build_trials(
 fn run_trial(
     config: &Config,
     env: &Environment,
-    loaded: Result<Plan, Vec<crate::report::Diagnostic>>,
+    loaded: Result<Plan, Vec<crate::diagnostic::Diagnostic>>,
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;

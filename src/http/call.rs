@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use crate::scenario::template::{Resolve, render_value};
 use crate::scenario::{HttpPlan, Target};
+use crate::template::{Resolve, render_value};
 use crate::transcript::Event;
 
 /// Longest response body kept in the transcript and in failure messages.

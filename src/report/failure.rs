@@ -2,7 +2,7 @@
 //! [`Diagnostic`] — cause first, then the step with a caret, expected versus actual, the
 //! nearest message with its diff, the hint, and the last frames with their timings.
 
-use super::Diagnostic;
+use crate::diagnostic::Diagnostic;
 use crate::scenario::Plan;
 use crate::transcript::{Failure, Transcript, render_last_frames};
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::plan::Plan;
 use super::raw::RawScenario;
 use super::validate::validate;
-use crate::report::{Diagnostic, Pos, suggest_from_serde_message};
+use crate::diagnostic::{Diagnostic, Pos, suggest_from_serde_message};
 
 /// Parser options shared by every YAML file sockspec reads: YAML 1.2 booleans only, so
 /// `on`, `off`, `y` and `no` stay strings inside patterns and payloads.

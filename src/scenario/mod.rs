@@ -5,10 +5,7 @@
 mod load;
 mod plan;
 mod raw;
-pub mod resolve;
 pub mod schema;
-pub mod template;
-mod template_value;
 mod validate;
 mod validate_auth;
 mod validate_connect;

@@ -8,18 +8,13 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::report::Pos;
-use crate::steps::Pattern;
+use crate::diagnostic::Pos;
+use crate::pattern::Pattern;
 
 /// Handshake deadline when `connect.timeout` is not given.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline of an expect step without `within`.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
-/// The longest duration a scenario may give (`within`, `each_within`, timeouts). Every wait
-/// becomes a deadline `Instant::now() + d`, which panics on overflow: without a bound,
-/// `within: 18446744073709551615s` passed validation and crashed the run.
-pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
-
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Path under the scenario root without `.yaml`, `/`-separated (`auth/valid_jwt`).
@@ -47,7 +42,7 @@ pub struct Plan {
     pub overrides: std::collections::BTreeMap<String, Plan>,
     pub redact: Vec<String>,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
-    pub reference_server: Option<crate::server::ServerOptions>,
+    pub reference_server: Option<crate::server_options::ServerOptions>,
 }
 
 impl Plan {

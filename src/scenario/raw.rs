@@ -5,8 +5,8 @@
 //! The same types describe the format to editors: `scenario::schema` derives the JSON
 //! Schema from them. `Spanned<T>` is schema-transparent (`#[schemars(with = "T")]` on each
 //! field), doc comments are the editors' hover texts, and strings the validator checks later
-//! (durations, algorithm and method names, status and close codes) get schema-only types from
-//! `scenario::schema`.
+//! (algorithm and method names, status and close codes) get schema-only types from
+//! `scenario::schema`, durations from `crate::duration`.
 
 use std::collections::BTreeMap;
 
@@ -16,9 +16,9 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::schema::{
-    Algorithm, CloseCodes, DurationText, FallbackPolicy, HttpMethod, JsonPointer, ScalarText,
-    SignedDurationText, StatusCodes,
+    Algorithm, CloseCodes, FallbackPolicy, HttpMethod, JsonPointer, ScalarText, StatusCodes,
 };
+use crate::duration::{DurationText, SignedDurationText};
 
 pub type S<T> = Spanned<T>;
 
@@ -73,8 +73,8 @@ pub struct RawScenario {
     pub redact: Vec<S<String>>,
     /// Behaviour of the embedded reference server for this scenario (replaces the
     /// environment's `embedded.options`); ignored by environments without one.
-    #[schemars(with = "Option<crate::server::ServerOptions>")]
-    pub reference_server: Option<S<crate::server::ServerOptions>>,
+    #[schemars(with = "Option<crate::server_options::ServerOptions>")]
+    pub reference_server: Option<S<crate::server_options::ServerOptions>>,
 }
 
 /// What an environment may replace in a scenario (`overrides: {prod: {...}}`).
@@ -100,8 +100,8 @@ pub struct RawOverride {
     #[schemars(with = "Option<Vec<RawStep>>")]
     pub teardown: Option<Vec<S<RawStep>>>,
     /// Replaces the scenario's `reference_server`.
-    #[schemars(with = "Option<crate::server::ServerOptions>")]
-    pub reference_server: Option<S<crate::server::ServerOptions>>,
+    #[schemars(with = "Option<crate::server_options::ServerOptions>")]
+    pub reference_server: Option<S<crate::server_options::ServerOptions>>,
 }
 
 /// An auth strategy: `none`, or a one-key map naming the strategy.

@@ -3,7 +3,7 @@
 //! by schemars from the types the parser itself uses ([`super::raw::RawScenario`] and the
 //! reference server's `ServerOptions`), so the schema and the parser cannot drift apart. This
 //! module adds the schema-only types for strings and values the validator checks after
-//! parsing (durations, algorithm and method names, status and close codes, JSON pointers),
+//! parsing (algorithm and method names, status and close codes, JSON pointers),
 //! built from the validator's own lists where it has one.
 
 use std::borrow::Cow;
@@ -25,11 +25,6 @@ pub const SCHEMA_TITLE: &str = "sockspec scenario";
 
 /// Where the generated schema is committed, relative to the project root.
 pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
-
-/// Units `humantime` (the duration parser) accepts.
-const DURATION_UNITS: &str = "nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|secs|sec|s|\
-     minutes|minute|mins|min|m|hours|hour|hrs|hr|h|days|day|d|weeks|week|wks|wk|w|\
-     months|month|M|years|year|yrs|yr|y";
 
 /// The JSON Schema (draft 2020-12) of a scenario file.
 pub fn scenario_schema() -> Value {
@@ -92,16 +87,6 @@ pub fn scenario_schema_json() -> String {
     format!("{:#}\n", scenario_schema())
 }
 
-/// The `pattern` of a duration such as `500ms`, `2s`, `15m` or `1h 30m`.
-pub fn duration_pattern() -> String {
-    format!(r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{DURATION_UNITS})\s*)+$")
-}
-
-/// The `pattern` of a duration that may start with `-` (in the past).
-pub fn signed_duration_pattern() -> String {
-    format!(r"^\s*-?\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{DURATION_UNITS})\s*)+$")
-}
-
 /// A pattern matching any of `names`, ignoring ASCII case (JSON Schema patterns have no flags).
 fn case_insensitive(names: &[&str], trim: bool) -> String {
     let alternatives: Vec<String> = names
@@ -149,29 +134,6 @@ macro_rules! schema_only {
         }
     };
 }
-
-/// Schema-only: a duration written as a string (`500ms`, `2s`, `15m`).
-pub enum DurationText {}
-
-schema_only!(DurationText, "Duration", _g => json_schema!({
-    "type": "string",
-    "description": "A duration: a number and a unit, such as `500ms`, `2s`, `15m` or `1h 30m`.",
-    "pattern": duration_pattern(),
-    "examples": ["500ms", "2s", "15m"],
-}));
-
-/// Schema-only: a duration that may start with `-` (`15m`, `-5m`).
-pub enum SignedDurationText {}
-
-schema_only!(SignedDurationText, "SignedDuration", _g => json_schema!({
-    "type": "string",
-    "description": concat!(
-        "A duration relative to now, such as `15m` or `1h`; ",
-        "a leading `-` means in the past (`-5m`).",
-    ),
-    "pattern": signed_duration_pattern(),
-    "examples": ["15m", "1h", "-5m"],
-}));
 
 /// Schema-only: a JWT signing algorithm (case-insensitive, as the validator reads it).
 pub enum Algorithm {}
@@ -241,41 +203,6 @@ mod tests {
     use regex::Regex;
 
     use super::*;
-
-    #[test]
-    fn duration_patterns_agree_with_humantime() {
-        let plain = Regex::new(&duration_pattern()).expect("valid pattern");
-        let signed = Regex::new(&signed_duration_pattern()).expect("valid pattern");
-        for text in [
-            "500ms",
-            "2s",
-            "15m",
-            "1h 30m",
-            "1h30m",
-            "1.5s",
-            " 10s ",
-            "3 days",
-            "2 weeks",
-            "1µs",
-            "1M",
-            "5",
-            "",
-            "soon",
-            "2 parsecs",
-            "-5m",
-            "1.s",
-            "s",
-            "1h -5m",
-            "10 s",
-        ] {
-            let humantime_ok = humantime::parse_duration(text.trim()).is_ok();
-            assert_eq!(plain.is_match(text), humantime_ok, "{text:?}");
-            let signed_ok = humantime::parse_duration(text.trim().trim_start_matches('-').trim())
-                .is_ok()
-                && !text.trim().trim_start_matches('-').starts_with('-');
-            assert_eq!(signed.is_match(text), signed_ok, "signed {text:?}");
-        }
-    }
 
     #[test]
     fn names_match_case_insensitively_and_nothing_else() {

@@ -15,12 +15,12 @@ use serde_json::Value;
 
 use super::plan::*;
 use super::raw::*;
-use super::template::{Expr, Template, parse_value};
 use super::validate_auth::auth_plan;
 use super::validate_connect::{connect_plan, handshake_plan};
 use super::validate_steps::step_plan;
-use crate::report::{Diagnostic, Pos, did_you_mean};
-use crate::steps::Pattern;
+use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
+use crate::pattern::Pattern;
+use crate::template::{Expr, Template, parse_value};
 
 /// Variables every template can use, besides `env.NAME` and captures.
 const BUILTINS: [&str; 4] = ["uuid", "now", "now_unix", "run_id"];
@@ -58,18 +58,11 @@ impl Ctx<'_> {
     ) -> Duration {
         match raw {
             None => default,
-            Some(s) => match humantime::parse_duration(s.value.trim()) {
-                Ok(d) if d > MAX_DURATION => {
-                    let msg = format!("duration `{}` is longer than 24h", s.value);
-                    self.error(pos(s), field, msg).help =
-                        Some("a step or a timeout waits at most 24h".into());
-                    default
-                }
+            Some(s) => match crate::duration::parse(&s.value) {
                 Ok(d) => d,
                 Err(e) => {
-                    let msg = format!("invalid duration `{}`: {e}", s.value);
-                    self.error(pos(s), field, msg).help =
-                        Some("write a number with a unit, such as 500ms, 2s or 1m".into());
+                    self.error(pos(s), field, e.to_string()).help =
+                        Some(crate::duration::HELP.into());
                     default
                 }
             },

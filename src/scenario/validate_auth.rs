@@ -8,7 +8,7 @@ use super::plan::*;
 use super::raw::*;
 use super::validate::{Ctx, pos};
 use super::validate_steps::codes;
-use crate::report::{Pos, did_you_mean};
+use crate::diagnostic::{Pos, did_you_mean};
 
 pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Where `exchange` finds the token when `token:` is not given.
@@ -98,24 +98,10 @@ fn bearer(cx: &mut Ctx<'_>, b: &RawBearer, at: Pos, field: &str, kind: &str) -> 
 
 /// `15m`, `-5m`: seconds relative to now.
 fn signed_secs(cx: &mut Ctx<'_>, s: &S<String>, field: &str) -> i64 {
-    let text = s.value.trim();
-    let (sign, body) = match text.strip_prefix('-') {
-        Some(rest) => (-1, rest.trim()),
-        None => (1, text),
-    };
-    match humantime::parse_duration(body) {
-        Ok(d) => sign * i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => {
-            cx.error(
-                pos(s),
-                field,
-                format!("invalid duration `{}`: {e}", s.value),
-            )
-            .help =
-                Some("write a duration such as 15m or 1h; a leading `-` means in the past".into());
-            0
-        }
-    }
+    crate::duration::parse_signed(&s.value).unwrap_or_else(|e| {
+        cx.error(pos(s), field, e.to_string()).help = Some(crate::duration::SIGNED_HELP.into());
+        0
+    })
 }
 
 fn jwt_plan(cx: &mut Ctx<'_>, j: &RawJwt, at: Pos, field: &str) -> JwtPlan {

@@ -8,7 +8,7 @@ use super::plan::*;
 use super::raw::*;
 use super::validate::{Ctx, pos};
 use super::validate_auth::http_plan;
-use crate::report::Pos;
+use crate::diagnostic::Pos;
 
 pub(super) fn close_expectation(
     cx: &mut Ctx<'_>,

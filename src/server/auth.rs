@@ -12,8 +12,8 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::error::ServerError;
-use super::options::ServerOptions;
 use super::secrets::ServerSecrets;
+use crate::server_options::ServerOptions;
 
 /// User id given to connections authenticated with an API key.
 pub const API_KEY_USER: &str = "api-key-user";

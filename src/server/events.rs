@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
-use super::options::ServerOptions;
+use crate::server_options::ServerOptions;
 
 /// Tool named in `tool_executing`/`tool_completed` when the client gives none.
 pub const DEFAULT_TOOL: &str = "cost_analyzer";

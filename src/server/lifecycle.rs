@@ -19,8 +19,8 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
+use super::config::ServerConfig;
 use super::error::ServerError;
-use super::options::ServerConfig;
 use super::routes::router;
 use super::state::{AppState, HeldFlag, Shared};
 

@@ -3,12 +3,12 @@
 
 pub(crate) mod auth;
 mod bypass;
+mod config;
 mod error;
 mod events;
 mod extract;
 mod lifecycle;
 mod message_auth;
-mod options;
 mod routes;
 mod secrets;
 mod serve;
@@ -16,15 +16,15 @@ mod session;
 mod state;
 mod users;
 
+pub use crate::server_options::{
+    DEFAULT_TOKEN_TTL, MAX_OPTION_DURATION, MAX_OVERSIZED_FRAME, SeedUser, ServerOptions,
+};
 pub use auth::{API_KEY_USER, Rejection};
+pub use config::ServerConfig;
 pub use error::ServerError;
 pub use events::{DEFAULT_TOOL, MALFORMED_FRAME};
 pub use extract::{JWT_PROTOCOL_PREFIX, SUPPORTED_PROTOCOLS};
 pub use lifecycle::{ServerHandle, run, spawn};
-pub use options::{
-    DEFAULT_TOKEN_TTL, MAX_OPTION_DURATION, MAX_OVERSIZED_FRAME, SeedUser, ServerConfig,
-    ServerOptions, humantime_serde,
-};
 pub use secrets::{
     API_KEY_VAR, BYPASS_KEY_VAR, ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables,
     resolve_jwt_secret, secrets_from_env,

@@ -62,7 +62,7 @@ impl fmt::Debug for Fingerprint<'_> {
 
 /// The first 16 hex digits of the SHA-256 of `value`: safe to log, enough to compare.
 pub fn fingerprint(value: &str) -> String {
-    crate::transcript::fingerprint(value.as_bytes())
+    crate::environment::fingerprint(value.as_bytes())
 }
 
 /// The variables tried for the JWT secret of `environment`, in order:

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use super::config::ServerConfig;
 use super::error::ServerError;
 use super::lifecycle::run;
-use super::options::{ServerConfig, ServerOptions};
 use super::secrets::{API_KEY_VAR, BYPASS_KEY_VAR, ServerSecrets, fingerprint, secrets_from_env};
+use crate::server_options::ServerOptions;
 
 /// Flags of `sockspec serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -48,10 +49,10 @@ pub struct ServeArgs {
     #[arg(long)]
     pub audience: Option<String>,
     /// Clock leeway for exp/nbf, e.g. "30s".
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = crate::duration::parse_arg, default_value = "0s")]
     pub leeway: Duration,
     /// Lifetime of bypass tokens, e.g. "15m".
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = crate::duration::parse_arg)]
     pub token_ttl: Option<Duration>,
     /// Start with /health answering 503.
     #[arg(long)]
@@ -63,7 +64,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "CODE")]
     pub close_after_accept: Option<u16>,
     /// Delay before each agent event, e.g. "50ms".
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "0s")]
+    #[arg(long, value_parser = crate::duration::parse_arg, default_value = "0s")]
     pub event_delay: Duration,
     /// Drop the TCP connection after N frames sent.
     #[arg(long, value_name = "N")]
@@ -78,7 +79,7 @@ pub struct ServeArgs {
     #[arg(long = "close-1011")]
     pub close_1011: bool,
     /// Send an idle heartbeat at this interval, e.g. "5s".
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = crate::duration::parse_arg)]
     pub heartbeat_interval: Option<Duration>,
     /// Accept upgrades without a token and expect {"type":"auth","token":...} first.
     #[arg(long)]

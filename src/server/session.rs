@@ -10,9 +10,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::auth::Principal;
 use super::events::{self, Request, Step, UserMessage};
-use super::options::is_sendable_close_code;
 use super::routes::{CLOSE_WAIT, close_with};
 use super::state::{AppState, TaskToken};
+use crate::server_options::is_sendable_close_code;
 
 /// Close code sent to open sessions when the server shuts down.
 const GOING_AWAY: u16 = 1001;

@@ -8,8 +8,8 @@ use subtle::ConstantTimeEq;
 use tokio::sync::{Notify, watch};
 
 use super::auth::Authenticator;
+use super::config::ServerConfig;
 use super::error::ServerError;
-use super::options::ServerConfig;
 use super::users::{UserStore, load_users_file};
 
 /// What handlers and sessions share.
@@ -18,7 +18,7 @@ pub type AppState = Arc<Shared>;
 /// The server's shared state.
 pub struct Shared {
     /// Behaviour knobs.
-    pub options: super::options::ServerOptions,
+    pub options: crate::server_options::ServerOptions,
     /// Token checks and minting.
     pub auth: Authenticator,
     /// Staging user table.
@@ -39,7 +39,9 @@ impl Shared {
         stop: watch::Receiver<bool>,
     ) -> Result<Self, ServerError> {
         let ServerConfig { options, secrets } = config;
-        options.validate()?;
+        options
+            .validate()
+            .map_err(|e| ServerError::InvalidConfig(e.0))?;
         let auth = Authenticator::new(&secrets, &options)?;
         let mut seed = options.users.clone();
         if let Some(path) = &options.users_file {

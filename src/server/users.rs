@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::auth::Rejection;
 use super::error::ServerError;
-use super::options::SeedUser;
+use crate::server_options::SeedUser;
 
 /// Prefix of ids handed out by `POST /auth/e2e/test-auth`: `e2e-user-1`, `e2e-user-2`, ...
 pub const GENERATED_ID_PREFIX: &str = "e2e-user-";

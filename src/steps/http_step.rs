@@ -3,8 +3,8 @@
 //! capture values from the JSON answer by pointer.
 
 use crate::http::{self, HttpEnv};
-use crate::scenario::template::MapResolver;
 use crate::scenario::{HttpPlan, StepKind, StepPlan};
+use crate::template::MapResolver;
 use crate::transcript::{Failure, Recorder};
 
 /// Runs one HTTP call of `phase`.

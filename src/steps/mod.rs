@@ -3,14 +3,8 @@
 
 mod http_step;
 mod inbox;
-pub mod json_path;
-mod matcher;
-mod mismatch;
-mod predicate;
 mod runner;
 
 pub use http_step::{run_http, run_phase};
 pub use inbox::{Inbox, Incoming};
-pub use matcher::{Pattern, PatternError};
-pub use mismatch::{Mismatch, render_diff};
 pub use runner::{Session, expect_close, run_steps};

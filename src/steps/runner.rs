@@ -11,11 +11,11 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::inbox::{Inbox, Incoming, deadline};
-use super::json_path::JsonPath;
-use super::{Pattern, render_diff};
 use crate::handshake::Ws;
-use crate::scenario::template::{MapResolver, render_value};
+use crate::pattern::json_path::JsonPath;
+use crate::pattern::{Pattern, render_diff};
 use crate::scenario::{CloseExpectation, ExpectMany, ExpectOne, StepKind, StepPlan};
+use crate::template::{MapResolver, render_value};
 use crate::transcript::{Disposition, Event, Failure, Frame, Recorder};
 
 /// Everything a step needs while it runs.

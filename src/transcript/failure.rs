@@ -2,7 +2,7 @@
 //! position, expected versus actual, nearest message, hint). Execution fills it in; the
 //! report module renders it. Redacted like every other transcript content.
 
-use crate::report::Pos;
+use crate::diagnostic::Pos;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Failure {

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::steps::json_path::{JsonPath, PathError, Segment};
+use crate::pattern::json_path::{JsonPath, PathError, Segment};
 
 /// Compiles one of the constant regexes of this file (never user input;
 /// each is exercised by the tests below).

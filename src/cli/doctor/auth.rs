@@ -10,8 +10,8 @@ use super::network::{Base, HostPort, request_error, secs, shorten};
 use super::run::{DEADLINE, Doctor, JWT_SECRET, Report};
 use crate::auth::mint;
 use crate::handshake::{self, Outcome, Sent, body_detail, diagnose_rejection};
-use crate::scenario::template::MapResolver;
 use crate::scenario::{ConnectPlan, JwtAlgorithm, JwtPlan, KeySource, Target, TokenPlacement};
+use crate::template::MapResolver;
 
 const BYPASS_PATH: &str = "/auth/e2e/test-auth";
 const BYPASS_HEADER: &str = "X-E2E-Bypass-Key";

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::network::{Base, Fetched, HostPort, clock};
-use crate::cli::exit;
 use crate::cli::support::{self, SetupError};
 use crate::environment::{Endpoint, Environment, Secrets};
+use crate::exit;
 use crate::harness::spawn_embedded;
 use crate::transcript::Redactor;
 
@@ -106,7 +106,7 @@ impl Report {
 async fn diagnose(env: &Environment) -> Report {
     let (secrets, _) = Secrets::resolve_declared(env);
     let mut report = Report {
-        redactor: secrets.redactor(),
+        redactor: crate::transcript::Redactor::from_secrets(&secrets),
         passed: 0,
         failed: 0,
         skipped: 0,

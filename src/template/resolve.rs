@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::steps::json_path::Segment;
+use crate::pattern::json_path::Segment;
 
 /// Supplies the values of template expressions.
 pub trait Resolve {

@@ -1,6 +1,6 @@
 //! Templates inside scenario strings: parsing `{{ expr }}` placeholders and
 //! rendering them against a [`Resolve`] (whole JSON values are handled in
-//! [`super::template_value`], re-exported here).
+//! [`super::value`]).
 //!
 //! An expression is `uuid` (a fresh v4 UUID), `now` (RFC 3339 UTC with
 //! milliseconds), `now_unix` (integer seconds), `run_id`, `env.NAME`, or a
@@ -12,8 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-pub use super::resolve::{MapResolver, Resolve};
-pub use super::template_value::{parse_value, render_value};
+use super::Resolve;
 
 /// One expression inside `{{ }}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -255,6 +254,7 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::template::MapResolver;
     use serde_json::json;
 
     fn ctx() -> MapResolver {

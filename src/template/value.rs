@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::template::{RenderError, Resolve, Template, TemplateError};
-use crate::steps::json_path::{escape_key, join};
+use super::{RenderError, Resolve, Template, TemplateError};
+use crate::pattern::json_path::{escape_key, join};
 
 /// Every string value inside `v` that contains an expression, with its
 /// dotted path (keys escaped as in patterns; empty for the root). Object
@@ -82,7 +82,7 @@ pub fn render_value(v: &Value, ctx: &dyn Resolve) -> Result<Value, RenderError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::resolve::MapResolver;
+    use crate::template::MapResolver;
     use serde_json::json;
 
     fn ctx() -> MapResolver {

@@ -1,4 +1,5 @@
-//! Owns the process exit codes of the `sockspec` binary and the test harness, in one place.
+//! Owns the process exit codes of the `sockspec` binary and the test harness, in one place
+//! (a foundation: the harness uses them without importing `cli`).
 
 /// Everything passed.
 pub const SUCCESS: u8 = 0;

@@ -1,5 +1,7 @@
-//! Behaviour knobs of the reference server (`ServerOptions`), the seed-user record, the
-//! top-level `ServerConfig`, and the humantime serde helpers used for durations.
+//! Owns the reference server's behaviour knobs (`ServerOptions`) and the seed-user record:
+//! pure data, a foundation below the pipeline, because three layers read it: the scenario
+//! format (`reference_server:`), the environment (`embedded:` in `sockspec.yaml`) and the
+//! server itself.
 //!
 //! `ServerOptions` is meant to be written in YAML under an environment's `embedded:` key (and
 //! a scenario's `reference_server:`), so every field is snake_case, optional
@@ -12,9 +14,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::error::ServerError;
-use super::secrets::ServerSecrets;
-use crate::scenario::schema::DurationText;
+use crate::duration::{self, DurationText};
 
 /// Lifetime of tokens minted by `POST /auth/e2e/test-auth` when `token_ttl` is not set.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
@@ -23,11 +23,17 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 
 /// Longest duration an option may give (`leeway`, `token_ttl`, `event_delay`,
-/// `heartbeat_interval`). The server adds them to the current time (heartbeat deadlines,
-/// token expiry) and jsonwebtoken subtracts the leeway from it: without a bound,
-/// `heartbeat_interval: 18446744073709551615s`, `token_ttl: 18446744073709551615s` or
-/// `leeway: 100y` passed validation and made the server panic on overflow.
-pub const MAX_OPTION_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+/// `heartbeat_interval`): [`duration::MAX`]. The server adds them to the current time
+/// (heartbeat deadlines, token expiry) and jsonwebtoken subtracts the leeway from it: without
+/// a bound, `heartbeat_interval: 18446744073709551615s`, `token_ttl: 18446744073709551615s` or
+/// `leeway: 100y` passed validation and made the server panic on overflow. YAML is capped by
+/// the parser; [`ServerOptions::validate`] checks options built in code.
+pub const MAX_OPTION_DURATION: Duration = duration::MAX;
+
+/// Options that contradict each other or are out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("accept the configuration: {0}")]
+pub struct InvalidOptions(pub String);
 
 /// Behaviour knobs of the reference server. Every field is optional; the defaults are a
 /// well-behaved server that accepts any validly signed token.
@@ -45,11 +51,11 @@ pub struct ServerOptions {
     /// Required `aud` claim; also written into minted tokens. When unset, `aud` is not checked.
     pub audience: Option<String>,
     /// Clock leeway for `exp` and `nbf` (default 0s).
-    #[serde(deserialize_with = "humantime_serde::duration")]
+    #[serde(deserialize_with = "crate::duration::serde::duration")]
     #[schemars(with = "DurationText", default = "zero_duration_text")]
     pub leeway: Duration,
     /// Lifetime of tokens minted by the bypass endpoint (default 15m).
-    #[serde(deserialize_with = "humantime_serde::option")]
+    #[serde(deserialize_with = "crate::duration::serde::option")]
     #[schemars(with = "Option<DurationText>")]
     pub token_ttl: Option<Duration>,
     /// Start with `/health` answering 503.
@@ -59,7 +65,7 @@ pub struct ServerOptions {
     /// Rejected upgrades are accepted, then closed with this code and the rejection detail.
     pub close_after_accept: Option<u16>,
     /// Delay before each event of the agent flow.
-    #[serde(deserialize_with = "humantime_serde::duration")]
+    #[serde(deserialize_with = "crate::duration::serde::duration")]
     #[schemars(with = "DurationText", default = "zero_duration_text")]
     pub event_delay: Duration,
     /// Drop the TCP connection (no close frame) after this many frames sent on a connection.
@@ -75,29 +81,29 @@ pub struct ServerOptions {
     /// rejection detail.
     pub message_auth: bool,
     /// Send an idle `heartbeat` event at this interval (off by default).
-    #[serde(deserialize_with = "humantime_serde::option")]
+    #[serde(deserialize_with = "crate::duration::serde::option")]
     #[schemars(with = "Option<DurationText>")]
     pub heartbeat_interval: Option<Duration>,
 }
 
 impl ServerOptions {
     /// Checks the options for contradictions and out-of-range values.
-    pub fn validate(&self) -> Result<(), ServerError> {
-        let invalid = |m: &str| Err(ServerError::InvalidConfig(m.to_owned()));
+    pub fn validate(&self) -> Result<(), InvalidOptions> {
+        let invalid = |m: &str| Err(InvalidOptions(m.to_owned()));
         if self.silent_reject && self.close_after_accept.is_some() {
             return invalid("silent_reject and close_after_accept cannot both be set");
         }
         if let Some(code) = self.close_after_accept
             && !is_sendable_close_code(code)
         {
-            return Err(ServerError::InvalidConfig(format!(
+            return Err(InvalidOptions(format!(
                 "close_after_accept {code} is not a close code a server may send"
             )));
         }
         if let Some(bytes) = self.oversized_frame
             && bytes > MAX_OVERSIZED_FRAME
         {
-            return Err(ServerError::InvalidConfig(format!(
+            return Err(InvalidOptions(format!(
                 "oversized_frame {bytes} is larger than {MAX_OVERSIZED_FRAME} bytes"
             )));
         }
@@ -116,9 +122,7 @@ impl ServerOptions {
             if let Some(d) = duration
                 && d > MAX_OPTION_DURATION
             {
-                return Err(ServerError::InvalidConfig(format!(
-                    "{name} is longer than 24h"
-                )));
+                return Err(InvalidOptions(format!("{name} is longer than 24h")));
             }
         }
         Ok(())
@@ -160,39 +164,6 @@ fn yes() -> bool {
 /// otherwise serialize `Duration::ZERO` as `{secs, nanos}`).
 fn zero_duration_text() -> &'static str {
     "0s"
-}
-
-/// Everything `run` and `spawn` need.
-#[derive(Debug, Clone, Default)]
-pub struct ServerConfig {
-    /// Behaviour knobs.
-    pub options: ServerOptions,
-    /// Keys and secrets (never logged).
-    pub secrets: ServerSecrets,
-}
-
-/// Serde helpers reading durations written as humantime strings ("50ms", "2s", "15m").
-pub mod humantime_serde {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, de::Error};
-
-    /// A required duration.
-    pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map_err(|e| D::Error::custom(format!("invalid duration {text:?}: {e}")))
-    }
-
-    /// An optional duration (`null` or absent means none).
-    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            None => Ok(None),
-            Some(text) => humantime::parse_duration(&text)
-                .map(Some)
-                .map_err(|e| D::Error::custom(format!("invalid duration {text:?}: {e}"))),
-        }
-    }
 }
 
 #[cfg(test)]
