@@ -26,20 +26,20 @@ pub mod diagnostic;
 pub mod duration;
 pub mod exit;
 pub mod pattern;
-pub mod server_options;
 pub mod template;
+pub mod server_options;
 
 // The stages, in flow order.
-pub mod auth;
-pub mod environment;
-pub mod handshake;
-pub mod http;
-pub mod report;
 pub mod scenario;
-pub mod steps;
+pub mod environment;
 pub mod transcript;
+pub mod http;
+pub mod auth;
+pub mod handshake;
+pub mod steps;
+pub mod report;
 
 // Beside the pipeline.
-pub mod cli;
-pub mod harness;
 pub mod server;
+pub mod harness;
+pub mod cli;
