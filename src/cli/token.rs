@@ -228,7 +228,7 @@ async fn acquire(
     let mut rec = Recorder::new(
         &plan.id,
         &env.name,
-        crate::transcript::Redactor::from_secrets(&secrets),
+        crate::transcript::Redactor::from_secrets(secrets),
     );
     let lookup = |name: &str| env.lookup(name);
     let auth_env = AuthEnv {
