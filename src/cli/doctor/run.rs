@@ -106,7 +106,7 @@ impl Report {
 async fn diagnose(env: &Environment) -> Report {
     let (secrets, _) = Secrets::resolve_declared(env);
     let mut report = Report {
-        redactor: crate::transcript::Redactor::from_secrets(secrets),
+        redactor: crate::transcript::Redactor::from_secrets(&secrets),
         passed: 0,
         failed: 0,
         skipped: 0,
