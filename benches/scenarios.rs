@@ -1,12 +1,13 @@
-//! Benchmark: time per scenario in-process (parse, mint, spawn the embedded server,
-//! handshake, flow, shutdown), over every example scenario. Run with
-//! `cargo bench --bench scenarios` (optionally `-- <iterations>`). Loopback only.
+//! Benchmark: time per scenario in-process (parse, secrets, runtime, mint, spawn the embedded
+//! server, handshake, flow, teardown, shutdown: one `harness::run`, the entry point the tests
+//! use), over every example scenario. Run with `cargo bench --bench scenarios` (optionally
+//! `-- <iterations>`); `.ci/run` runs it once with one iteration so it cannot rot. Loopback only.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sockspec::environment::{Config, Endpoint, Secrets};
-use sockspec::harness::{discover, execute};
+use sockspec::environment::Config;
+use sockspec::harness::{RunOutcome, discover, process_env, run};
 use sockspec::scenario::{self, HandshakePlan, StepKind};
 
 fn main() {
@@ -18,10 +19,6 @@ fn main() {
     let config = Config::load(root).expect("valid sockspec.yaml");
     let env = config.environments.get("local").expect("local environment");
     let files = discover(&config.scenarios_dir).expect("scenarios");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let mut all = Vec::new();
     println!("{:<40} {:>10} {:>10}", "scenario", "median", "p90");
     for (id, path) in &files {
@@ -36,17 +33,10 @@ fn main() {
                     .steps
                     .iter()
                     .any(|s| matches!(s.kind, StepKind::ExpectNone { .. }));
-            let mut names = plan.required_secrets();
-            if let Endpoint::Embedded(e) = &env.endpoint {
-                names.push(e.jwt_secret.as_str());
-            }
-            let secrets =
-                Secrets::resolve(env, names, &|v| std::env::var(v).ok()).expect("secrets");
-            let outcome = runtime.block_on(execute(&plan, env, &secrets));
+            let outcome = run(&plan, env, &process_env).outcome;
             assert!(
-                outcome.failure.is_none(),
-                "{id} failed: {:?}",
-                outcome.failure
+                matches!(outcome, RunOutcome::Passed),
+                "{id} did not pass: {outcome:?}"
             );
             times.push(start.elapsed());
         }

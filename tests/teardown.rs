@@ -1,12 +1,12 @@
-//! `setup`/`teardown` and `.env` files, through `harness::execute` on the embedded server:
+//! `setup`/`teardown` and `.env` files, through `harness::run` on the embedded server:
 //! teardown runs after a failure and after a handshake timeout, a failing teardown fails a
 //! scenario that otherwise passed, and a secret can come from the environment's `.env` file.
 
 use std::path::Path;
 
 use sockspec::environment::{Config, Secrets};
-use sockspec::harness::execute;
-use sockspec::transcript::Event;
+use sockspec::harness::RunOutcome;
+use sockspec::transcript::{Event, Failure, Transcript};
 
 const CONFIG: &str = "\
 environments:
@@ -19,21 +19,32 @@ environments:
       other: {default: not-the-server-secret}
 ";
 
-fn run(scenario: &str) -> sockspec::harness::RunOutcome {
+/// A run's transcript, and its failure when it failed.
+struct Out {
+    transcript: Transcript,
+    failure: Option<Failure>,
+}
+
+/// Runs `scenario` through the one entry point, with no process environment (every secret
+/// has a default or comes from a `.env` file).
+fn run(scenario: &str) -> Out {
     let config = Config::parse(CONFIG, Path::new("."), Path::new("sockspec.yaml")).expect("config");
     let env = &config.environments["sim"];
     let plan = sockspec::scenario::parse(scenario, Path::new("t.yaml"), "t").expect("valid");
-    let (secrets, missing) = Secrets::resolve_declared(env);
-    assert!(missing.is_none());
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(execute(&plan, env, &secrets))
+    let run = sockspec::harness::run(&plan, env, &|_| None);
+    let failure = match run.outcome {
+        RunOutcome::Passed => None,
+        RunOutcome::Failed(f) => Some(*f),
+        other => panic!("the run neither passed nor failed: {other:?}"),
+    };
+    Out {
+        transcript: run.transcript.expect("the scenario executed"),
+        failure,
+    }
 }
 
 /// `(phase, method, status)` of every HTTP call, in order.
-fn calls(outcome: &sockspec::harness::RunOutcome) -> Vec<(String, String, Option<u16>)> {
+fn calls(outcome: &Out) -> Vec<(String, String, Option<u16>)> {
     outcome
         .transcript
         .entries

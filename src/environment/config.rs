@@ -143,8 +143,13 @@ pub struct Environment {
 impl Environment {
     /// A variable's value: the process environment first, then the `.env` file.
     pub fn lookup(&self, var: &str) -> Option<String> {
-        std::env::var(var)
-            .ok()
+        self.lookup_in(&|v| std::env::var(v).ok(), var)
+    }
+
+    /// Reads `var` through `process` (the process environment, or a test's stand-in), then
+    /// the environment's `.env` file. An empty value counts as unset.
+    pub fn lookup_in(&self, process: &dyn Fn(&str) -> Option<String>, var: &str) -> Option<String> {
+        process(var)
             .filter(|v| !v.is_empty())
             .or_else(|| self.dotenv.get(var).cloned())
     }

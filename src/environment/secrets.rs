@@ -128,8 +128,16 @@ impl Secrets {
     /// (process environment, then the `.env` file). What resolves is returned even when
     /// something is missing, so scenarios that need only present secrets can still run.
     pub fn resolve_declared(env: &Environment) -> (Secrets, Option<MissingSecrets>) {
+        Self::resolve_declared_in(env, &|v| std::env::var(v).ok())
+    }
+
+    /// [`Secrets::resolve_declared`] with `process` standing for the process environment.
+    pub fn resolve_declared_in(
+        env: &Environment,
+        process: &dyn Fn(&str) -> Option<String>,
+    ) -> (Secrets, Option<MissingSecrets>) {
         let names: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
-        let lookup = |v: &str| env.lookup(v);
+        let lookup = |v: &str| env.lookup_in(process, v);
         match Self::resolve(env, names.iter().copied(), &lookup) {
             Ok(s) => (s, None),
             Err(missing) => {

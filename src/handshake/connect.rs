@@ -10,6 +10,7 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::http::{HeaderMap, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// An open WebSocket connection (plain or TLS).
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Response headers worth showing in a transcript.
@@ -20,10 +21,14 @@ const SHOWN_RESPONSE_HEADERS: [&str; 4] = [
     "retry-after",
 ];
 
+/// The server's answer to the upgrade request, as far as a transcript shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseInfo {
+    /// The HTTP status (101 when accepted).
     pub status: u16,
+    /// The response headers worth showing (subprotocol, content type, auth challenge, retry).
     pub headers: Vec<(String, String)>,
+    /// The body of a rejection, when it came with the head and is not empty.
     pub body: Option<String>,
 }
 
@@ -44,19 +49,47 @@ fn shown(headers: &HeaderMap) -> Vec<(String, String)> {
 /// How a transport failure looked, so diagnostics can explain it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
+    /// Nothing listens at the address.
     Refused,
+    /// The host name does not resolve.
     Dns,
+    /// The TLS handshake failed.
     Tls,
+    /// The connection was reset or closed during the upgrade.
     Reset,
+    /// The server answered, but not as a WebSocket endpoint.
     Protocol,
+    /// Anything else (the message says what).
     Other,
 }
 
+/// What the upgrade came to: the one type the handshake records ([`Outcome::record`]) and
+/// judges ([`super::judge`]).
 pub enum Outcome {
-    Accepted { response: ResponseInfo, ws: Box<Ws> },
-    Rejected { response: ResponseInfo },
-    TimedOut { after: Duration },
-    Failed { kind: FailureKind, message: String },
+    /// 101 Switching Protocols: the connection is open.
+    Accepted {
+        /// The 101 response.
+        response: ResponseInfo,
+        /// The open connection.
+        ws: Box<Ws>,
+    },
+    /// The server answered with another status (401, 403, 503, …).
+    Rejected {
+        /// The rejection, with its body.
+        response: ResponseInfo,
+    },
+    /// No answer before the handshake deadline.
+    TimedOut {
+        /// The deadline that passed.
+        after: Duration,
+    },
+    /// The transport failed before an HTTP answer.
+    Failed {
+        /// How it failed.
+        kind: FailureKind,
+        /// What the transport said, in words a person can act on.
+        message: String,
+    },
 }
 
 /// Connects, giving up after `timeout` (tungstenite itself never times out).

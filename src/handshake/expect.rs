@@ -4,17 +4,9 @@
 
 use serde_json::Value;
 
-use super::{FailureKind, ResponseInfo};
+use super::{FailureKind, Outcome};
 use crate::scenario::HandshakePlan;
 use crate::transcript::{Failure, Frame};
-
-/// What happened, reduced to what the judgement needs.
-pub enum Observed<'a> {
-    Accepted,
-    Rejected(&'a ResponseInfo),
-    TimedOut(std::time::Duration),
-    Failed(FailureKind, &'a str),
-}
 
 fn expected_text(plan: &HandshakePlan) -> String {
     match plan {
@@ -61,17 +53,13 @@ pub struct Sent<'a> {
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
-pub fn judge(
-    plan: &HandshakePlan,
-    observed: &Observed<'_>,
-    sent: &Sent<'_>,
-) -> Result<(), Failure> {
+pub fn judge(plan: &HandshakePlan, outcome: &Outcome, sent: &Sent<'_>) -> Result<(), Failure> {
     let auth_strategy = sent.strategy;
     let expected = expected_text(plan);
-    match (plan, observed) {
-        (HandshakePlan::Accepted | HandshakePlan::Closed(_), Observed::Accepted) => Ok(()),
-        (HandshakePlan::Timeout, Observed::TimedOut(_)) => Ok(()),
-        (HandshakePlan::Rejected { statuses, body }, Observed::Rejected(r)) => {
+    match (plan, outcome) {
+        (HandshakePlan::Accepted | HandshakePlan::Closed(_), Outcome::Accepted { .. }) => Ok(()),
+        (HandshakePlan::Timeout, Outcome::TimedOut { .. }) => Ok(()),
+        (HandshakePlan::Rejected { statuses, body }, Outcome::Rejected { response: r }) => {
             if !statuses.contains(&r.status) {
                 return Err(Failure::new(format!(
                     "handshake rejected with {} {:?}, but the scenario expects {}",
@@ -99,7 +87,7 @@ pub fn judge(
             }
             Ok(())
         }
-        (HandshakePlan::Rejected { .. } | HandshakePlan::Timeout, Observed::Accepted) => Err(Failure::new(format!(
+        (HandshakePlan::Rejected { .. } | HandshakePlan::Timeout, Outcome::Accepted { .. }) => Err(Failure::new(format!(
             "handshake accepted (101), but the scenario expects it {}: auth is not enforced",
             if matches!(plan, HandshakePlan::Timeout) { "to time out" } else { "rejected" }
         ))
@@ -108,7 +96,7 @@ pub fn judge(
         .hint(format!(
             "the server let a `{auth_strategy}` credential through; check that this environment enforces auth on the WebSocket route"
         ))),
-        (_, Observed::Rejected(r)) => {
+        (_, Outcome::Rejected { response: r }) => {
             let detail = body_detail(r.body.as_deref());
             let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
             Err(Failure::new(format!("handshake rejected with {} {detail:?}: {cause}", r.status))
@@ -116,14 +104,14 @@ pub fn judge(
                 .actual(format!("{} {}", r.status, r.body.clone().unwrap_or_default()))
                 .hint(hint))
         }
-        (_, Observed::TimedOut(after)) => Err(Failure::new(format!(
+        (_, Outcome::TimedOut { after }) => Err(Failure::new(format!(
             "handshake timed out: no answer to the upgrade within {}; the server may be rejecting the credential silently",
             humantime::format_duration(*after)
         ))
         .expected(expected)
         .actual("no HTTP response")
         .hint("the server may be rejecting the credentials silently (it accepts TCP, never answers the upgrade): try the same token on an HTTP endpoint, and check the health endpoint")),
-        (_, Observed::Failed(kind, message)) => Err(Failure::new(format!("handshake failed: {message}"))
+        (_, Outcome::Failed { kind, message }) => Err(Failure::new(format!("handshake failed: {message}"))
             .expected(expected)
             .hint(match kind {
                 FailureKind::Refused => "the environment is down or the URL is wrong: this is not the scenario's fault",

@@ -1,40 +1,52 @@
-//! Owns running one scenario in one environment, end to end: start the embedded server if
-//! the environment has one, acquire the credential, handshake, judge the outcome, run the
-//! steps, close. Returns the transcript (with its failure, if any); renders nothing.
+//! Owns the asynchronous part of one run: start the embedded server if the environment has
+//! one, check the environment's health, then setup, [`credential`], [`open`] (the handshake
+//! stage), [`converse`] (the steps), and teardown whatever happened before it. Renders
+//! nothing; [`super::run`] is the entry point that wraps it.
 
 use serde_json::json;
 
-use crate::auth::{self, AuthEnv, AuthError};
-use crate::environment::{Embedded, Endpoint, Environment, Secrets};
-use crate::handshake::{self, Observed, Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent};
+use crate::auth::{self, AuthEnv, AuthError, Credential};
+use crate::environment::{Embedded, Endpoint, Environment, Secrets, Unavailable};
+use crate::handshake::{self, Ws, strategy_shown};
 use crate::http::HttpEnv;
-use crate::scenario::{AuthPlan, HandshakePlan, Plan};
+use crate::scenario::{HandshakePlan, Plan};
 use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
 use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps};
 use crate::template::MapResolver;
-use crate::transcript::{Event, Failure, Recorder, Transcript};
+use crate::transcript::{Event, Failure, Recorder, Redactor, Transcript};
 
-/// The result of one run.
+/// What [`execute`] came to: the transcript, and how the run ended.
 #[derive(Debug)]
-pub struct RunOutcome {
+pub struct Executed {
+    /// Every event of the run, redacted, ending with its `Outcome` event.
     pub transcript: Transcript,
-    pub failure: Option<Failure>,
-    /// The environment's health check failed: nothing else ran.
-    pub unavailable: Option<String>,
+    /// `Ok` when the scenario did what it expects.
+    pub result: Result<(), Ended>,
     /// The WebSocket base URL used (normalized out of snapshots).
     pub ws_base: String,
     /// The HTTP base URL used (normalized out of snapshots).
     pub http_base: String,
 }
 
+/// Why a run did not pass.
+#[derive(Debug)]
+pub enum Ended {
+    /// The scenario ran and something differed from what it expects.
+    Failed(Box<Failure>),
+    /// The environment's health check failed: nothing else ran.
+    Unavailable(Unavailable),
+}
+
 /// Runs `plan` against `env`. Never panics on bad input; every wait has a deadline.
-/// `teardown` runs whatever happened before it.
-pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOutcome {
-    let mut rec = Recorder::new(
-        &plan.id,
-        &env.name,
-        crate::transcript::Redactor::from_secrets(secrets),
-    );
+/// `teardown` runs whatever happened before it. `process` stands for the process
+/// environment (variables named by `auth: {bearer: {env: NAME}}`).
+pub async fn execute(
+    plan: &Plan,
+    env: &Environment,
+    secrets: &Secrets,
+    process: &dyn Fn(&str) -> Option<String>,
+) -> Executed {
+    let mut rec = Recorder::new(&plan.id, &env.name, Redactor::from_secrets(secrets));
     let mut out = Bases::default();
     let server = match &env.endpoint {
         Endpoint::Remote { ws_base, http_base } => {
@@ -49,7 +61,7 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
                     out.http = h.http_base();
                     Some(h)
                 }
-                Err(f) => return finish(rec, out, Some(f), None),
+                Err(f) => return finish(rec, out, Err(Ended::Failed(Box::new(f)))),
             }
         }
     };
@@ -58,10 +70,25 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
         if let Some(h) = server {
             h.shutdown().await;
         }
-        return finish(rec, out, None, Some(unavailable));
+        return finish(rec, out, Err(Ended::Unavailable(unavailable)));
     }
     let mut vars = run_vars(plan, secrets);
-    let main = run(plan, env, secrets, &http, &out.ws, &mut rec, &mut vars).await;
+    let main = async {
+        run_phase(&plan.setup, "setup", &http, &mut rec, &mut vars).await?;
+        let lookup = |name: &str| env.lookup_in(process, name);
+        let auth_env = AuthEnv {
+            secrets,
+            root: &env.root,
+            http: &http,
+            lookup: &lookup,
+        };
+        let credential = credential(plan, &auth_env, &mut vars, &mut rec).await?;
+        match handshake::open(plan, &out.ws, credential.as_ref(), &mut vars, &mut rec).await? {
+            Some(ws) => converse(plan, ws, &http, &mut rec, &mut vars).await,
+            None => Ok(()),
+        }
+    }
+    .await;
     let teardown = run_phase(&plan.teardown, "teardown", &http, &mut rec, &mut vars).await;
     let failure = match (main, teardown) {
         (Err(f), Err(t)) => Some(f.note(format!("teardown also failed: {}", t.message))),
@@ -71,7 +98,60 @@ pub async fn execute(plan: &Plan, env: &Environment, secrets: &Secrets) -> RunOu
     if let Some(h) = server {
         h.shutdown().await;
     }
-    finish(rec, out, failure, None)
+    finish(
+        rec,
+        out,
+        failure.map_or(Ok(()), |f| Err(Ended::Failed(Box::new(f)))),
+    )
+}
+
+/// The credential stage: the scenario's token (or none), registered with the recorder before
+/// anything could contain it, and recorded with its provenance.
+async fn credential(
+    plan: &Plan,
+    auth_env: &AuthEnv<'_>,
+    vars: &mut MapResolver,
+    rec: &mut Recorder,
+) -> Result<Option<Credential>, Failure> {
+    let credential = auth::acquire(&plan.auth, auth_env, vars, rec)
+        .await
+        .map_err(|e| auth_failure(plan, auth_env.secrets, e))?;
+    if let Some(c) = &credential {
+        rec.add_secret(&c.token, c.marker.clone());
+    }
+    rec.record(Event::Auth {
+        strategy: strategy_shown(&plan.auth, credential.as_ref()),
+        token: credential.as_ref().map(|c| c.token.clone()),
+        origin: credential.as_ref().map(|c| c.origin.clone()),
+    });
+    Ok(credential)
+}
+
+/// The conversation stage: the steps (or the close a `closed` handshake expects) on the
+/// open connection, then a bounded, polite close.
+async fn converse(
+    plan: &Plan,
+    mut ws: Box<Ws>,
+    http: &HttpEnv,
+    rec: &mut Recorder,
+    vars: &mut MapResolver,
+) -> Result<(), Failure> {
+    let mut session = Session {
+        ws: &mut ws,
+        inbox: Inbox::new(),
+        rec,
+        vars,
+        http,
+    };
+    let result = match &plan.handshake {
+        HandshakePlan::Closed(c) => expect_close(0, c, &mut session)
+            .await
+            .map_err(|f| f.at(plan.handshake_pos, "expected close after the upgrade")),
+        _ => run_steps(&plan.steps, &mut session).await,
+    };
+    // Leave politely, bounded: the server's answer is not part of the scenario.
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(200), ws.close(None)).await;
+    result
 }
 
 /// The template variables a run starts with: a fresh `run_id`, and `secrets.NAME` for the
@@ -138,172 +218,25 @@ pub async fn spawn_embedded(
         .map_err(|err| Failure::new(format!("cannot start the embedded reference server: {err}")))
 }
 
-fn finish(
-    mut rec: Recorder,
-    bases: Bases,
-    failure: Option<Failure>,
-    unavailable: Option<String>,
-) -> RunOutcome {
-    let failure = failure.map(|f| f.redact(rec.redactor()));
-    rec.record(Event::Outcome {
-        passed: failure.is_none() && unavailable.is_none(),
-        summary: failure
-            .as_ref()
-            .map(|f| f.message.clone())
-            .or_else(|| unavailable.clone())
-            .unwrap_or_default(),
+fn finish(mut rec: Recorder, bases: Bases, result: Result<(), Ended>) -> Executed {
+    let result = result.map_err(|e| match e {
+        Ended::Failed(f) => Ended::Failed(Box::new(f.redact(rec.redactor()))),
+        other => other,
     });
-    RunOutcome {
+    rec.record(Event::Outcome {
+        passed: result.is_ok(),
+        summary: match &result {
+            Ok(()) => String::new(),
+            Err(Ended::Failed(f)) => f.message.clone(),
+            Err(Ended::Unavailable(u)) => u.to_string(),
+        },
+    });
+    Executed {
         transcript: rec.finish(),
-        failure,
-        unavailable,
+        result,
         ws_base: bases.ws,
         http_base: bases.http,
     }
-}
-
-async fn run(
-    plan: &Plan,
-    env: &Environment,
-    secrets: &Secrets,
-    http: &HttpEnv,
-    ws_base: &str,
-    rec: &mut Recorder,
-    vars: &mut MapResolver,
-) -> Result<(), Failure> {
-    run_phase(&plan.setup, "setup", http, rec, vars).await?;
-    let lookup = |name: &str| env.lookup(name);
-    let auth_env = AuthEnv {
-        secrets,
-        root: &env.root,
-        http,
-        lookup: &lookup,
-    };
-    let credential = auth::acquire(&plan.auth, &auth_env, vars, rec)
-        .await
-        .map_err(|e| auth_failure(plan, secrets, e))?;
-    let strategy = match (&plan.auth, &credential) {
-        (AuthPlan::Chain { .. }, Some(c)) => format!("chain → {}", c.strategy),
-        _ => plan.auth.strategy().to_string(),
-    };
-    if let Some(c) = &credential {
-        rec.add_secret(&c.token, c.marker.clone());
-        vars.insert("auth", json!({ "token": c.token, "strategy": c.strategy }));
-    }
-    rec.record(Event::Auth {
-        strategy: strategy.clone(),
-        token: credential.as_ref().map(|c| c.token.clone()),
-        origin: credential.as_ref().map(|c| c.origin.clone()),
-    });
-    let req = handshake::build(
-        &plan.connect,
-        ws_base,
-        credential.as_ref().map(|c| c.token.as_str()),
-        vars,
-    )
-    .map_err(|e| Failure::new(format!("cannot {e}")))?;
-    let headers = req
-        .headers()
-        .iter()
-        .filter(|(n, _)| !SHOWN_REQUEST_HEADERS_SKIP.contains(&n.as_str()))
-        .map(|(n, v)| {
-            (
-                n.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    rec.record(Event::Request {
-        method: "GET".into(),
-        url: req.uri().to_string(),
-        headers,
-    });
-
-    let outcome = handshake::connect(req, plan.connect.timeout).await;
-    let now = auth::now_unix();
-    let decoded = credential
-        .as_ref()
-        .and_then(|c| auth::decode_unverified(&c.token).ok());
-    let sent = Sent {
-        strategy: &strategy,
-        expired: decoded.as_ref().map(|d| d.is_expired(now)),
-        key: credential.as_ref().map(|c| c.origin.as_str()),
-    };
-    let handshake_failure = |f: Failure| {
-        let mut f = if plan.handshake_pos != crate::diagnostic::Pos::default() {
-            f.at(plan.handshake_pos, "expected handshake")
-        } else if plan.auth_pos != crate::diagnostic::Pos::default() {
-            // No `handshake:` written: acceptance is implied; point at what was sent.
-            f.at(
-                plan.auth_pos,
-                "this credential (the upgrade is expected to be accepted)",
-            )
-        } else {
-            f.at(
-                plan.steps.first().map(|s| s.pos).unwrap_or_default(),
-                "the upgrade is expected to be accepted",
-            )
-        };
-        f = match &credential {
-            Some(c) => f.note(format!("credential: {} {}", c.strategy, c.origin)),
-            None => f.note("credential: none"),
-        };
-        if let Some(d) = &decoded {
-            for line in d.describe(now) {
-                f = f.note(line);
-            }
-        }
-        f
-    };
-    let mut ws = match outcome {
-        Outcome::Accepted { response, ws } => {
-            rec.record(Event::Response {
-                status: response.status,
-                headers: response.headers,
-                body: None,
-            });
-            handshake::judge(&plan.handshake, &Observed::Accepted, &sent)
-                .map_err(handshake_failure)?;
-            ws
-        }
-        Outcome::Rejected { response } => {
-            rec.record(Event::Response {
-                status: response.status,
-                headers: response.headers.clone(),
-                body: response.body.clone(),
-            });
-            return handshake::judge(&plan.handshake, &Observed::Rejected(&response), &sent)
-                .map_err(handshake_failure);
-        }
-        Outcome::TimedOut { after } => {
-            rec.record(Event::HandshakeTimeout { after });
-            return handshake::judge(&plan.handshake, &Observed::TimedOut(after), &sent)
-                .map_err(handshake_failure);
-        }
-        Outcome::Failed { kind, message } => {
-            rec.record(Event::HandshakeError {
-                message: message.clone(),
-            });
-            return handshake::judge(&plan.handshake, &Observed::Failed(kind, &message), &sent)
-                .map_err(handshake_failure);
-        }
-    };
-    let mut session = Session {
-        ws: &mut ws,
-        inbox: Inbox::new(),
-        rec,
-        vars,
-        http,
-    };
-    let result = match &plan.handshake {
-        HandshakePlan::Closed(c) => expect_close(0, c, &mut session)
-            .await
-            .map_err(|f| f.at(plan.handshake_pos, "expected close after the upgrade")),
-        _ => run_steps(&plan.steps, &mut session).await,
-    };
-    // Leave politely, bounded: the server's answer is not part of the scenario.
-    let _ = tokio::time::timeout(std::time::Duration::from_millis(200), ws.close(None)).await;
-    result
 }
 
 /// The failure of the `auth` section, with what to do about it.

@@ -12,7 +12,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use regex::Regex;
 
 use super::discover::{discover, display_path};
-use super::trials::{Verdict, run_scenario, unavailable_report};
+use super::health::ALLOW_UNAVAILABLE_VAR;
+use super::run::{RunOutcome, process_env, run};
 use crate::environment::{Config, Secrets};
 use crate::report::assert_snapshot_file;
 use crate::scenario;
@@ -77,15 +78,26 @@ fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result
             path.display()
         ))
     })?;
-    let report = match run_scenario(&plan, env) {
-        Verdict::Passed { .. } => {
+    // Every scenario here must fail, even where unavailable environments are ignored.
+    let process = |name: &str| {
+        (name != ALLOW_UNAVAILABLE_VAR)
+            .then(|| process_env(name))
+            .flatten()
+    };
+    let run = run(&plan, env, &process);
+    let ran = plan.for_environment(&env.name);
+    let report = match run.report(ran, env) {
+        Some(d) => d.render(),
+        None => {
             return Err(Failed::from(format!(
-                "{} passed, but every scenario in scenarios/{FAILING_DIR}/ must fail",
-                path.display()
+                "{} {}, but every scenario in scenarios/{FAILING_DIR}/ must fail",
+                path.display(),
+                match &run.outcome {
+                    RunOutcome::Ignored(reason) => format!("was ignored ({reason})"),
+                    _ => "passed".to_string(),
+                }
             )));
         }
-        Verdict::Failed(report) => report,
-        Verdict::Unavailable(message) => unavailable_report(&message, env),
     };
     let (secrets, _) = Secrets::resolve_declared(env);
     for name in env.secrets.keys() {
@@ -110,7 +122,6 @@ fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result
 static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
-        (r"(?m)^(\s*)\d+\.\d ms", "${1}[ms]"),
         (
             r"(expires|EXPIRED) (in )?[0-9hms ]+?( ago)? \(exp \d+\)",
             "$1 [relative] (exp [unix])",
@@ -131,13 +142,21 @@ static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// A frame's time at the start of a line of "last frames": right-aligned in a fixed-width
+/// field, so its width varies with the number of digits.
+static FRAME_TIME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^( *\d+\.\d) ms").expect("valid regex"));
+
 /// The report with ports, timings, times and ids replaced, so it is stable across runs.
+/// A frame time keeps its column whatever its digits (`5.2 ms` and `123.4 ms` both become
+/// `[ms]` at the column of a two-digit time).
 pub fn normalize(report: &str) -> String {
-    VOLATILE
-        .iter()
-        .fold(report.to_string(), |text, (re, with)| {
-            re.replace_all(&text, *with).into_owned()
-        })
+    let text = FRAME_TIME.replace_all(report, |c: &regex::Captures<'_>| {
+        format!("{}[ms]", " ".repeat(c[1].len().saturating_sub(4)))
+    });
+    VOLATILE.iter().fold(text.into_owned(), |text, (re, with)| {
+        re.replace_all(&text, *with).into_owned()
+    })
 }
 
 #[cfg(test)]
@@ -146,11 +165,11 @@ mod tests {
 
     #[test]
     fn volatile_parts_are_normalized() {
-        let r = "GET http://127.0.0.1:40123/health\n    12.3 ms  ← {}\ntoken validity: expires in 14m 59s (exp 1790000000)\ntoken claims: {\"exp\":1790000000,\"sub\":\"u\"}\nEXPIRED 1h 1s ago (exp 17)";
+        let r = "GET http://127.0.0.1:40123/health\n    12.3 ms  ← {}\n     5.2 ms  ← {}\n   123.4 ms  ← {}\ntoken validity: expires in 14m 59s (exp 1790000000)\ntoken claims: {\"exp\":1790000000,\"sub\":\"u\"}\nEXPIRED 1h 1s ago (exp 17)";
         let n = normalize(r);
         assert_eq!(
             n,
-            "GET http://127.0.0.1:[port]/health\n    [ms]  ← {}\ntoken validity: expires [relative] (exp [unix])\ntoken claims: {\"exp\":[unix],\"sub\":\"u\"}\nEXPIRED [relative] (exp [unix])"
+            "GET http://127.0.0.1:[port]/health\n    [ms]  ← {}\n    [ms]  ← {}\n    [ms]  ← {}\ntoken validity: expires [relative] (exp [unix])\ntoken claims: {\"exp\":[unix],\"sub\":\"u\"}\nEXPIRED [relative] (exp [unix])"
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Owns the libtest-mimic glue: one trial per (environment × scenario) named
 //! `<env>::<id>`, nextest's custom-harness rules (`--list --format terse`, `--ignored`,
 //! `--exact NAME` parsing only that file), a filter that matches nothing is an error, and
-//! each trial on its own current-thread tokio runtime; an optional [`Observer`] records
-//! each trial's outcome.
+//! each trial one [`super::run()`] and its snapshot comparison; an optional [`Observer`]
+//! records each trial's outcome.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,11 +11,10 @@ use std::sync::Arc;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::discover::{discover, from_trial_name};
-use super::execute::execute;
-use super::health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
 use super::observe::Observer;
-use crate::environment::{Config, Environment, Secrets};
-use crate::report::{assert_transcript, failure_diagnostic, snapshot_text};
+use super::run::{RunOutcome, process_env, run, snapshot_name};
+use crate::environment::{Config, Environment};
+use crate::report::assert_transcript;
 use crate::scenario::{self, Plan};
 
 pub use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
@@ -125,17 +124,11 @@ fn run_trial(
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    let run = run(&base, env, &process_env);
     let plan = base.for_environment(&env.name);
-    if plan.reference_server.is_some()
-        && matches!(env.endpoint, crate::environment::Endpoint::Remote { .. })
-    {
-        return Ok(Completion::ignored_with(format!(
-            "needs the embedded reference server (`reference_server:`); '{}' is a remote environment",
-            env.name
-        )));
-    }
-    match run_scenario(&base, env) {
-        Verdict::Passed { text } => {
+    match &run.outcome {
+        RunOutcome::Passed => {
+            let text = run.snapshot_text(plan).unwrap_or_default();
             assert_transcript(
                 &snapshot_name(&base, &env.name),
                 plan,
@@ -144,127 +137,11 @@ fn run_trial(
             );
             Ok(Completion::Completed)
         }
-        Verdict::Unavailable(message) if allow_unavailable() => {
-            Ok(Completion::ignored_with(message))
-        }
-        Verdict::Unavailable(message) => Err(Failed::from(unavailable_report(&message, env))),
-        Verdict::Failed(report) => Err(Failed::from(report)),
+        RunOutcome::Ignored(reason) => Ok(Completion::ignored_with(reason.clone())),
+        RunOutcome::Failed(_) | RunOutcome::Unavailable(_) => Err(Failed::from(
+            run.report(plan, env)
+                .map(|d| d.render())
+                .unwrap_or_default(),
+        )),
     }
-}
-
-/// What one run of a scenario in one environment came to.
-#[derive(Debug)]
-pub enum Verdict {
-    /// The scenario did what it expects; `text` is its snapshot text.
-    Passed { text: String },
-    /// The rendered failure report (cause first).
-    Failed(String),
-    /// The environment's health check failed; nothing ran.
-    Unavailable(String),
-}
-
-/// Resolves secrets, runs `base` as it applies to `env` on a current-thread runtime, and
-/// renders the outcome. No snapshot is compared here.
-pub fn run_scenario(base: &Plan, env: &Environment) -> Verdict {
-    let plan = base.for_environment(&env.name);
-    let secrets = match secrets_for(plan, env) {
-        Ok(s) => s,
-        Err(report) => return Verdict::Failed(report),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => return Verdict::Failed(format!("error: cannot start a tokio runtime: {e}")),
-    };
-    let outcome = runtime.block_on(execute(plan, env, &secrets));
-    if let Some(message) = outcome.unavailable {
-        return Verdict::Unavailable(message);
-    }
-    if let Some(f) = &outcome.failure {
-        return Verdict::Failed(
-            failure_diagnostic(plan, &env.name, f, Some(&outcome.transcript)).render(),
-        );
-    }
-    Verdict::Passed {
-        text: snapshot_text(
-            plan,
-            &outcome.transcript,
-            &outcome.ws_base,
-            &outcome.http_base,
-        ),
-    }
-}
-
-/// The report of a scenario whose environment is down.
-pub fn unavailable_report(message: &str, env: &Environment) -> String {
-    format!(
-        "error: {message}\n  = note: every scenario of '{}' fails with this; the scenario was not run\n  = help: the environment is down, not the scenario; set {ALLOW_UNAVAILABLE_VAR}=1 to report its scenarios as ignored",
-        env.name
-    )
-}
-
-/// One snapshot per scenario, shared by every environment, except where an environment
-/// overrides the scenario: `<id>@<environment>`.
-pub fn snapshot_name(base: &Plan, environment: &str) -> String {
-    if base.overrides.contains_key(environment) {
-        format!("{}@{environment}", base.id)
-    } else {
-        base.id.clone()
-    }
-}
-
-/// The environment's secrets, resolved all at once: when one the scenario needs is missing,
-/// the error lists every missing secret of the environment and every variable tried.
-fn secrets_for(plan: &Plan, env: &Environment) -> Result<Secrets, String> {
-    let needed = secret_names(plan, env);
-    let undeclared: Vec<&str> = needed
-        .iter()
-        .copied()
-        .filter(|n| !env.secrets.contains_key(*n))
-        .collect();
-    if !undeclared.is_empty() {
-        let declared: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
-        return Err(format!(
-            "error: failed to resolve secrets: environment '{}' does not declare {}\n  --> {}\n   = note: it declares: {}\n   = help: declare them under `environments.{}.secrets` in sockspec.yaml",
-            env.name,
-            undeclared
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            plan.file.display(),
-            if declared.is_empty() {
-                "nothing".to_string()
-            } else {
-                declared.join(", ")
-            },
-            env.name
-        ));
-    }
-    let (secrets, missing) = Secrets::resolve_declared(env);
-    if let Some(missing) = missing
-        && needed
-            .iter()
-            .any(|n| missing.missing.iter().any(|(m, _)| m == n))
-    {
-        return Err(format!(
-            "error: failed to {missing}\n  --> {}\n   = note: every scenario of '{}' that needs one of these fails with this same error\n   = help: set one of the variables of each secret (in CI: from the secret store), or add them to the environment's .env file",
-            plan.file.display(),
-            env.name
-        ));
-    }
-    Ok(secrets)
-}
-
-/// Secrets a run needs: the scenario's, plus the embedded server's.
-fn secret_names<'a>(plan: &'a Plan, env: &'a Environment) -> Vec<&'a str> {
-    let mut names = plan.required_secrets();
-    if let crate::environment::Endpoint::Embedded(e) = &env.endpoint {
-        names.extend(e.secret_names());
-    }
-    names.sort_unstable();
-    names.dedup();
-    names
 }

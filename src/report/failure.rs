@@ -3,6 +3,7 @@
 //! nearest message with its diff, the hint, and the last frames with their timings.
 
 use crate::diagnostic::Diagnostic;
+use crate::environment::Unavailable;
 use crate::scenario::Plan;
 use crate::transcript::{Failure, Transcript, render_last_frames};
 
@@ -44,4 +45,18 @@ pub fn failure_diagnostic(
         d = d.with_help(h.clone());
     }
     d
+}
+
+/// The report of a scenario whose environment is down: the environment, not the scenario,
+/// is the cause, and `allow_var` turns such scenarios into ignored ones.
+pub fn unavailable_diagnostic(plan: &Plan, u: &Unavailable, allow_var: &str) -> Diagnostic {
+    Diagnostic::new(u.to_string(), &plan.file)
+        .with_note(format!(
+            "note: every scenario of '{}' fails with this; the scenario was not run",
+            u.environment
+        ))
+        .with_help(format!(
+            "the environment is down, not the scenario; set {allow_var}=1 to report its \
+             scenarios as ignored"
+        ))
 }

@@ -1,0 +1,132 @@
+//! Owns the handshake as one stage of a run: build the upgrade request and record it,
+//! connect, record the [`Outcome`], judge it against the scenario's expectation, and locate a
+//! failure in the scenario (the `handshake:` section, else the credential that was sent).
+
+use serde_json::json;
+
+use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect, judge};
+use crate::auth::{Credential, Decoded, decode_unverified, now_unix};
+use crate::diagnostic::Pos;
+use crate::scenario::{AuthPlan, Plan};
+use crate::template::MapResolver;
+use crate::transcript::{Event, Failure, Recorder};
+
+impl Outcome {
+    /// Records what the server answered (the response, the timeout or the transport error).
+    pub fn record(&self, rec: &mut Recorder) {
+        match self {
+            Outcome::Accepted { response, .. } => rec.record(Event::Response {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: None,
+            }),
+            Outcome::Rejected { response } => rec.record(Event::Response {
+                status: response.status,
+                headers: response.headers.clone(),
+                body: response.body.clone(),
+            }),
+            Outcome::TimedOut { after } => rec.record(Event::HandshakeTimeout { after: *after }),
+            Outcome::Failed { message, .. } => rec.record(Event::HandshakeError {
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// How the credential is named in the transcript and the judgement: the strategy, or
+/// `chain → <the strategy that produced the token>`.
+pub fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -> String {
+    match (auth, credential) {
+        (AuthPlan::Chain { .. }, Some(c)) => format!("chain → {}", c.strategy),
+        _ => auth.strategy().to_string(),
+    }
+}
+
+/// Opens the scenario's connection and judges the upgrade. `Ok(Some(ws))` when it was
+/// accepted as expected (steps follow); `Ok(None)` when the scenario expects a rejection or a
+/// timeout and got it (nothing follows); `Err` names the difference.
+pub async fn open(
+    plan: &Plan,
+    ws_base: &str,
+    credential: Option<&Credential>,
+    vars: &mut MapResolver,
+    rec: &mut Recorder,
+) -> Result<Option<Box<Ws>>, Failure> {
+    if let Some(c) = credential {
+        vars.insert("auth", json!({ "token": c.token, "strategy": c.strategy }));
+    }
+    let req = build(
+        &plan.connect,
+        ws_base,
+        credential.map(|c| c.token.as_str()),
+        vars,
+    )
+    .map_err(|e| Failure::new(format!("cannot {e}")))?;
+    let headers = req
+        .headers()
+        .iter()
+        .filter(|(n, _)| !SHOWN_REQUEST_HEADERS_SKIP.contains(&n.as_str()))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    rec.record(Event::Request {
+        method: "GET".into(),
+        url: req.uri().to_string(),
+        headers,
+    });
+
+    let outcome = connect(req, plan.connect.timeout).await;
+    outcome.record(rec);
+    let now = now_unix();
+    let decoded = credential.and_then(|c| decode_unverified(&c.token).ok());
+    let strategy = strategy_shown(&plan.auth, credential);
+    let sent = Sent {
+        strategy: &strategy,
+        expired: decoded.as_ref().map(|d| d.is_expired(now)),
+        key: credential.map(|c| c.origin.as_str()),
+    };
+    judge(&plan.handshake, &outcome, &sent)
+        .map_err(|f| locate_failure(plan, f, credential, decoded.as_ref(), now))?;
+    Ok(match outcome {
+        Outcome::Accepted { ws, .. } => Some(ws),
+        Outcome::Rejected { .. } | Outcome::TimedOut { .. } | Outcome::Failed { .. } => None,
+    })
+}
+
+/// Points a handshake failure at the scenario: the `handshake:` section when written, else
+/// the credential (acceptance is implied), else the first step; notes what was sent.
+pub fn locate_failure(
+    plan: &Plan,
+    f: Failure,
+    credential: Option<&Credential>,
+    decoded: Option<&Decoded>,
+    now: i64,
+) -> Failure {
+    let mut f = if plan.handshake_pos != Pos::default() {
+        f.at(plan.handshake_pos, "expected handshake")
+    } else if plan.auth_pos != Pos::default() {
+        f.at(
+            plan.auth_pos,
+            "this credential (the upgrade is expected to be accepted)",
+        )
+    } else {
+        f.at(
+            plan.steps.first().map(|s| s.pos).unwrap_or_default(),
+            "the upgrade is expected to be accepted",
+        )
+    };
+    f = match credential {
+        Some(c) => f.note(format!("credential: {} {}", c.strategy, c.origin)),
+        None => f.note("credential: none"),
+    };
+    if let Some(d) = decoded {
+        for line in d.describe(now) {
+            f = f.note(line);
+        }
+    }
+    f
+}
