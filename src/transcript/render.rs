@@ -1,213 +1,39 @@
-//! Owns rendering a transcript: the stable YAML document compared with snapshots (volatile
-//! values normalized, ignored frames and timings left out), and the timed frame list used
-//! by failure reports.
+//! Owns rendering a transcript: the stable YAML compared with snapshots (the
+//! [`Snapshot`] document serialized, volatile values normalized), and the timed frame list
+//! used by failure reports.
 
-use serde_json::{Map, Value, json};
+use super::snapshot_doc::Snapshot;
+use super::{Disposition, Entry, Event, Normalizer, Transcript};
 
-use super::{Disposition, Entry, Event, Frame, Normalizer, Transcript};
-
-fn frame_json(f: &Frame) -> Value {
-    match f {
-        Frame::Json(v) => v.clone(),
-        Frame::Text(t) => Value::String(t.clone()),
-        Frame::Binary(n) => json!({ "binary_bytes": n }),
-    }
+/// Why a snapshot document could not be turned into YAML (not expected: every key is a
+/// string); the rendered text then says so in a comment.
+#[derive(Debug, thiserror::Error)]
+enum RenderError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{0}")]
+    Yaml(#[from] serde_saphyr::SerializeError),
 }
 
-fn pairs(v: &[(String, String)]) -> Value {
-    Value::Object(
-        v.iter()
-            .map(|(k, x)| (k.clone(), Value::String(x.clone())))
-            .collect(),
-    )
-}
-
-/// Renders the transcript as YAML for a snapshot. `ws_base` (the environment's WebSocket
-/// base URL) becomes `[ws_base]`, so one snapshot serves every environment.
+/// Renders the transcript as YAML for a snapshot: the [`Snapshot`] document with volatile
+/// values normalized. `ws_base` (the environment's WebSocket base URL) becomes `[ws_base]`
+/// and `http_base` becomes `[http_base]`, so one snapshot serves every environment.
 pub fn render_snapshot(
     t: &Transcript,
     normalizer: &Normalizer,
     ws_base: &str,
     http_base: &str,
 ) -> String {
-    let mut doc = Map::new();
-    let mut http = Vec::new();
-    let mut attempts = Vec::new();
-    doc.insert("scenario".into(), Value::String(t.scenario.clone()));
-    let mut handshake = Map::new();
-    let mut frames = Vec::new();
-    for Entry { event, .. } in &t.entries {
-        let item = match event {
-            Event::Auth {
-                strategy, token, ..
-            } => {
-                let mut a = Map::new();
-                a.insert("strategy".into(), Value::String(strategy.clone()));
-                if let Some(tok) = token {
-                    a.insert("token".into(), Value::String(tok.clone()));
-                }
-                if !attempts.is_empty() {
-                    a.insert(
-                        "after_failed_attempts".into(),
-                        Value::Array(std::mem::take(&mut attempts)),
-                    );
-                }
-                doc.insert("auth".into(), Value::Object(a));
-                continue;
-            }
-            Event::AuthAttempt { strategy, error } => {
-                attempts.push(json!({"strategy": strategy, "error": error}));
-                continue;
-            }
-            Event::Http {
-                phase,
-                method,
-                url,
-                headers,
-                body,
-                status,
-                response,
-                error,
-            } => {
-                let url = if http_base.is_empty() {
-                    url.clone()
-                } else {
-                    url.replace(http_base, "[http_base]")
-                };
-                let mut request = Map::new();
-                request.insert("method".into(), Value::String(method.clone()));
-                request.insert("url".into(), Value::String(url));
-                if !headers.is_empty() {
-                    request.insert("headers".into(), pairs(headers));
-                }
-                if let Some(b) = body {
-                    request.insert("body".into(), b.clone());
-                }
-                let mut call = Map::new();
-                call.insert("phase".into(), Value::String(phase.clone()));
-                call.insert("request".into(), Value::Object(request));
-                if let Some(st) = status {
-                    let mut r = Map::new();
-                    r.insert("status".into(), Value::from(*st));
-                    if let Some(b) = response {
-                        r.insert("body".into(), b.clone());
-                    }
-                    call.insert("response".into(), Value::Object(r));
-                }
-                if let Some(e) = error {
-                    call.insert("error".into(), Value::String(e.clone()));
-                }
-                http.push(Value::Object(call));
-                continue;
-            }
-            Event::Request {
-                method,
-                url,
-                headers,
-            } => {
-                let url = if ws_base.is_empty() {
-                    url.clone()
-                } else {
-                    url.replace(ws_base, "[ws_base]")
-                };
-                handshake.insert(
-                    "request".into(),
-                    json!({"method": method, "url": url, "headers": pairs(headers)}),
-                );
-                continue;
-            }
-            Event::Response {
-                status,
-                headers,
-                body,
-            } => {
-                let mut r = Map::new();
-                r.insert("status".into(), Value::from(*status));
-                if !headers.is_empty() {
-                    r.insert("headers".into(), pairs(headers));
-                }
-                if let Some(b) = body {
-                    r.insert("body".into(), Frame::from_text(b).value());
-                }
-                handshake.insert("response".into(), Value::Object(r));
-                continue;
-            }
-            Event::HandshakeTimeout { .. } => {
-                handshake.insert(
-                    "response".into(),
-                    Value::String("no answer before the handshake timeout".into()),
-                );
-                continue;
-            }
-            Event::HandshakeError { message } => {
-                handshake.insert("error".into(), Value::String(message.clone()));
-                continue;
-            }
-            Event::Sent { step, frame } => json!({"step": step + 1, "send": frame_json(frame)}),
-            Event::Received {
-                disposition: Disposition::Ignored,
-                ..
-            } => continue,
-            Event::Received {
-                step,
-                frame,
-                disposition,
-            } => {
-                let key = if *disposition == Disposition::Matched {
-                    "recv"
-                } else {
-                    "skipped"
-                };
-                json!({"step": step + 1, key: frame_json(frame)})
-            }
-            Event::Captured { step, name, value } => {
-                json!({"step": step + 1, "capture": {name: value}})
-            }
-            Event::CloseSent { step, code, reason } => {
-                json!({"step": step + 1, "close_sent": {"code": code, "reason": reason}})
-            }
-            Event::CloseReceived { step, code, reason } => {
-                json!({"step": step + 1, "close_received": {"code": code, "reason": reason}})
-            }
-            Event::Dropped { step, message } => json!({"step": step + 1, "dropped": message}),
-            Event::Outcome { passed, summary } => {
-                doc.insert(
-                    "outcome".into(),
-                    if *passed {
-                        Value::String("passed".into())
-                    } else {
-                        json!({"failed": summary})
-                    },
-                );
-                continue;
-            }
-        };
-        frames.push(item);
-    }
-    let mut out = Map::new();
-    out.insert(
-        "scenario".into(),
-        doc.remove("scenario").unwrap_or(Value::Null),
-    );
-    if !attempts.is_empty() {
-        // Every strategy of a chain failed: no `Auth` event took them.
-        out.insert("auth_failed_attempts".into(), Value::Array(attempts));
-    }
-    if let Some(a) = doc.remove("auth") {
-        out.insert("auth".into(), a);
-    }
-    if !http.is_empty() {
-        out.insert("http".into(), Value::Array(http));
-    }
-    out.insert("handshake".into(), Value::Object(handshake));
-    out.insert("frames".into(), Value::Array(frames));
-    out.insert(
-        "outcome".into(),
-        doc.remove("outcome").unwrap_or(Value::Null),
-    );
-    let normalized = normalizer.normalize_json(&Value::Object(out));
-    serde_saphyr::to_string(&normalized)
-        .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
+    to_yaml(
+        &Snapshot::from_transcript(t, ws_base, http_base),
+        normalizer,
+    )
+    .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
+}
+
+fn to_yaml(doc: &Snapshot, normalizer: &Normalizer) -> Result<String, RenderError> {
+    let value = normalizer.normalize_json(&serde_json::to_value(doc)?);
+    Ok(serde_saphyr::to_string(&value)?)
 }
 
 /// The last `n` frame events with their timings, one per line, for failure reports.
@@ -250,5 +76,105 @@ fn truncate(s: &str, max: usize) -> String {
     } else {
         let cut: String = s.chars().take(max).collect();
         format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transcript::Frame;
+
+    fn transcript(events: Vec<Event>) -> Transcript {
+        Transcript {
+            scenario: "s".into(),
+            environment: "local".into(),
+            entries: events
+                .into_iter()
+                .map(|event| Entry {
+                    at: Duration::ZERO,
+                    event,
+                })
+                .collect(),
+        }
+    }
+
+    fn render(events: Vec<Event>) -> String {
+        render_snapshot(&transcript(events), &Normalizer::default(), "ws://h", "")
+    }
+
+    #[test]
+    fn empty_transcript_keeps_the_required_keys() {
+        assert_eq!(
+            render(vec![]),
+            "scenario: s\nhandshake: {}\nframes: []\noutcome: null\n"
+        );
+    }
+
+    #[test]
+    fn shapes_the_scenarios_do_not_cover() {
+        let text = render(vec![
+            Event::AuthAttempt {
+                strategy: "jwt".into(),
+                error: "no key".into(),
+            },
+            Event::Request {
+                method: "GET".into(),
+                url: "ws://h/ws".into(),
+                headers: vec![],
+            },
+            Event::HandshakeError {
+                message: "refused".into(),
+            },
+            Event::Received {
+                step: 0,
+                frame: Frame::Binary(12),
+                disposition: Disposition::Matched,
+            },
+            Event::Received {
+                step: 0,
+                frame: Frame::Text("hb".into()),
+                disposition: Disposition::Ignored,
+            },
+            Event::CloseReceived {
+                step: 1,
+                code: None,
+                reason: "bye".into(),
+            },
+            Event::Dropped {
+                step: 2,
+                message: "eof".into(),
+            },
+            Event::Outcome {
+                passed: false,
+                summary: "dropped".into(),
+            },
+        ]);
+        let expected = "\
+scenario: s
+auth_failed_attempts:
+- strategy: jwt
+  error: no key
+handshake:
+  request:
+    method: GET
+    url: \"[ws_base]/ws\"
+    headers: {}
+  error: refused
+frames:
+- step: 1
+  recv:
+    binary_bytes: 12
+- step: 2
+  close_received:
+    code: null
+    reason: bye
+- step: 3
+  dropped: eof
+outcome:
+  failed: dropped
+";
+        assert_eq!(text, expected);
     }
 }
