@@ -197,7 +197,7 @@ fn uses_http(plan: &AuthPlan) -> bool {
     match plan {
         AuthPlan::Exchange(_) => true,
         AuthPlan::Chain { strategies, .. } => strategies.iter().any(|(p, _)| uses_http(p)),
-        _ => false,
+        AuthPlan::None | AuthPlan::Jwt(_) | AuthPlan::Bearer(_) | AuthPlan::ApiKey(_) => false,
     }
 }
 
@@ -307,7 +307,10 @@ fn describe(
                 ),
             });
         }
-        _ => {}
+        // Described by the `origin:` line below (an exchange: the answer's token), or nothing
+        // to describe (no credential; a chain's winner is one of the strategies above). Every
+        // strategy is named, so a new one is a compile error here, not an empty description.
+        Some(AuthPlan::Exchange(_) | AuthPlan::None | AuthPlan::Chain { .. }) | None => {}
     }
     if matches!(plan.auth, AuthPlan::Chain { .. }) || matches!(winner, Some(AuthPlan::Exchange(_)))
     {
