@@ -10,5 +10,5 @@ mod render;
 pub use event::{Disposition, Entry, Event, Frame, Recorder, Transcript};
 pub use failure::Failure;
 pub use normalize::Normalizer;
-pub use redact::Redactor;
+pub use redact::{Redactor, percent_encode};
 pub use render::{render_last_frames, render_snapshot};
