@@ -6,7 +6,10 @@
 //! `ServerOptions` is meant to be written in YAML under an environment's `embedded:` key (and
 //! a scenario's `reference_server:`), so every field is snake_case, optional
 //! (`#[serde(default)]`) and unknown keys are rejected. It also derives `JsonSchema`: the
-//! scenario schema (`scenario::schema`) describes `reference_server:` from this very type.
+//! scenario schema (`scenario::schema`) describes `reference_server:` from this very type; and
+//! `clap::Args`: `sockspec serve` flattens it into its flags (`--event-delay` for
+//! `event_delay`, …). A field's doc comment is both its schema description and its flag's help,
+//! so the YAML keys, the schema and the flags cannot drift apart.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,52 +40,69 @@ pub struct InvalidOptions(pub String);
 
 /// Behaviour knobs of the reference server. Every field is optional; the defaults are a
 /// well-behaved server that accepts any validly signed token.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerOptions {
     /// Staging mode: the token's `sub` must be a known, active user.
+    #[arg(long)]
     pub require_known_users: bool,
     /// Users known from the start (staging mode).
+    #[arg(skip)]
     pub users: Vec<SeedUser>,
     /// YAML or JSON file holding a list of users, loaded at start.
+    #[arg(long, value_name = "PATH")]
     pub users_file: Option<PathBuf>,
     /// Required `iss` claim; also written into minted tokens.
+    #[arg(long)]
     pub issuer: Option<String>,
     /// Required `aud` claim; also written into minted tokens. When unset, `aud` is not checked.
+    #[arg(long)]
     pub audience: Option<String>,
     /// Clock leeway for `exp` and `nbf` (default 0s).
     #[serde(deserialize_with = "crate::duration::serde::duration")]
     #[schemars(with = "DurationText", default = "zero_duration_text")]
+    #[arg(long, value_parser = duration::parse_arg, default_value = "0s", hide_default_value = true)]
     pub leeway: Duration,
     /// Lifetime of tokens minted by the bypass endpoint (default 15m).
     #[serde(deserialize_with = "crate::duration::serde::option")]
     #[schemars(with = "Option<DurationText>")]
+    #[arg(long, value_parser = duration::parse_arg)]
     pub token_ttl: Option<Duration>,
     /// Start with `/health` answering 503.
+    #[arg(long)]
     pub start_unhealthy: bool,
     /// Rejected upgrades are never answered: the connection is held until the client gives up.
+    #[arg(long, conflicts_with = "close_after_accept")]
     pub silent_reject: bool,
     /// Rejected upgrades are accepted, then closed with this code and the rejection detail.
+    #[arg(long, value_name = "CODE")]
     pub close_after_accept: Option<u16>,
     /// Delay before each event of the agent flow.
     #[serde(deserialize_with = "crate::duration::serde::duration")]
     #[schemars(with = "DurationText", default = "zero_duration_text")]
+    #[arg(long, value_parser = duration::parse_arg, default_value = "0s")]
     pub event_delay: Duration,
     /// Drop the TCP connection (no close frame) after this many frames sent on a connection.
+    #[arg(long, value_name = "N")]
     pub drop_after: Option<u32>,
     /// Send a non-JSON text frame between `agent_thinking` and `tool_executing`.
+    #[arg(long)]
     pub malformed_frame: bool,
     /// Send one `tool_output` frame of this many bytes between `tool_executing` and `tool_completed`.
+    #[arg(long, value_name = "BYTES")]
     pub oversized_frame: Option<usize>,
     /// Close with 1011 right after `agent_thinking`.
+    #[arg(long = "close-1011")]
     pub close_1011: bool,
     /// Accept an upgrade that carries no token, and expect `{"type": "auth", "token": ...}`
     /// as the first message (within 5s): answered with `auth_ok`, or a close 1008 with the
     /// rejection detail.
+    #[arg(long)]
     pub message_auth: bool,
     /// Send an idle `heartbeat` event at this interval (off by default).
     #[serde(deserialize_with = "crate::duration::serde::option")]
     #[schemars(with = "Option<DurationText>")]
+    #[arg(long, value_parser = duration::parse_arg)]
     pub heartbeat_interval: Option<Duration>,
 }
 

@@ -1,22 +1,6 @@
 //! Owns "did you mean": the closest candidate to a misspelt key or value, and the rewrite
 //! of serde's "unknown field `x`, expected one of …" messages into a suggestion.
 
-/// Edit distance (Levenshtein) between two short strings.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     input: &str,
@@ -25,7 +9,7 @@ pub fn did_you_mean<'a>(
     let limit = (input.chars().count() / 3).max(1) + 1;
     candidates
         .into_iter()
-        .map(|c| (distance(input, c), c))
+        .map(|c| (strsim::levenshtein(input, c), c))
         .filter(|(d, c)| *d <= limit || c.starts_with(input) || input.starts_with(c))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)

@@ -7,6 +7,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
 use super::HandshakeError;
 use crate::scenario::{ConnectPlan, Target, TokenPlacement};
 use crate::template::Resolve;
+use crate::transcript::percent_encode;
 
 /// Request headers the transcript shows (the generated ones vary per run).
 pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
@@ -21,18 +22,6 @@ fn render(s: &str, ctx: &dyn Resolve) -> Result<String, HandshakeError> {
     let t = crate::template::Template::parse(s).map_err(|e| HandshakeError::Template(e.message))?;
     t.render_string(ctx)
         .map_err(|e| HandshakeError::Template(e.to_string()))
-}
-
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Builds the client request. `token` is placed as `plan.token_in` says.
@@ -54,12 +43,12 @@ pub fn build(
         query.push((param.clone(), t.to_string()));
     }
     if !query.is_empty() {
-        let sep = if url.contains('?') { '&' } else { '?' };
-        let q: Vec<String> = query
+        url.push(if url.contains('?') { '&' } else { '?' });
+        let pairs: Vec<String> = query
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
-        url = format!("{url}{sep}{}", q.join("&"));
+        url.push_str(&pairs.join("&"));
     }
     let mut req = url
         .as_str()
@@ -93,4 +82,54 @@ pub fn build(
         put("sec-websocket-protocol", protocols.join(", "))?;
     }
     Ok(req)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::template::MapResolver;
+
+    fn plan(target: Target, query: &[(&str, &str)], token_in: TokenPlacement) -> ConnectPlan {
+        ConnectPlan {
+            target,
+            headers: Vec::new(),
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            subprotocols: Vec::new(),
+            token_in,
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn url(plan: &ConnectPlan, ws_base: &str, token: Option<&str>) -> String {
+        build(plan, ws_base, token, &MapResolver::new("run"))
+            .expect("builds")
+            .uri()
+            .to_string()
+    }
+
+    #[test]
+    fn query_parameters_are_percent_encoded_after_the_path() {
+        let p = plan(
+            Target::Path("/ws".into()),
+            &[("q", "a b/c+é~*"), ("k&=", "v")],
+            TokenPlacement::Query("tok en".into()),
+        );
+        assert_eq!(
+            url(&p, "ws://h:1/", Some("t.o-k_")),
+            "ws://h:1/ws?q=a%20b%2Fc%2B%C3%A9~%2A&k%26%3D=v&tok%20en=t.o-k_"
+        );
+        let p = plan(
+            Target::Url("ws://h:1/ws?x=1".into()),
+            &[("q", "1")],
+            TokenPlacement::Header,
+        );
+        assert_eq!(url(&p, "", Some("t")), "ws://h:1/ws?x=1&q=1");
+        let p = plan(Target::Path("/ws".into()), &[], TokenPlacement::Header);
+        assert_eq!(url(&p, "ws://h:1", None), "ws://h:1/ws");
+    }
 }

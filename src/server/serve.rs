@@ -1,10 +1,10 @@
-//! `sockspec serve`: the command-line flags (`ServeArgs`), their mapping onto `ServerOptions`,
-//! staging-style secret resolution from environment variables (logged as variable name plus
-//! fingerprint, never the value), and running on a TCP port until Ctrl-C.
+//! `sockspec serve`: the command-line flags (`ServeArgs`: address, secrets, and `ServerOptions`
+//! flattened, one flag per option), staging-style secret resolution from environment variables
+//! (logged as variable name plus fingerprint, never the value), and running on a TCP port until
+//! Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 
@@ -27,87 +27,24 @@ pub struct ServeArgs {
     /// or JWT_SECRET, the first one set.
     #[arg(long, default_value = "staging")]
     pub environment: String,
-    /// Staging mode: tokens must name a known, active user.
-    #[arg(long)]
-    pub require_known_users: bool,
     /// API key accepted as a bearer token (repeatable; STAGING_TEST_API_KEY is added too).
     #[arg(long = "api-key", value_name = "KEY")]
     pub api_keys: Vec<String>,
-    /// YAML or JSON list of users ({id, email, active}).
-    #[arg(long, value_name = "PATH")]
-    pub users_file: Option<PathBuf>,
     /// PEM public key enabling RS256 tokens.
     #[arg(long, value_name = "PATH")]
     pub rsa_public_key: Option<PathBuf>,
     /// PEM public key enabling ES256 tokens.
     #[arg(long, value_name = "PATH")]
     pub ec_public_key: Option<PathBuf>,
-    /// Required `iss` claim.
-    #[arg(long)]
-    pub issuer: Option<String>,
-    /// Required `aud` claim.
-    #[arg(long)]
-    pub audience: Option<String>,
-    /// Clock leeway for exp/nbf, e.g. "30s".
-    #[arg(long, value_parser = crate::duration::parse_arg, default_value = "0s")]
-    pub leeway: Duration,
-    /// Lifetime of bypass tokens, e.g. "15m".
-    #[arg(long, value_parser = crate::duration::parse_arg)]
-    pub token_ttl: Option<Duration>,
-    /// Start with /health answering 503.
-    #[arg(long)]
-    pub start_unhealthy: bool,
-    /// Never answer rejected upgrade requests (hold the connection).
-    #[arg(long, conflicts_with = "close_after_accept")]
-    pub silent_reject: bool,
-    /// Accept rejected upgrades, then close with this code (e.g. 1008 or 4001).
-    #[arg(long, value_name = "CODE")]
-    pub close_after_accept: Option<u16>,
-    /// Delay before each agent event, e.g. "50ms".
-    #[arg(long, value_parser = crate::duration::parse_arg, default_value = "0s")]
-    pub event_delay: Duration,
-    /// Drop the TCP connection after N frames sent.
-    #[arg(long, value_name = "N")]
-    pub drop_after: Option<u32>,
-    /// Send a non-JSON frame in the middle of the agent flow.
-    #[arg(long)]
-    pub malformed_frame: bool,
-    /// Send one frame of this many bytes in the middle of the agent flow.
-    #[arg(long, value_name = "BYTES")]
-    pub oversized_frame: Option<usize>,
-    /// Close with 1011 after agent_thinking.
-    #[arg(long = "close-1011")]
-    pub close_1011: bool,
-    /// Send an idle heartbeat at this interval, e.g. "5s".
-    #[arg(long, value_parser = crate::duration::parse_arg)]
-    pub heartbeat_interval: Option<Duration>,
-    /// Accept upgrades without a token and expect {"type":"auth","token":...} first.
-    #[arg(long)]
-    pub message_auth: bool,
+    /// The server's behaviour knobs, one flag per `ServerOptions` field (`users` excepted).
+    #[command(flatten)]
+    pub options: ServerOptions,
 }
 
 impl ServeArgs {
     /// The behaviour knobs these flags select.
     pub fn options(&self) -> ServerOptions {
-        ServerOptions {
-            require_known_users: self.require_known_users,
-            users: Vec::new(),
-            users_file: self.users_file.clone(),
-            issuer: self.issuer.clone(),
-            audience: self.audience.clone(),
-            leeway: self.leeway,
-            token_ttl: self.token_ttl,
-            start_unhealthy: self.start_unhealthy,
-            silent_reject: self.silent_reject,
-            close_after_accept: self.close_after_accept,
-            event_delay: self.event_delay,
-            drop_after: self.drop_after,
-            malformed_frame: self.malformed_frame,
-            oversized_frame: self.oversized_frame,
-            close_1011: self.close_1011,
-            heartbeat_interval: self.heartbeat_interval,
-            message_auth: self.message_auth,
-        }
+        self.options.clone()
     }
 
     /// Options and secrets, with secrets looked up through `lookup` (the process environment

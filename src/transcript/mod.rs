@@ -12,7 +12,7 @@ mod snapshot_doc;
 pub use event::{Disposition, Entry, Event, Frame, Recorder, Transcript};
 pub use failure::Failure;
 pub use normalize::Normalizer;
-pub use redact::Redactor;
+pub use redact::{Redactor, percent_encode};
 pub use render::{render_last_frames, render_snapshot};
 pub use snapshot_doc::{
     Auth, AuthAttempt, Capture, CloseReceived, CloseSent, FrameAction, FrameContent, FrameItem,

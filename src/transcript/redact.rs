@@ -4,38 +4,59 @@
 //! re-exported here.
 
 use std::fmt;
+use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, MatchKind};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
-/// Percent-encodes every byte outside the URL unreserved set
-/// (`A-Z a-z 0-9 - . _ ~`), with upper- or lowercase hex digits; with
-/// `plus_for_space`, a space becomes `+` (form encoding).
-fn percent_encode(value: &str, lowercase: bool, plus_for_space: bool) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(char::from(b));
-            }
-            b' ' if plus_for_space => out.push('+'),
-            _ if lowercase => out.push_str(&format!("%{b:02x}")),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
+/// Bytes [`percent_encode`] encodes: all but RFC 3986's unreserved set
+/// (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `value` with every byte outside the URL unreserved set (`A-Z a-z 0-9 - . _ ~`)
+/// percent-encoded, uppercase hex. The one URL-component encoding sockspec writes (the
+/// handshake's query parameters); the [`Redactor`] looks for secrets in this form and in its
+/// lowercase-hex and `+`-for-space variants.
+pub fn percent_encode(value: &str) -> String {
+    utf8_percent_encode(value, NOT_UNRESERVED).to_string()
+}
+
+/// The variants of `value` the [`Redactor`] hides: the value itself and its percent-encoded
+/// forms with upper- and lowercase hex digits, and with `+` for a space (form encoding).
+fn variants(value: &str) -> [String; 4] {
+    let upper = percent_encode(value);
+    // In `upper` every `%` starts an escape (a literal `%` is `%25`), so the two characters
+    // after it are hex digits and the only `%20` is an encoded space.
+    let mut parts = upper.split('%');
+    let mut lower = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        let (hex, rest) = part.split_at(part.len().min(2));
+        lower.push('%');
+        lower.push_str(&hex.to_ascii_lowercase());
+        lower.push_str(rest);
     }
-    out
+    let form = upper.replace("%20", "+");
+    [value.to_owned(), upper, lower, form]
 }
 
 /// Replaces known secret values by markers in text and JSON.
 ///
 /// Matching is a single left-to-right pass in which, at each position, the
-/// longest secret wins; a marker is never scanned again, so a marker may
-/// safely contain a secret's name.
+/// longest secret wins (leftmost-longest); a marker is never scanned again, so
+/// a marker may safely contain a secret's name.
 #[derive(Clone)]
 pub struct Redactor {
-    /// `(value, marker)`, longest value first.
+    /// `(value, marker)`, longest value first; a value's index is its pattern id in
+    /// `automaton`.
     secrets: Vec<(String, String)>,
-    /// Whether some secret starts with this byte: a cheap pre-filter.
-    first_bytes: Vec<bool>,
+    /// The leftmost-longest automaton over the values of `secrets`, built on first use after
+    /// a secret is added.
+    automaton: OnceLock<AhoCorasick>,
 }
 
 impl fmt::Debug for Redactor {
@@ -61,15 +82,10 @@ impl Redactor {
     pub fn new() -> Self {
         Redactor {
             secrets: Vec::new(),
-            first_bytes: vec![false; 256],
+            automaton: OnceLock::new(),
         }
     }
 
-    /// Registers `value`: every occurrence becomes `marker` (e.g.
-    /// `[secret JWT_SECRET sha256:0123456789abcdef]`), and so do its
-    /// percent-encoded forms (upper- and lowercase hex, `+` for spaces).
-    /// An empty value is ignored; a value already registered keeps its
-    /// first marker.
     /// A redactor that hides every resolved value of `secrets`.
     pub fn from_secrets(secrets: &crate::environment::Secrets) -> Self {
         let mut r = Self::new();
@@ -79,30 +95,33 @@ impl Redactor {
         r
     }
 
+    /// Registers `value`: every occurrence becomes `marker` (e.g.
+    /// `[secret JWT_SECRET sha256:0123456789abcdef]`), and so do its
+    /// percent-encoded forms (upper- and lowercase hex, `+` for spaces).
+    /// An empty value is ignored; a value already registered keeps its
+    /// first marker.
     pub fn add_secret(&mut self, value: &str, marker: String) {
         if value.is_empty() {
             return;
         }
-        let variants = [
-            value.to_owned(),
-            percent_encode(value, false, false),
-            percent_encode(value, true, false),
-            percent_encode(value, false, true),
-        ];
-        for variant in variants {
+        for variant in variants(value) {
             if self.secrets.iter().any(|(v, _)| *v == variant) {
                 continue;
-            }
-            if let Some(slot) = variant
-                .as_bytes()
-                .first()
-                .and_then(|b| self.first_bytes.get_mut(usize::from(*b)))
-            {
-                *slot = true;
             }
             self.secrets.push((variant, marker.clone()));
         }
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
+        self.automaton = OnceLock::new();
+    }
+
+    /// The automaton over the current secrets, built once per set of secrets.
+    fn automaton(&self) -> &AhoCorasick {
+        self.automaton.get_or_init(|| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(self.secrets.iter().map(|(value, _)| value))
+                .expect("secret values fit the automaton's size limits")
+        })
     }
 
     /// Whether any secret is registered.
@@ -115,36 +134,14 @@ impl Redactor {
         if self.secrets.is_empty() {
             return s.to_owned();
         }
-        let bytes = s.as_bytes();
         let mut out = String::with_capacity(s.len());
-        let mut copied = 0;
-        let mut pos = 0;
-        while let Some(b) = bytes.get(pos) {
-            let candidate = self
-                .first_bytes
-                .get(usize::from(*b))
-                .copied()
-                .unwrap_or(false);
-            let found = if candidate {
-                s.get(pos..).and_then(|tail| {
-                    self.secrets
-                        .iter()
-                        .find(|(value, _)| tail.starts_with(value.as_str()))
-                })
-            } else {
-                None
-            };
-            match found {
-                Some((value, marker)) => {
-                    out.push_str(s.get(copied..pos).unwrap_or_default());
+        self.automaton()
+            .replace_all_with(s, &mut out, |found, _, out| {
+                if let Some((_, marker)) = self.secrets.get(found.pattern().as_usize()) {
                     out.push_str(marker);
-                    pos += value.len();
-                    copied = pos;
                 }
-                None => pos += 1,
-            }
-        }
-        out.push_str(s.get(copied..).unwrap_or_default());
+                true
+            });
         out
     }
 
@@ -207,6 +204,42 @@ mod tests {
         assert_eq!(r.redact("q=a%20b%2fc%2b%c3%a9&"), "q=[S]&");
         assert_eq!(r.redact("q=a+b%2Fc%2B%C3%A9&"), "q=[S]&");
         assert_eq!(r.redact("raw a b/c+é"), "raw [S]");
+    }
+
+    #[test]
+    fn percent_encode_keeps_only_unreserved_bytes() {
+        assert_eq!(
+            percent_encode("aZ09-._~ /+%*é\n"),
+            "aZ09-._~%20%2F%2B%25%2A%C3%A9%0A"
+        );
+        let [raw, upper, lower, form] = variants("a b%2F/é");
+        assert_eq!(raw, "a b%2F/é");
+        assert_eq!(upper, "a%20b%252F%2F%C3%A9");
+        assert_eq!(lower, "a%20b%252F%2f%c3%a9");
+        assert_eq!(form, "a+b%252F%2F%C3%A9");
+    }
+
+    #[test]
+    fn leftmost_longest_when_one_secret_is_a_prefix_of_another() {
+        // Registration order does not matter: at a position the longest secret wins.
+        for secrets in [
+            [("tok", "[T]"), ("token", "[N]")],
+            [("token", "[N]"), ("tok", "[T]")],
+        ] {
+            let r = redactor(&secrets);
+            assert_eq!(r.redact("token tok toke tokens"), "[N] [T] [T]e [N]s");
+        }
+    }
+
+    #[test]
+    fn leftmost_longest_when_secrets_overlap() {
+        // Of two overlapping secrets the one that starts first wins, even when the other is
+        // as long or longer; what is left of the other is not a secret any more.
+        let r = redactor(&[("cdef", "[C]"), ("abcd", "[A]")]);
+        assert_eq!(r.redact("xabcdefx"), "x[A]efx");
+        assert_eq!(r.redact("xcdefx abc"), "x[C]x abc");
+        let r = redactor(&[("bcdefgh", "[L]"), ("abc", "[S]")]);
+        assert_eq!(r.redact("abcdefgh bcdefgh"), "[S]defgh [L]");
     }
 
     #[test]
