@@ -76,7 +76,13 @@ pub fn build(
             protocols.insert(0, format!("{prefix}{t}"))
         }
         (TokenPlacement::Cookie(name), Some(t)) => put("cookie", format!("{name}={t}"))?,
-        _ => {}
+        // The query token is placed with the URL above; a message token is sent after the
+        // upgrade by a step (`{{ auth.token }}`); without a credential nothing is placed.
+        (TokenPlacement::Query(_) | TokenPlacement::Message, _)
+        | (
+            TokenPlacement::Header | TokenPlacement::Subprotocol(_) | TokenPlacement::Cookie(_),
+            None,
+        ) => {}
     }
     if !protocols.is_empty() {
         put("sec-websocket-protocol", protocols.join(", "))?;
