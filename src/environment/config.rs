@@ -116,22 +116,30 @@ pub struct HealthSpec {
     pub timeout: std::time::Duration,
 }
 
+/// Where an environment's service is.
 #[derive(Debug, Clone)]
 pub enum Endpoint {
     /// A running service at these base URLs.
     Remote {
+        /// `ws://` or `wss://` base URL; scenario paths are appended.
         ws_base: String,
+        /// HTTP base URL for health checks, exchanges and `http` steps.
         http_base: Option<String>,
     },
     /// The reference server, started per scenario on 127.0.0.1:0.
     Embedded(Box<Embedded>),
 }
 
+/// One environment of `sockspec.yaml`: where the service is, its secrets and health check.
 #[derive(Debug, Clone)]
 pub struct Environment {
+    /// Its name (`local`, `staging`, …).
     pub name: String,
+    /// Whether literal secret defaults are allowed (never for shared environments).
     pub local: bool,
+    /// Where the service is.
     pub endpoint: Endpoint,
+    /// The secrets it declares, by name.
     pub secrets: BTreeMap<String, SecretSpec>,
     /// The project root (key files are relative to it).
     pub root: PathBuf,

@@ -67,6 +67,9 @@ fn describe(missing: &[(String, Vec<String>)]) -> String {
         .join("; ")
 }
 
+/// An environment's resolved secrets, by name: each value with the variable it came from and
+/// its fingerprint. `Debug` never shows a value; `transcript::Redactor::from_secrets` hides
+/// every value wherever it could be printed.
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
     by_name: BTreeMap<String, Secret>,

@@ -15,24 +15,38 @@ use crate::pattern::Pattern;
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline of an expect step without `within`.
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
+/// A validated scenario: everything the pipeline executes, with the source positions reports
+/// point at. Built by `scenario::parse`/`load` from the raw model; one per file, with one
+/// more per environment it overrides ([`Plan::for_environment`]).
 #[derive(Debug, Clone)]
 pub struct Plan {
     /// Path under the scenario root without `.yaml`, `/`-separated (`auth/valid_jwt`).
     pub id: String,
+    /// The file as found (relative to the project root when under it).
     pub file: PathBuf,
+    /// The file's text, for excerpts in reports.
     pub source: Arc<str>,
+    /// The name shown in reports (default: the id).
     pub name: String,
+    /// What the scenario checks, in words.
     pub description: Option<String>,
+    /// Free labels.
     pub tags: Vec<String>,
     /// Environments the scenario applies to; `None` means every selected one.
     pub environments: Option<Vec<String>>,
+    /// How the credential is produced.
     pub auth: AuthPlan,
+    /// Where `auth:` is written (unknown when not written).
     pub auth_pos: Pos,
+    /// Where and how to connect.
     pub connect: ConnectPlan,
+    /// The expected outcome of the upgrade.
     pub handshake: HandshakePlan,
+    /// Where `handshake:` is written (unknown when not written: acceptance is implied).
     pub handshake_pos: Pos,
     /// HTTP steps before auth.
     pub setup: Vec<StepPlan>,
+    /// What to send and expect on the open connection.
     pub steps: Vec<StepPlan>,
     /// HTTP steps that always run last.
     pub teardown: Vec<StepPlan>,
@@ -40,6 +54,7 @@ pub struct Plan {
     pub secrets: Vec<String>,
     /// The scenario as it applies to an environment with `overrides:` (validated whole).
     pub overrides: std::collections::BTreeMap<String, Plan>,
+    /// Dotted paths whose values are replaced in the snapshot.
     pub redact: Vec<String>,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
     pub reference_server: Option<crate::server_options::ServerOptions>,
@@ -63,22 +78,30 @@ impl Plan {
     }
 }
 
+/// The scenario's auth strategy: how the credential is produced (`auth:`).
 #[derive(Debug, Clone)]
 pub enum AuthPlan {
+    /// No credential (`auth: none`, or no `auth:`).
     None,
+    /// A JWT minted with a secret or a key file, possibly deliberately broken (`mutate`).
     Jwt(Box<JwtPlan>),
+    /// A static token from a secret or a variable, sent as a bearer token.
     Bearer(BearerSource),
     /// Like `bearer`; named for what the token is.
     ApiKey(BearerSource),
     /// An HTTP call whose answer holds the token (`HttpPlan::token` is set).
     Exchange(Box<HttpPlan>),
+    /// Strategies tried in order; every failed attempt is recorded.
     Chain {
+        /// The strategies, each with its position.
         strategies: Vec<(AuthPlan, Pos)>,
+        /// What happens when one fails and a later one succeeds.
         fallback: Fallback,
     },
 }
 
 impl AuthPlan {
+    /// The strategy's key in the scenario format.
     pub fn strategy(&self) -> &'static str {
         match self {
             AuthPlan::None => "none",

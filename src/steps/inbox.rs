@@ -17,15 +17,22 @@ use crate::transcript::Frame;
 /// Something that arrived on the connection.
 #[derive(Debug, Clone)]
 pub enum Incoming {
+    /// A text or binary frame.
     Frame(Frame),
+    /// A close frame.
     Close {
+        /// The close code, if the frame had one.
         code: Option<u16>,
+        /// The close reason.
         reason: String,
     },
     /// The connection ended without a close frame, or failed.
     Dropped(String),
 }
 
+/// What arrived on the connection and no step has consumed yet, in arrival order: a step
+/// reads from the front, and frames it looked at but did not consume go back to the front
+/// ([`Inbox::unread`]) for the next step. Once the connection has ended, nothing more arrives.
 pub struct Inbox {
     pending: VecDeque<Incoming>,
     ended: bool,

@@ -63,76 +63,130 @@ pub enum Disposition {
     Ignored,
 }
 
+/// One thing that happened during a run: the only interface between execution (which
+/// records events through a [`Recorder`], redacted before they are stored) and output
+/// (snapshots, failure reports, JUnit). Every secret-bearing field is redacted by
+/// `Event::redact`, which destructures every field, so a new field cannot skip it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// The credential the scenario sends (or none).
     Auth {
+        /// `jwt`, `bearer`, `api_key`, `exchange`, `none`, or `chain → <winner>`.
         strategy: String,
+        /// The token, replaced by its marker once recorded; `None` for `auth: none`.
         token: Option<String>,
+        /// Where it came from: algorithm, secret name, variable, fingerprint.
         origin: Option<String>,
     },
     /// A strategy of a `chain` that failed before another produced the token.
     AuthAttempt {
+        /// The strategy that failed.
         strategy: String,
+        /// Why it failed.
         error: String,
     },
     /// An HTTP call (`setup`, `auth` for an exchange, `steps`, `teardown`).
     Http {
+        /// `setup`, `auth`, `steps` or `teardown`.
         phase: String,
+        /// The HTTP method.
         method: String,
+        /// The full URL.
         url: String,
+        /// The request headers sent.
         headers: Vec<(String, String)>,
+        /// The JSON request body, if any.
         body: Option<Value>,
+        /// The answer's status; `None` when no answer came.
         status: Option<u16>,
+        /// The answer's body (JSON, or a JSON string), credentials redacted.
         response: Option<Value>,
+        /// The transport error when no answer came.
         error: Option<String>,
     },
+    /// The WebSocket upgrade request.
     Request {
+        /// Always `GET`.
         method: String,
+        /// The URL with its query.
         url: String,
+        /// The headers worth showing (not the WebSocket key and version).
         headers: Vec<(String, String)>,
     },
+    /// The server's answer to the upgrade (101 or a rejection).
     Response {
+        /// The HTTP status.
         status: u16,
+        /// The headers worth showing.
         headers: Vec<(String, String)>,
+        /// A rejection's body.
         body: Option<String>,
     },
+    /// No answer to the upgrade before the handshake deadline.
     HandshakeTimeout {
+        /// The deadline that passed.
         after: Duration,
     },
+    /// The transport failed during the upgrade (refused, DNS, TLS, reset, protocol).
     HandshakeError {
+        /// What failed, in words a person can act on.
         message: String,
     },
+    /// A frame the client sent.
     Sent {
+        /// The step that sent it (1-based).
         step: usize,
+        /// The frame.
         frame: Frame,
     },
+    /// A frame the server sent, and what a step did with it.
     Received {
+        /// The step that saw it (1-based).
         step: usize,
+        /// The frame.
         frame: Frame,
+        /// Matched, skipped or ignored.
         disposition: Disposition,
     },
+    /// A value a step captured into a variable.
     Captured {
+        /// The step that captured it (1-based).
         step: usize,
+        /// The variable's name.
         name: String,
+        /// The captured value.
         value: Value,
     },
+    /// A close frame the client sent.
     CloseSent {
+        /// The step that closed (1-based).
         step: usize,
+        /// The close code.
         code: u16,
+        /// The close reason.
         reason: String,
     },
+    /// A close frame the server sent.
     CloseReceived {
+        /// The step that was waiting (1-based).
         step: usize,
+        /// The close code; `None` for a close frame without one.
         code: Option<u16>,
+        /// The close reason.
         reason: String,
     },
     /// The connection ended without a close frame.
     Dropped {
+        /// The step that was waiting (1-based).
         step: usize,
+        /// What the transport said.
         message: String,
     },
+    /// How the run ended: always the last event.
     Outcome {
+        /// Whether the scenario did what it expects.
         passed: bool,
+        /// The failure's first line, or empty.
         summary: String,
     },
 }
@@ -245,6 +299,7 @@ pub struct Entry {
     pub event: Event,
 }
 
+/// The ordered, redacted record of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Transcript {
     pub scenario: String,

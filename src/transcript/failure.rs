@@ -4,6 +4,9 @@
 
 use crate::diagnostic::Pos;
 
+/// Why a run did not do what its scenario expects: data that execution fills in and
+/// `report::failure_diagnostic` renders (cause first). Built with [`Failure::new`] and the
+/// `at`/`expected`/`actual`/`note`/`hint` builders.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Failure {
     /// First line of the report: names the cause ("handshake rejected with 403 …").
@@ -12,11 +15,15 @@ pub struct Failure {
     pub pos: Pos,
     /// Label under the caret, e.g. "this step".
     pub label: Option<String>,
+    /// What the scenario expects, in words.
     pub expected: Option<String>,
+    /// What happened instead.
     pub actual: Option<String>,
     /// The received message closest to the pattern, and its diff against it.
     pub nearest: Option<(String, String)>,
+    /// Further lines (`note: …`, `credential: …`), shown in order.
     pub notes: Vec<String>,
+    /// What to do about it.
     pub hint: Option<String>,
 }
 
