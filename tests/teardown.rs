@@ -128,7 +128,10 @@ teardown:
     let out = run(scenario);
     let failure = out.failure.as_ref().expect("teardown fails");
     assert!(
-        failure.message.starts_with("teardown HTTP call failed"),
+        failure
+            .message
+            .starts_with("teardown HTTP call failed: DELETE ")
+            && failure.message.contains(" answered 404"),
         "{}",
         failure.message
     );

@@ -52,7 +52,7 @@ pub enum AuthError {
     #[error("authenticate: a chain cannot contain another chain")]
     NestedChain,
     #[error(
-        "authenticate with strategy {index} (`{strategy}`) of the chain, and `fallback: forbid` stops there: {error}"
+        "authenticate with strategy {index} (`{strategy}`) of the chain, and `fallback: forbid` stops there: cannot {error}"
     )]
     FallbackForbidden {
         index: usize,

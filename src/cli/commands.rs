@@ -87,7 +87,7 @@ fn test(
     let report = match junit.map(JunitFile::create).transpose() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: cannot {e}");
             return exit::BAD_SELECTION;
         }
     };
@@ -100,7 +100,7 @@ fn test(
     if let Some(report) = report
         && let Err(e) = report.write(&records, elapsed)
     {
-        eprintln!("error: {e}");
+        eprintln!("error: cannot {e}");
         return exit::BAD_SELECTION;
     }
     if conclusion.has_failed() {

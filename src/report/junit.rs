@@ -17,14 +17,14 @@ const SUITE_NAME: &str = "sockspec";
 
 #[derive(Debug, thiserror::Error)]
 pub enum JunitError {
-    #[error("cannot create the junit report {}: {source}", path.display())]
+    #[error("create the junit report {}: {source}", path.display())]
     Create {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot serialize the junit report: {0}")]
+    #[error("serialize the junit report: {0}")]
     Serialize(#[from] quick_junit::SerializeError),
-    #[error("cannot write the junit report {}: {source}", path.display())]
+    #[error("write the junit report {}: {source}", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
@@ -166,7 +166,7 @@ mod tests {
         let err = JunitFile::create(&dir.join("missing/junit.xml")).expect_err("no such dir");
         assert!(
             err.to_string()
-                .starts_with("cannot create the junit report "),
+                .starts_with("create the junit report "),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");

@@ -17,7 +17,13 @@ pub async fn run_http(
 ) -> Result<(), Failure> {
     let call = http::send(plan, env, phase, vars).await;
     let answer = call.record(phase, rec).map_err(|e| {
-        let f = Failure::new(format!("{phase} HTTP call failed: cannot {e}"));
+        // An unexpected answer is a reason, not an action that could not be done.
+        let f = match &e {
+            http::HttpError::Status { .. } => {
+                Failure::new(format!("{phase} HTTP call failed: {e}"))
+            }
+            _ => Failure::new(format!("{phase} HTTP call failed: cannot {e}")),
+        };
         match e {
             http::HttpError::Status { answer, .. } => f
                 .expected(if plan.statuses.is_empty() {
