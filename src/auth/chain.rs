@@ -2,7 +2,8 @@
 //! fallback is never silent: each failed attempt is recorded in the transcript (so a
 //! switch shows as a snapshot diff), `warn` also prints it, `forbid` stops at the first.
 
-use super::{AuthEnv, AuthError, Credential, single};
+use super::credential::single;
+use super::{AuthEnv, AuthError, Credential};
 use crate::diagnostic::Pos;
 use crate::scenario::{AuthPlan, Fallback};
 use crate::template::MapResolver;

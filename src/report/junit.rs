@@ -165,8 +165,7 @@ mod tests {
 
         let err = JunitFile::create(&dir.join("missing/junit.xml")).expect_err("no such dir");
         assert!(
-            err.to_string()
-                .starts_with("create the junit report "),
+            err.to_string().starts_with("create the junit report "),
             "{err}"
         );
         std::fs::remove_dir_all(&dir).expect("cleanup");
