@@ -3,7 +3,7 @@
 //! # Layout
 //!
 //! Modules are declared below in layers, and a module imports only modules declared before
-//! it (`tests/layering.rs` enforces the order):
+//! it (`tests/integration/layering.rs` enforces the order):
 //!
 //! 1. **Foundations** every stage may use: [`diagnostic`] (positions, located problems, "did
 //!    you mean"), [`duration`], [`exit`] (exit codes), [`pattern`] (the pattern language),

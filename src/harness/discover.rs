@@ -1,14 +1,38 @@
 //! Owns finding scenario files: every `*.yaml` below the scenario root, as ids
 //! (`auth/valid_jwt`), sorted; and the reverse, from a trial name to its one file, so a
 //! process started with `--exact local::auth/valid_jwt` reads one file, not the suite.
+//!
+//! The fast path selects what the full scan would: a name outside the scan (a file of
+//! `invalid/` or `failing/`, a path that escapes the root) points at no file. It stays on
+//! with `--skip` (datatest-stable turns its fast path off then): libtest-mimic applies the
+//! skip filters to the trials built from the one file, as it would to the full list.
+//!
+//! `SOCKSPEC_FULL_SCAN_FORBIDDEN=1` ([`FULL_SCAN_FORBIDDEN_VAR`]) makes a full scan
+//! ([`discover`]) panic, like datatest-stable's `__DATATEST_FULL_SCAN_FORBIDDEN`: set on a
+//! `scenarios` harness process that runs one trial by `--exact NAME`, it proves the fast path
+//! read that one file (`tests/integration/exact_fast_path.rs` does so for every trial). Not
+//! for a process that lists trials or runs a filter, nor for the `diagnostics` and `failing`
+//! harnesses: those scan.
 
 use std::path::{Path, PathBuf};
 
 /// Directories whose files are not examples (they are checked by their own tests).
 pub const EXCLUDED_DIRS: [&str; 2] = ["invalid", "failing"];
 
+/// Set to `1`, a full scan panics (see the module documentation).
+pub const FULL_SCAN_FORBIDDEN_VAR: &str = "SOCKSPEC_FULL_SCAN_FORBIDDEN";
+
 /// `(id, path)` of every scenario below `root`, sorted by id.
+///
+/// # Panics
+///
+/// When [`FULL_SCAN_FORBIDDEN_VAR`] is `1`.
 pub fn discover(root: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
+    assert!(
+        std::env::var(FULL_SCAN_FORBIDDEN_VAR).as_deref() != Ok("1"),
+        "a full scan of {} while {FULL_SCAN_FORBIDDEN_VAR}=1: this process was to read one scenario file",
+        root.display()
+    );
     let mut out = Vec::new();
     walk(root, root, &mut out)?;
     out.sort();
@@ -61,6 +85,13 @@ pub fn from_trial_name(root: &Path, name: &str) -> Option<(String, String, PathB
     if id.is_empty() || id.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
         return None;
     }
+    // The directories the scan leaves out (at the root only, as the scan does).
+    if id
+        .split_once('/')
+        .is_some_and(|(first, _)| EXCLUDED_DIRS.contains(&first))
+    {
+        return None;
+    }
     let path = root.join(format!("{id}.yaml"));
     path.is_file()
         .then(|| (env.to_string(), id.to_string(), display_path(&path)))
@@ -82,5 +113,15 @@ mod tests {
         assert!(from_trial_name(&root, "local::../Cargo").is_none());
         assert!(from_trial_name(&root, "local::nope/none").is_none());
         assert!(all.iter().all(|(id, _)| !id.starts_with("invalid/")));
+        // A file the scan leaves out is no trial either.
+        for dir in EXCLUDED_DIRS {
+            let file = std::fs::read_dir(root.join(dir))
+                .expect("excluded dir")
+                .filter_map(|e| id_of(&root.join(dir), &e.ok()?.path()))
+                .next()
+                .expect("a scenario in the excluded dir");
+            assert!(root.join(dir).join(format!("{file}.yaml")).is_file());
+            assert!(from_trial_name(&root, &format!("local::{dir}/{file}")).is_none());
+        }
     }
 }

@@ -11,7 +11,9 @@ mod run;
 mod trials;
 
 pub use diagnostics::diagnostics_main;
-pub use discover::{EXCLUDED_DIRS, discover, display_path, from_trial_name, id_of};
+pub use discover::{
+    EXCLUDED_DIRS, FULL_SCAN_FORBIDDEN_VAR, discover, display_path, from_trial_name, id_of,
+};
 pub use execute::{Ended, Executed, execute, run_vars, spawn_embedded};
 pub use failing::{FAILING_DIR, failing_main};
 pub use health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};

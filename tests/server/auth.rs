@@ -1,13 +1,11 @@
 //! Reference server: token locations, the full agent flow, and every rejection before the
 //! upgrade (wording, status, algorithm allow-list, claims).
 
-mod server_support;
-
+use crate::support::*;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Algorithm;
 use serde_json::json;
-use server_support::*;
 use sockspec::server::{ServerConfig, ServerOptions, ServerSecrets};
 
 #[tokio::test]

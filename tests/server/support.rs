@@ -1,9 +1,5 @@
 //! Shared helpers for the reference server's integration tests: starting servers, minting
 //! tokens, connecting with tokio-tungstenite and reading frames, every wait under a deadline.
-#![expect(
-    dead_code,
-    reason = "each test file uses a different subset of the helpers"
-)]
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -2,13 +2,11 @@
 //! rejection, accept-then-close, delays, dropped connections, malformed and oversized frames,
 //! 1011 mid-flow).
 
-mod server_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use futures_util::StreamExt;
 use serde_json::json;
-use server_support::*;
 use sockspec::server::{MALFORMED_FRAME, ServerOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

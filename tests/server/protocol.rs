@@ -1,13 +1,11 @@
 //! Reference server: the agent protocol after the upgrade (ping, echo, errors, disconnect,
 //! close handshake, heartbeats), `/health`, shutdown, and user isolation under concurrency.
 
-mod server_support;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use futures_util::SinkExt;
 use serde_json::json;
-use server_support::*;
 use sockspec::server::ServerOptions;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;

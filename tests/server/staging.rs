@@ -1,10 +1,8 @@
 //! Reference server in staging mode: the E2E bypass exchange, known/active user checks,
 //! user deletion, seed users inline and from a file.
 
-mod server_support;
-
+use crate::support::*;
 use serde_json::json;
-use server_support::*;
 use sockspec::server::{SeedUser, ServerConfig, ServerOptions, ServerSecrets};
 
 fn staging() -> ServerOptions {

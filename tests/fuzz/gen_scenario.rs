@@ -1,0 +1,450 @@
+//! Owns generated scenario documents: every section of the format (auth, connect, handshake,
+//! setup/steps/teardown, overrides, reference_server), and the lists of the step kinds, auth
+//! strategies and handshake outcomes the generator writes (`schema_coverage` checks they are
+//! all of the schema's).
+
+use proptest::prelude::*;
+
+use crate::gen_pattern::{PATH_KEYS, pattern_yaml};
+use crate::gen_text::text;
+use crate::gen_yaml::{
+    G, Y, boolean, codes, duration, env_name, junk, junk_key, map_of, named_map, pick, plain,
+    seq_of, server_duration, single, sometimes, string_map, template_string, uint, uint16,
+};
+
+pub fn http(g: G) -> BoxedStrategy<Y> {
+    map_of(g, vec![
+        (
+            "method",
+            pick(&[
+                "GET", "POST", "post", "DELETE", "FETCH", "\"\"", "\" get \"", "GÉT",
+            ]),
+        ),
+        (
+            "path",
+            prop_oneof![
+                3 => pick(&["/auth/e2e/test-auth", "/health", "no-slash", "\"/users/{{ user_id }}\"", "/"]),
+                1 => template_string(),
+            ]
+            .boxed(),
+        ),
+        (
+            "url",
+            prop_oneof![
+                3 => pick(&["http://127.0.0.1:1/x", "https://example.com", "ws://x", "\"{{ base }}/x\"", "ftp://x"]),
+                1 => template_string(),
+            ]
+            .boxed(),
+        ),
+        ("headers", string_map(template_string())),
+        ("body", pattern_yaml(g)),
+        ("status", codes(g)),
+        ("timeout", duration(g)),
+        (
+            "token",
+            pick(&["/access_token", "access_token", ".a.b", "\"\"", "/"]),
+        ),
+        (
+            "capture",
+            string_map(pick(&["/user_id", "user_id", ".a.b", "/a/0", "\"\""])),
+        ),
+    ])
+}
+
+pub fn jwt(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("secret", pick(&["jwt", "\"\"", "é", "bypass_key"])),
+            (
+                "key_file",
+                pick(&[
+                    "keys/test-rsa-private.pem",
+                    "missing.pem",
+                    "\"\"",
+                    "/etc/passwd",
+                ]),
+            ),
+            (
+                "algorithm",
+                pick(&[
+                    "HS256", "HS384", "HS512", "RS256", "ES256", "hs256", "none", "PS256", "\"\"",
+                ]),
+            ),
+            ("kid", pick(&["key-1", "\"\"", "é"])),
+            ("claims", string_map(template_string())),
+            ("expires_in", duration(g)),
+            ("not_before", duration(g)),
+            (
+                "mutate",
+                sometimes(
+                    g,
+                    prop_oneof![
+                        3 => pick(&[
+                            "expired", "not_yet_valid", "wrong_secret", "tampered_signature",
+                            "alg_none", "wrong_issuer", "wrong_audience"
+                        ]),
+                        1 => single("drop_claim", pick(&["sub", "\"\"", "\" \"", "é"])),
+                    ]
+                    .boxed(),
+                    pick(&["drop_claim", "unknown_mutation", "{expired: 1}"]),
+                ),
+            ),
+        ],
+    )
+}
+
+pub fn bearer(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("secret", pick(&["fake_token", "api_key", "\"\""])),
+            ("env", pick(&["MY_TOKEN", "\"\"", "A B"])),
+        ],
+    )
+}
+
+/// Every auth strategy the generator writes: `none`, or the key of a one-key map. The schema
+/// lists the same ones (`schema_coverage`); [`auth_strategy`] generates each.
+pub const AUTH_STRATEGIES: &[&str] = &["none", "jwt", "bearer", "api_key", "exchange", "chain"];
+
+/// The auth strategy `name` and its weight among the others; `None` for `chain` when `depth`
+/// allows no more nesting.
+pub fn auth_strategy(g: G, depth: u32, name: &'static str) -> Option<(u32, BoxedStrategy<Y>)> {
+    Some(match name {
+        "none" => (2, pick(&["none"])),
+        "jwt" => (4, single(name, jwt(g))),
+        "bearer" | "api_key" => (2, single(name, bearer(g))),
+        "exchange" => (2, single(name, http(g))),
+        "chain" if depth == 0 => return None,
+        "chain" => (
+            2,
+            single(
+                name,
+                map_of(
+                    g,
+                    vec![
+                        ("!strategies", seq_of(auth(g, depth - 1), 4)),
+                        (
+                            "fallback",
+                            pick(&["forbid", "warn", "allow", "alow", "\"\""]),
+                        ),
+                    ],
+                ),
+            ),
+        ),
+        other => panic!(
+            "the fuzz generator writes no auth strategy `{other}`: add it to `auth_strategy`"
+        ),
+    })
+}
+
+pub fn auth(g: G, depth: u32) -> BoxedStrategy<Y> {
+    let mut options: Vec<(u32, BoxedStrategy<Y>)> = AUTH_STRATEGIES
+        .iter()
+        .filter_map(|name| auth_strategy(g, depth, name))
+        .collect();
+    if g.dirty {
+        options.push((1, pick(&["jwt", "bearer", "oauth", "\"none\""])));
+        options.push((1, single("none", junk())));
+    }
+    proptest::strategy::Union::new_weighted(options).boxed()
+}
+
+pub fn connect(g: G) -> BoxedStrategy<Y> {
+    map_of(g, vec![
+        (
+            "path",
+            prop_oneof![
+                3 => pick(&["/ws", "ws", "\"/ws?x={{ run_id }}\"", "/"]),
+                1 => template_string(),
+            ]
+            .boxed(),
+        ),
+        (
+            "url",
+            prop_oneof![
+                3 => pick(&["ws://127.0.0.1:1/ws", "wss://example.com/ws", "http://x", "\"{{ base }}\""]),
+                1 => template_string(),
+            ]
+            .boxed(),
+        ),
+        ("headers", string_map(template_string())),
+        ("query", string_map(template_string())),
+        ("subprotocols", seq_of(template_string(), 3)),
+        (
+            "token_in",
+            sometimes(
+                g,
+                prop_oneof![
+                    2 => pick(&["header", "message"]),
+                    1 => single("query", pick(&["token", "\"\""])),
+                    1 => single("subprotocol", pick(&["jwt.", "\"\""])),
+                    1 => single("cookie", pick(&["token", "é"])),
+                ]
+                .boxed(),
+                prop_oneof![pick(&["query", "cookie", "body"]), single("header", junk())].boxed(),
+            ),
+        ),
+        ("timeout", duration(g)),
+    ])
+}
+
+pub fn close_expectation(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("code", codes(g)),
+            ("reason", pattern_yaml(g)),
+            ("within", duration(g)),
+        ],
+    )
+}
+
+/// Every handshake outcome the generator writes: a plain value, or the key of a one-key map.
+/// The schema lists the same ones (`schema_coverage`); [`handshake_outcome`] generates each.
+pub const HANDSHAKE_OUTCOMES: &[&str] = &["accepted", "timeout", "rejected", "closed"];
+
+/// The handshake outcome `name` and its weight among the others.
+pub fn handshake_outcome(g: G, name: &'static str) -> (u32, BoxedStrategy<Y>) {
+    match name {
+        "accepted" | "timeout" => (3, Just(plain(name)).boxed()),
+        "rejected" => (
+            4,
+            single(
+                name,
+                map_of(g, vec![("!status", codes(g)), ("body", pattern_yaml(g))]),
+            ),
+        ),
+        "closed" => (4, single(name, close_expectation(g))),
+        other => panic!(
+            "the fuzz generator writes no handshake outcome `{other}`: add it to `handshake_outcome`"
+        ),
+    }
+}
+
+pub fn handshake(g: G) -> BoxedStrategy<Y> {
+    let clean = proptest::strategy::Union::new_weighted(
+        HANDSHAKE_OUTCOMES
+            .iter()
+            .map(|name| handshake_outcome(g, name))
+            .collect(),
+    );
+    sometimes(
+        g,
+        clean.boxed(),
+        prop_oneof![
+            pick(&["rejected", "closed", "refused"]),
+            single("accepted", junk())
+        ]
+        .boxed(),
+    )
+}
+
+pub fn captures(sequence: bool) -> BoxedStrategy<Y> {
+    let paths: &'static [&'static str] = if sequence {
+        &[
+            "0.type",
+            "4.result.savings_usd",
+            "99.a",
+            "x",
+            "\"\"",
+            "-1.a",
+            "1",
+        ]
+    } else {
+        &["type", "result.savings_usd", "items.0.id", "\"\"", "a..b"]
+    };
+    string_map(pick(paths))
+}
+
+pub fn many(g: G, sequence: bool) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("!events", seq_of(pattern_yaml(g), 5)),
+            (
+                "ignore",
+                prop_oneof![pattern_yaml(g), seq_of(pattern_yaml(g), 3)].boxed(),
+            ),
+            ("within", duration(g)),
+            ("each_within", duration(g)),
+            ("capture", captures(sequence)),
+            ("strict", boolean(g)),
+        ],
+    )
+}
+
+/// Every step kind the generator writes (the key of a one-key map). The schema lists the same
+/// ones (`schema_coverage`); [`step_of_kind`] generates each.
+pub const STEP_KINDS: &[&str] = &[
+    "send",
+    "expect",
+    "expect_sequence",
+    "expect_unordered",
+    "expect_none",
+    "close",
+    "expect_close",
+    "http",
+];
+
+/// A step of `kind` and its weight among the others.
+pub fn step_of_kind(g: G, kind: &'static str) -> (u32, BoxedStrategy<Y>) {
+    let (weight, body) = match kind {
+        "send" => (3, prop_oneof![template_string(), pattern_yaml(g)].boxed()),
+        "expect" => (
+            3,
+            map_of(
+                g,
+                vec![
+                    ("!match", pattern_yaml(g)),
+                    ("within", duration(g)),
+                    ("capture", captures(false)),
+                    ("strict", boolean(g)),
+                ],
+            ),
+        ),
+        "expect_sequence" => (2, many(g, true)),
+        "expect_unordered" => (2, many(g, false)),
+        "expect_none" => (
+            1,
+            map_of(
+                g,
+                vec![("!match", pattern_yaml(g)), ("!within", duration(g))],
+            ),
+        ),
+        "close" => (
+            1,
+            map_of(g, vec![("code", uint16(g)), ("reason", template_string())]),
+        ),
+        "expect_close" => (1, close_expectation(g)),
+        "http" => (2, http(g)),
+        other => {
+            panic!("the fuzz generator writes no step of kind `{other}`: add it to `step_of_kind`")
+        }
+    };
+    (weight, single(kind, body))
+}
+
+pub fn step(g: G) -> BoxedStrategy<Y> {
+    let clean = proptest::strategy::Union::new_weighted(
+        STEP_KINDS
+            .iter()
+            .map(|kind| step_of_kind(g, kind))
+            .collect(),
+    );
+    let dirty = prop_oneof![
+        pick(&["close", "expect_close", "sned", "send"]),
+        (junk_key(), junk()).prop_map(|(k, v)| Y::Map(vec![(k, v)], false)),
+        (step_kind(), junk(), step_kind(), junk())
+            .prop_map(|(a, x, b, y)| Y::Map(vec![(a, x), (b, y)], false)),
+    ];
+    sometimes(g, clean.boxed(), dirty.boxed())
+}
+
+pub fn step_kind() -> BoxedStrategy<String> {
+    prop::sample::select(STEP_KINDS)
+        .prop_map(str::to_owned)
+        .boxed()
+}
+
+pub fn steps(g: G, http_mostly: bool) -> BoxedStrategy<Y> {
+    if http_mostly {
+        seq_of(
+            prop_oneof![4 => single("http", http(g)), 1 => step(g)].boxed(),
+            4,
+        )
+    } else {
+        seq_of(step(g), 6)
+    }
+}
+
+pub fn reference_server(g: G) -> BoxedStrategy<Y> {
+    let user = map_of(
+        g,
+        vec![
+            ("!id", pick(&["qa-user-1", "\"\"", "é"])),
+            ("email", pick(&["a@b.c", "\"\""])),
+            ("name", pick(&["QA", "null"])),
+            ("active", boolean(g)),
+        ],
+    );
+    map_of(
+        g,
+        vec![
+            ("require_known_users", boolean(g)),
+            ("users", seq_of(user, 3)),
+            ("users_file", pick(&["users.yaml", "\"\""])),
+            ("issuer", pick(&["https://auth.example.com", "\"\""])),
+            ("audience", pick(&["agents", "\"\""])),
+            ("leeway", server_duration(g)),
+            ("token_ttl", server_duration(g)),
+            ("start_unhealthy", boolean(g)),
+            ("silent_reject", boolean(g)),
+            ("close_after_accept", uint16(g)),
+            ("event_delay", server_duration(g)),
+            ("drop_after", uint(g)),
+            ("malformed_frame", boolean(g)),
+            ("oversized_frame", uint(g)),
+            ("close_1011", boolean(g)),
+            ("heartbeat_interval", server_duration(g)),
+        ],
+    )
+}
+
+pub fn override_map(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("auth", auth(g, 1)),
+            ("connect", connect(g)),
+            ("handshake", handshake(g)),
+            ("setup", steps(g, true)),
+            ("steps", steps(g, false)),
+            ("teardown", steps(g, true)),
+            ("reference_server", reference_server(g)),
+        ],
+    )
+}
+
+pub fn scenario(g: G) -> BoxedStrategy<Y> {
+    let fields = map_of(
+        g,
+        vec![
+            (
+                "name",
+                prop_oneof![pick(&["Fuzzed", "\"\""]), text(6).prop_map(Y::Quoted)].boxed(),
+            ),
+            ("description", text(8).prop_map(Y::Quoted).boxed()),
+            ("tags", seq_of(pick(&["smoke", "agent", "é"]), 3)),
+            (
+                "environments",
+                seq_of(env_name().prop_map(Y::Quoted).boxed(), 3),
+            ),
+            ("auth", auth(g, 2)),
+            ("connect", connect(g)),
+            ("handshake", handshake(g)),
+            ("setup", steps(g, true)),
+            ("steps", steps(g, false)),
+            ("teardown", steps(g, true)),
+            ("overrides", named_map(env_name(), override_map(g))),
+            (
+                "redact",
+                seq_of(
+                    prop::sample::select(PATH_KEYS)
+                        .prop_map(|k| Y::Quoted(k.to_owned()))
+                        .boxed(),
+                    3,
+                ),
+            ),
+            ("reference_server", reference_server(g)),
+        ],
+    );
+    // The document itself is block style, as scenario files are.
+    fields
+        .prop_map(|y| match y {
+            Y::Map(entries, _) => Y::Map(entries, false),
+            other => other,
+        })
+        .boxed()
+}

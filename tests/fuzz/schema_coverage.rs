@@ -1,0 +1,127 @@
+//! Owns the guard that the generator keeps up with the format: every step kind, auth strategy
+//! and handshake outcome of the generated JSON Schema is one the generator writes (and the
+//! other way round), so a new one cannot silently go unfuzzed. The keys are read from the
+//! schema — the variants of the definitions that `steps`, `auth` and `handshake` refer to —
+//! and compared with the generator's lists in `gen_scenario`.
+
+use serde_json::Value;
+use sockspec::scenario::schema::scenario_schema;
+
+use crate::gen_scenario::{
+    AUTH_STRATEGIES, HANDSHAKE_OUTCOMES, STEP_KINDS, auth_strategy, handshake_outcome, step_of_kind,
+};
+use crate::gen_yaml::{CLEAN, DIRTY};
+
+/// What is compared: a name for messages, the top-level property of the schema, and the
+/// generator's list (with its name, for the fix).
+const COVERED: [(&str, &str, &[&str], &str); 3] = [
+    ("step kind", "steps", STEP_KINDS, "STEP_KINDS"),
+    ("auth strategy", "auth", AUTH_STRATEGIES, "AUTH_STRATEGIES"),
+    (
+        "handshake outcome",
+        "handshake",
+        HANDSHAKE_OUTCOMES,
+        "HANDSHAKE_OUTCOMES",
+    ),
+];
+
+/// The first `$ref` in `schema` (depth first), resolved against the root's `$defs`: the
+/// definition behind `{"$ref": ...}`, `{"items": {"$ref": ...}}` or `{"anyOf": [{"$ref": ...},
+/// {"type": "null"}]}`.
+fn referenced<'a>(root: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let name = reference.strip_prefix("#/$defs/")?;
+        return root["$defs"].get(name);
+    }
+    match schema {
+        Value::Object(map) => map.values().find_map(|v| referenced(root, v)),
+        Value::Array(items) => items.iter().find_map(|v| referenced(root, v)),
+        _ => None,
+    }
+}
+
+/// The keys of the variants of the definition behind the top-level `property`: a variant is
+/// a string constant (`none`, `accepted`) or a one-key map (`{jwt: ...}`), named by its key.
+fn variant_keys(root: &Value, property: &str) -> Vec<String> {
+    let schema = &root["properties"][property];
+    let definition = referenced(root, schema)
+        .unwrap_or_else(|| panic!("`{property}` of the schema refers to no definition: {schema}"));
+    let variants = definition
+        .get("oneOf")
+        .or_else(|| definition.get("anyOf"))
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("the definition of `{property}` has no variants: {definition}"));
+    let mut keys = Vec::new();
+    for variant in variants {
+        if let Some(constant) = variant.get("const").and_then(Value::as_str) {
+            keys.push(constant.to_owned());
+        } else if let Some(constants) = variant.get("enum").and_then(Value::as_array) {
+            keys.extend(
+                constants
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned),
+            );
+        } else if let Some(required) = variant.get("required").and_then(Value::as_array)
+            && let [key] = required.as_slice()
+            && let Some(key) = key.as_str()
+        {
+            keys.push(key.to_owned());
+        } else {
+            panic!(
+                "a variant of `{property}` is neither a constant nor a one-key map, so this \
+                 guard cannot name it: {variant}"
+            );
+        }
+    }
+    keys
+}
+
+#[test]
+fn the_generator_writes_every_step_kind_auth_strategy_and_handshake_outcome_of_the_schema() {
+    let schema = scenario_schema();
+    let mut problems = Vec::new();
+    for (what, property, generated, list) in COVERED {
+        let keys = variant_keys(&schema, property);
+        assert!(!keys.is_empty(), "the schema lists no {what}");
+        for key in &keys {
+            if !generated.contains(&key.as_str()) {
+                problems.push(format!(
+                    "{what} `{key}` is in the schema but the fuzz generator never writes it: \
+                     add it to `{list}` in tests/fuzz/gen_scenario.rs"
+                ));
+            }
+        }
+        for key in generated {
+            if !keys.iter().any(|k| k == key) {
+                problems.push(format!(
+                    "the fuzz generator writes {what} `{key}`, which the schema does not have: \
+                     remove it from `{list}` in tests/fuzz/gen_scenario.rs (the dirty mode \
+                     writes unknown ones on purpose)"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Every key of the generator's lists has a generator with a positive weight, in both modes.
+#[test]
+fn every_listed_key_has_a_generator() {
+    for g in [CLEAN, DIRTY] {
+        for kind in STEP_KINDS {
+            assert!(step_of_kind(g, kind).0 > 0, "step kind `{kind}`");
+        }
+        for name in AUTH_STRATEGIES {
+            let (weight, _) = auth_strategy(g, 1, name)
+                .unwrap_or_else(|| panic!("auth strategy `{name}` at depth 1"));
+            assert!(weight > 0, "auth strategy `{name}`");
+        }
+        for name in HANDSHAKE_OUTCOMES {
+            assert!(
+                handshake_outcome(g, name).0 > 0,
+                "handshake outcome `{name}`"
+            );
+        }
+    }
+}
