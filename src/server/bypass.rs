@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::routes::detail;
+use super::reply::detail;
 use super::secrets::fingerprint;
 use super::state::AppState;
 

@@ -10,7 +10,7 @@ use axum::extract::ws::{Message, WebSocket};
 use serde_json::{Value, json};
 
 use super::auth::Rejection;
-use super::routes::{authorize, close_with};
+use super::reply::close_with;
 use super::session;
 use super::state::{AppState, TaskToken};
 
@@ -43,7 +43,7 @@ pub async fn run(mut socket: WebSocket, state: AppState, token: TaskToken) {
         .filter(|t| !t.is_empty());
     let verdict = match &sent {
         None => Err(Rejection::NoToken),
-        Some(t) => authorize(&state, t),
+        Some(t) => state.authorize(t),
     };
     match verdict {
         Ok(principal) => {

@@ -9,6 +9,7 @@ mod events;
 mod extract;
 mod lifecycle;
 mod message_auth;
+mod reply;
 mod routes;
 mod secrets;
 mod serve;

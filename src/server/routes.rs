@@ -2,11 +2,9 @@
 //! validates the token BEFORE the upgrade and either rejects (403, silent hold, or accept-then-
 //! close, per the options) or upgrades into a session.
 
-use std::time::Duration;
-
 use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,10 +13,11 @@ use axum::{Extension, Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Principal, Rejection};
+use super::auth::Rejection;
 use super::bypass;
 use super::extract::credentials;
 use super::message_auth;
+use super::reply::{close_with, detail};
 use super::session;
 use super::state::{AppState, HeldFlag};
 
@@ -26,10 +25,6 @@ use super::state::{AppState, HeldFlag};
 const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Largest message accepted from a client.
 const MAX_CLIENT_MESSAGE_BYTES: usize = 1 << 20;
-/// How long a close handshake the server started may take before the socket is dropped.
-pub const CLOSE_WAIT: Duration = Duration::from_secs(1);
-/// Close reasons are limited to 123 bytes by RFC 6455.
-const MAX_CLOSE_REASON: usize = 123;
 
 /// All routes of the reference server.
 pub fn router(state: AppState) -> Router {
@@ -40,11 +35,6 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/e2e/users/{id}", delete(bypass::delete_user))
         .fallback(not_found)
         .with_state(state)
-}
-
-/// `{"detail": "..."}` with `status`.
-pub fn detail(status: StatusCode, detail: &str) -> Response {
-    (status, Json(json!({ "detail": detail }))).into_response()
 }
 
 async fn not_found() -> Response {
@@ -97,7 +87,7 @@ async fn ws_handler(
     }
     let verdict = match &creds.token {
         None => Err(Rejection::NoToken),
-        Some((token, _)) => authorize(&state, token),
+        Some((token, _)) => state.authorize(token),
     };
     match verdict {
         Ok(principal) => {
@@ -107,15 +97,6 @@ async fn ws_handler(
         }
         Err(rejection) => reject(state, upgrade, held, rejection, source).await,
     }
-}
-
-/// Token check plus, in staging mode, the known-and-active user check.
-pub(super) fn authorize(state: &AppState, token: &str) -> Result<Principal, Rejection> {
-    let principal = state.auth.authenticate(token)?;
-    if state.options.require_known_users && !principal.api_key {
-        state.users.check(&principal.user_id)?;
-    }
-    Ok(principal)
 }
 
 async fn reject(
@@ -144,32 +125,4 @@ async fn reject(
         });
     }
     detail(StatusCode::FORBIDDEN, &text)
-}
-
-/// Sends a Close frame and waits (bounded) for the client's answer.
-pub async fn close_with(mut socket: WebSocket, state: &AppState, code: u16, reason: &str) {
-    let frame = CloseFrame {
-        code,
-        reason: truncate(reason, MAX_CLOSE_REASON).into(),
-    };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
-        return;
-    }
-    let drain = async { while let Some(Ok(_)) = socket.recv().await {} };
-    tokio::select! {
-        _ = tokio::time::timeout(CLOSE_WAIT, drain) => {}
-        () = state.stopped() => {}
-    }
-}
-
-/// The longest prefix of `text` of at most `max` bytes that ends on a char boundary.
-pub fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }

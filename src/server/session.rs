@@ -10,7 +10,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::auth::Principal;
 use super::events::{self, Request, Step, UserMessage};
-use super::routes::{CLOSE_WAIT, close_with};
+use super::reply::{CLOSE_WAIT, close_with};
 use super::state::{AppState, TaskToken};
 use crate::server_options::is_sendable_close_code;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use subtle::ConstantTimeEq;
 use tokio::sync::{Notify, watch};
 
-use super::auth::Authenticator;
+use super::auth::{Authenticator, Principal, Rejection};
 use super::config::ServerConfig;
 use super::error::ServerError;
 use super::users::{UserStore, load_users_file};
@@ -29,6 +29,17 @@ pub struct Shared {
     stop: watch::Receiver<bool>,
     /// Counts connection and session tasks still running.
     pub tracker: Tracker,
+}
+
+impl Shared {
+    /// Token check plus, in staging mode, the known-and-active user check.
+    pub fn authorize(&self, token: &str) -> Result<Principal, Rejection> {
+        let principal = self.auth.authenticate(token)?;
+        if self.options.require_known_users && !principal.api_key {
+            self.users.check(&principal.user_id)?;
+        }
+        Ok(principal)
+    }
 }
 
 impl Shared {
