@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::network::{Base, HostPort, request_error, secs, shorten};
-use super::run::{DEADLINE, Doctor, JWT_SECRET, Report};
+use super::report::{DEADLINE, Report};
+use super::run::{Doctor, JWT_SECRET};
 use crate::auth::mint;
 use crate::handshake::{self, Outcome, Sent, body_detail, diagnose_rejection};
 use crate::scenario::{ConnectPlan, JwtAlgorithm, JwtPlan, KeySource, Target, TokenPlacement};

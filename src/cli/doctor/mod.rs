@@ -10,6 +10,7 @@
 
 mod auth;
 mod network;
+mod report;
 mod run;
 
 pub use run::{DoctorArgs, run};

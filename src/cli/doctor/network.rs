@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::run::{DEADLINE, Doctor, Report};
+use super::report::{DEADLINE, Report};
+use super::run::Doctor;
 use crate::environment;
 use crate::scenario::Target;
 

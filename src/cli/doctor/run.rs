@@ -3,17 +3,15 @@
 //! share, and the `Report` that prints each ✓/✗/– line redacted and counts them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use super::network::{Base, Fetched, HostPort, clock};
+use super::report::{DEADLINE, Report};
 use crate::cli::support::{self, SetupError};
 use crate::environment::{Endpoint, Environment, Secrets};
 use crate::exit;
 use crate::harness::spawn_embedded;
 use crate::transcript::Redactor;
 
-/// Deadline of every network wait (except a declared health check's own timeout).
-pub(super) const DEADLINE: Duration = Duration::from_secs(3);
 /// A remote environment's secret used to mint the probe token (embedded: `jwt_secret`).
 pub(super) const JWT_SECRET: &str = "jwt";
 /// A remote environment's secret holding the E2E bypass key (embedded: `bypass_key`).
@@ -56,61 +54,9 @@ pub fn run(root: &std::path::Path, args: &DoctorArgs) -> u8 {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
-    Pass,
-    Fail,
-    Skip,
-}
-
-/// Prints each check as it completes (redacted) and counts them.
-pub(super) struct Report {
-    pub(super) redactor: Redactor,
-    passed: usize,
-    failed: usize,
-    skipped: usize,
-}
-
-impl Report {
-    fn line(&mut self, mark: Mark, label: &str, detail: &str) {
-        let symbol = match mark {
-            Mark::Pass => {
-                self.passed += 1;
-                '✓'
-            }
-            Mark::Fail => {
-                self.failed += 1;
-                '✗'
-            }
-            Mark::Skip => {
-                self.skipped += 1;
-                '–'
-            }
-        };
-        println!("{symbol} {label:<10} {}", self.redactor.redact(detail));
-    }
-
-    pub(super) fn pass(&mut self, label: &str, detail: impl AsRef<str>) {
-        self.line(Mark::Pass, label, detail.as_ref());
-    }
-
-    pub(super) fn fail(&mut self, label: &str, detail: impl AsRef<str>) {
-        self.line(Mark::Fail, label, detail.as_ref());
-    }
-
-    pub(super) fn skip(&mut self, label: &str, detail: impl AsRef<str>) {
-        self.line(Mark::Skip, label, detail.as_ref());
-    }
-}
-
 async fn diagnose(env: &Environment) -> Report {
     let (secrets, _) = Secrets::resolve_declared(env);
-    let mut report = Report {
-        redactor: crate::transcript::Redactor::from_secrets(&secrets),
-        passed: 0,
-        failed: 0,
-        skipped: 0,
-    };
+    let mut report = Report::new(Redactor::from_secrets(&secrets));
     check_secrets(env, &secrets, &mut report);
     let (jwt_secret, bypass_secret) = match &env.endpoint {
         Endpoint::Embedded(e) => (Some(e.jwt_secret.clone()), e.bypass_key.clone()),
