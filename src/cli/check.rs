@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Secrets};
 use crate::exit;
 use crate::harness::{EXCLUDED_DIRS, discover};
@@ -16,14 +17,14 @@ pub fn check(root: &Path, env_spec: Option<&str>) -> u8 {
     let config = match Config::load(root) {
         Ok(c) => c,
         Err(d) => {
-            eprint!("{}", d.render());
+            d.eprint();
             return exit::INVALID;
         }
     };
     let envs = match config.select(env_spec) {
         Ok(e) => e,
         Err(m) => {
-            eprintln!("error: {m}");
+            Diagnostic::bare(m).eprint();
             return exit::BAD_SELECTION;
         }
     };
@@ -43,7 +44,7 @@ pub fn check(root: &Path, env_spec: Option<&str>) -> u8 {
                     .map(|(id, p)| (format!("{prefix}{id}"), p, prefix.is_empty())),
             ),
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", d.display());
+                Diagnostic::bare(format!("cannot read {}: {e}", d.display())).eprint();
                 return exit::INVALID;
             }
         }
@@ -62,39 +63,49 @@ pub fn check(root: &Path, env_spec: Option<&str>) -> u8 {
             }
             Err(ds) => {
                 invalid += 1;
-                for d in ds {
-                    eprint!("{}", d.render());
-                }
+                ds.iter().for_each(Diagnostic::eprint);
             }
         }
     }
 
     let mut secret_problems = 0;
     for env in &envs {
-        let mut undeclared: Vec<(String, String)> = Vec::new();
+        let mut undeclared: Vec<(String, std::path::PathBuf)> = Vec::new();
         let mut needed: Vec<String> = Vec::new();
         for plan in examples.iter().filter(|p| p.applies_to(&env.name)) {
             let plan = plan.for_environment(&env.name);
             for name in plan.required_secrets() {
                 if !env.secrets.contains_key(name) {
-                    undeclared.push((name.to_string(), plan.file.display().to_string()));
+                    undeclared.push((name.to_string(), plan.file.clone()));
                 }
                 needed.push(name.to_string());
             }
         }
         for (name, file) in &undeclared {
             secret_problems += 1;
-            eprintln!(
-                "error: {file} needs secret `{name}`, which environment '{}' does not declare\n  = help: declare it under `environments.{}.secrets` in sockspec.yaml\n",
-                env.name, env.name
-            );
+            Diagnostic::new(
+                format!(
+                    "{} needs secret `{name}`, which environment '{}' does not declare",
+                    file.display(),
+                    env.name
+                ),
+                file,
+            )
+            .with_help(format!(
+                "declare it under `environments.{}.secrets` in sockspec.yaml",
+                env.name
+            ))
+            .eprint();
         }
         let (secrets, missing) = Secrets::resolve_declared(env);
         if let Some(m) = missing {
             secret_problems += 1;
-            eprintln!(
-                "error: failed to {m}\n  = help: set one of the variables of each secret, or add them to the environment's .env file\n"
-            );
+            Diagnostic::bare(format!("failed to {m}"))
+                .with_help(
+                    "set one of the variables of each secret, or add them to the environment's \
+                     .env file",
+                )
+                .eprint();
         }
         let present: Vec<String> = env
             .secrets

@@ -9,6 +9,7 @@ use clap::Parser;
 use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
+use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::harness::{Observer, build_trials};
 use crate::report::{JunitFile, summary};
@@ -51,16 +52,16 @@ fn test(
     };
     let filters = match path_filters(root, filters) {
         Ok(f) => f,
-        Err(m) => {
-            eprintln!("error: {m}");
+        Err(d) => {
+            d.eprint();
             return exit::BAD_SELECTION;
         }
     };
     let observer = Observer::new();
     let trials = match build_trials(root, &args, env.as_deref(), Some(&observer)) {
         Ok(t) => t,
-        Err(m) => {
-            eprintln!("error: {m}");
+        Err(d) => {
+            d.eprint();
             return exit::BAD_SELECTION;
         }
     };
@@ -69,14 +70,15 @@ fn test(
         .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
         .collect();
     if selected.is_empty() {
-        eprintln!(
-            "error: no scenario matches {}",
+        Diagnostic::bare(format!(
+            "no scenario matches {}",
             filters
                 .iter()
                 .map(|f| f.shown.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        ))
+        .eprint();
         return exit::BAD_SELECTION;
     }
     if list {
@@ -87,7 +89,7 @@ fn test(
     let report = match junit.map(JunitFile::create).transpose() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot {e}");
+            Diagnostic::bare(format!("cannot {e}")).eprint();
             return exit::BAD_SELECTION;
         }
     };
@@ -100,7 +102,7 @@ fn test(
     if let Some(report) = report
         && let Err(e) = report.write(&records, elapsed)
     {
-        eprintln!("error: cannot {e}");
+        Diagnostic::bare(format!("cannot {e}")).eprint();
         return exit::BAD_SELECTION;
     }
     if conclusion.has_failed() {
@@ -117,14 +119,14 @@ fn serve(args: crate::server::ServeArgs) -> u8 {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: failed to start the tokio runtime: {e}");
+            Diagnostic::bare(format!("failed to start the tokio runtime: {e}")).eprint();
             return exit::SERVER_ERROR;
         }
     };
     match runtime.block_on(crate::server::serve(args)) {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            eprintln!("error: failed to {e}");
+            Diagnostic::bare(format!("failed to {e}")).eprint();
             exit::SERVER_ERROR
         }
     }
@@ -158,7 +160,7 @@ impl Filter {
 
 /// Paths that exist become scenario or directory filters (relative to the scenario root);
 /// anything else filters trial names.
-fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, String> {
+fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, Diagnostic> {
     // The configuration (for the scenario directory) is read only when a path is given.
     if !args.iter().any(|a| Path::new(a).exists()) {
         return Ok(args
@@ -169,7 +171,7 @@ fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, String> {
             })
             .collect());
     }
-    let config = crate::environment::Config::load(root).map_err(|d| d.render())?;
+    let config = crate::environment::Config::load(root)?;
     let scenarios = &config.scenarios_dir;
     args.into_iter()
         .map(|arg| {
@@ -181,10 +183,10 @@ fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, String> {
                 });
             };
             let rel = abs.strip_prefix(scenarios).map_err(|_| {
-                format!(
+                Diagnostic::bare(format!(
                     "`{arg}` is not below the scenario directory {}",
                     scenarios.display()
-                )
+                ))
             })?;
             let id = rel
                 .components()

@@ -8,6 +8,7 @@ use std::io::Read;
 use serde_json::Value;
 
 use crate::auth::{DecodeError, Decoded, decode_unverified, now_unix};
+use crate::diagnostic::Diagnostic;
 use crate::exit;
 
 /// Longest input read from standard input.
@@ -43,13 +44,14 @@ pub fn run(args: &DecodeArgs) -> u8 {
             exit::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: failed to {e}");
+            let mut d = Diagnostic::bare(format!("failed to {e}"));
             if matches!(e, DecodeCliError::Decode(_)) {
-                eprintln!(
-                    "help: a JWT is three base64url parts separated by dots (`eyJ…`); an opaque \
-                     token (an API key, a session id) has no readable contents"
+                d = d.with_help(
+                    "a JWT is three base64url parts separated by dots (`eyJ…`); an opaque token \
+                     (an API key, a session id) has no readable contents",
                 );
             }
+            d.eprint();
             exit::NOT_A_JWT
         }
     }

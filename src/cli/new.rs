@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use super::support::{self, SetupError};
+use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::harness::id_of;
 
@@ -46,7 +47,7 @@ pub fn run(root: &Path, args: &NewArgs) -> u8 {
             exit::BAD_SELECTION
         }
         Err(e) => {
-            eprintln!("error: failed to {e}");
+            Diagnostic::bare(format!("failed to {e}")).eprint();
             exit::NOT_WRITTEN
         }
     }

@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::scenario::schema::scenario_schema_json;
 
@@ -15,7 +16,7 @@ pub fn run() -> u8 {
     {
         Ok(()) => exit::SUCCESS,
         Err(e) => {
-            eprintln!("error: cannot write the schema: {e}");
+            Diagnostic::bare(format!("cannot write the schema: {e}")).eprint();
             exit::BAD_SELECTION
         }
     }

@@ -4,14 +4,15 @@
 
 use std::path::Path;
 
+use crate::diagnostic::Diagnostic;
 use crate::environment::{CONFIG_FILE, Config, DEFAULT_ENVIRONMENT, Environment, Secret};
 
 /// Why a subcommand could not start its real work.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum SetupError {
-    /// The configuration does not load; holds the rendered diagnostic.
+    /// The configuration does not load; holds its report.
     #[error("load {CONFIG_FILE}:\n{0}")]
-    Config(String),
+    Config(Box<Diagnostic>),
     #[error("select environment `{name}`: {reason}")]
     Environment { name: String, reason: String },
     #[error("start the async runtime: {0}")]
@@ -23,14 +24,14 @@ impl SetupError {
     pub(super) fn print(&self) {
         match self {
             // Already a complete, located report.
-            Self::Config(rendered) => eprint!("{rendered}"),
-            other => eprintln!("error: failed to {other}"),
+            Self::Config(d) => d.eprint(),
+            other => Diagnostic::bare(format!("failed to {other}")).eprint(),
         }
     }
 }
 
 pub(super) fn load_config(root: &Path) -> Result<Config, SetupError> {
-    Config::load(root).map_err(|d| SetupError::Config(d.render()))
+    Config::load(root).map_err(|d| SetupError::Config(Box::new(d)))
 }
 
 /// The environment named `name` (default `local`); one name, not a list.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::support::{self, SetupError};
 use crate::auth::{self, AuthEnv, AuthError, Credential, decode_unverified, now_unix};
+use crate::diagnostic::Diagnostic;
 use crate::environment::fingerprint;
 use crate::environment::{Config, Endpoint, Environment, MissingSecrets, Secrets};
 use crate::exit;
@@ -40,9 +41,9 @@ enum TokenError {
         tried: String,
         hint: String,
     },
-    /// Rendered diagnostics of a scenario that does not validate.
-    #[error("load the scenario:\n{0}")]
-    Invalid(String),
+    /// The reports of a scenario that does not validate.
+    #[error("load the scenario: {} problem(s)", .0.len())]
+    Invalid(Vec<Diagnostic>),
     #[error(transparent)]
     Secrets(#[from] MissingSecrets),
     #[error(
@@ -72,8 +73,8 @@ impl TokenError {
     fn print(&self) {
         match self {
             Self::Setup(e) => e.print(),
-            Self::Invalid(rendered) => eprint!("{rendered}"),
-            other => eprintln!("error: failed to {other}"),
+            Self::Invalid(ds) => ds.iter().for_each(Diagnostic::eprint),
+            other => Diagnostic::bare(format!("failed to {other}")).eprint(),
         }
     }
 }
@@ -97,8 +98,7 @@ fn token(root: &Path, args: &TokenArgs) -> Result<Vec<String>, TokenError> {
     let config = support::load_config(root)?;
     let env = support::environment(&config, args.env.as_deref())?;
     let (path, id) = locate(&config, &args.scenario)?;
-    let loaded = scenario::load(&path, &id)
-        .map_err(|ds| TokenError::Invalid(ds.iter().map(|d| d.render()).collect()))?;
+    let loaded = scenario::load(&path, &id).map_err(TokenError::Invalid)?;
     let plan = loaded.for_environment(&env.name);
 
     let mut out = vec![

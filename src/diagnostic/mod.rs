@@ -1,8 +1,11 @@
-//! Owns located problems, a foundation every stage may use: [`Pos`], [`Diagnostic`] and its
-//! rustc-style rendering, and "did you mean" ([`did_you_mean`]).
+//! Owns located problems, a foundation every stage may use: [`Pos`] (a span in a source
+//! file), [`Diagnostic`] and its one rustc-style renderer (annotate-snippets; the conventions
+//! for report texts are in its module), and "did you mean" ([`did_you_mean`]).
 
+mod pos;
 mod render;
 mod suggest;
 
-pub use render::{Diagnostic, Pos};
+pub use pos::Pos;
+pub use render::{Diagnostic, use_color};
 pub use suggest::{did_you_mean, suggest_from_serde_message};

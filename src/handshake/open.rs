@@ -97,8 +97,9 @@ pub async fn open(
     })
 }
 
-/// Points a handshake failure at the scenario: the `handshake:` section when written, else
-/// the credential (acceptance is implied), else the first step; notes what was sent.
+/// Points a handshake failure at the scenario: the `handshake:` section when written (and
+/// then at the credential sent, if any, as context), else the credential (acceptance is
+/// implied), else the first step; notes what was sent.
 pub fn locate_failure(
     plan: &Plan,
     f: Failure,
@@ -107,7 +108,12 @@ pub fn locate_failure(
     now: i64,
 ) -> Failure {
     let mut f = if plan.handshake_pos != Pos::default() {
-        f.at(plan.handshake_pos, "expected handshake")
+        let f = f.at(plan.handshake_pos, "expected handshake");
+        if plan.auth_pos == Pos::default() || credential.is_none() {
+            f
+        } else {
+            f.context(plan.auth_pos, "the credential sent")
+        }
     } else if plan.auth_pos != Pos::default() {
         f.at(
             plan.auth_pos,

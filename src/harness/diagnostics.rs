@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use super::discover::{discover, display_path};
+use crate::diagnostic::Diagnostic;
 use crate::environment::Config;
 use crate::report::assert_snapshot_file;
 use crate::scenario;
@@ -18,7 +19,7 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
     let config = match Config::load(root) {
         Ok(c) => c,
         Err(d) => {
-            eprint!("{}", d.render());
+            d.eprint();
             return ExitCode::from(crate::exit::BAD_SELECTION);
         }
     };
@@ -26,14 +27,15 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
     let files = match discover(&dir) {
         Ok(f) if !f.is_empty() => f,
         Ok(_) => {
-            eprintln!(
-                "error: no files in {}: the invalid corpus must not be empty",
+            Diagnostic::bare(format!(
+                "no files in {}: the invalid corpus must not be empty",
                 dir.display()
-            );
+            ))
+            .eprint();
             return ExitCode::from(crate::exit::BAD_SELECTION);
         }
         Err(e) => {
-            eprintln!("error: cannot read {}: {e}", dir.display());
+            Diagnostic::bare(format!("cannot read {}: {e}", dir.display())).eprint();
             return ExitCode::from(crate::exit::BAD_SELECTION);
         }
     };

@@ -14,6 +14,7 @@ use regex::Regex;
 use super::discover::{discover, display_path};
 use super::health::ALLOW_UNAVAILABLE_VAR;
 use super::run::{RunOutcome, process_env, run};
+use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Secrets};
 use crate::report::assert_snapshot_file;
 use crate::scenario;
@@ -29,26 +30,27 @@ pub fn failing_main(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     match build(root) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(d) => {
+            d.eprint();
             ExitCode::from(crate::exit::BAD_SELECTION)
         }
     }
 }
 
-fn build(root: &Path) -> Result<Vec<Trial>, String> {
-    let project = Config::load(root).map_err(|d| d.render())?;
+fn build(root: &Path) -> Result<Vec<Trial>, Diagnostic> {
+    let project = Config::load(root)?;
     let dir = project.scenarios_dir.join(FAILING_DIR);
     let env_file = dir.join(FAILING_ENVIRONMENTS);
     let text = std::fs::read_to_string(&env_file)
         .map_err(|e| format!("cannot read {}: {e}", env_file.display()))?;
-    let config = Arc::new(Config::parse(&text, &project.root, &env_file).map_err(|d| d.render())?);
+    let config = Arc::new(Config::parse(&text, &project.root, &env_file)?);
     let files = discover(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     if files.is_empty() {
         return Err(format!(
             "no scenarios in {}: the failing corpus must not be empty",
             dir.display()
-        ));
+        )
+        .into());
     }
     let snapshots = Arc::new(project.snapshots_dir.clone());
     Ok(files

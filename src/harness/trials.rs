@@ -13,6 +13,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use super::discover::{discover, from_trial_name};
 use super::observe::Observer;
 use super::run::{RunOutcome, process_env, run, snapshot_name};
+use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Environment};
 use crate::report::assert_transcript;
 use crate::scenario::{self, Plan};
@@ -25,14 +26,14 @@ pub fn main(root: &Path) -> ExitCode {
     let env_spec = std::env::var("SOCKSPEC_ENV").ok();
     match build_trials(root, &args, env_spec.as_deref(), None) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(d) => {
+            d.eprint();
             ExitCode::from(EXIT_BAD_SELECTION)
         }
     }
 }
 
-/// Builds the trials `args` selects. Errors name what to fix.
+/// Builds the trials `args` selects. Errors (a report) name what to fix.
 /// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
 /// With an `observer`, every trial records its outcome there when it runs.
 pub fn build_trials(
@@ -40,8 +41,8 @@ pub fn build_trials(
     args: &Arguments,
     env_spec: Option<&str>,
     observer: Option<&Observer>,
-) -> Result<Vec<Trial>, String> {
-    let config = Arc::new(Config::load(root).map_err(|d| d.render())?);
+) -> Result<Vec<Trial>, Diagnostic> {
+    let config = Arc::new(Config::load(root)?);
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
     let scen_root = config.scenarios_dir.clone();
 
@@ -57,7 +58,8 @@ pub fn build_trials(
             if !envs.iter().any(|e| e.name == env) {
                 return Err(format!(
                     "`{name}` names environment `{env}`, which SOCKSPEC_ENV does not select"
-                ));
+                )
+                .into());
             }
             vec![(env, id, path)]
         }
@@ -112,7 +114,8 @@ pub fn build_trials(
                 .map(|e| e.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        )
+        .into());
     }
     Ok(trials)
 }
@@ -120,7 +123,7 @@ pub fn build_trials(
 fn run_trial(
     config: &Config,
     env: &Environment,
-    loaded: Result<Plan, Vec<crate::diagnostic::Diagnostic>>,
+    loaded: Result<Plan, Vec<Diagnostic>>,
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;

@@ -1,6 +1,7 @@
 //! Owns the failure report: a [`Failure`] with its scenario's source rendered as one
-//! [`Diagnostic`] — cause first, then the step with a caret, expected versus actual, the
-//! nearest message with its diff, the hint, and the last frames with their timings.
+//! [`Diagnostic`] — cause first, then the step underlined (and the other places it
+//! involves), expected versus actual, the nearest message with its diff, the hint, and the
+//! last frames with their timings.
 
 use crate::diagnostic::Diagnostic;
 use crate::environment::Unavailable;
@@ -21,6 +22,9 @@ pub fn failure_diagnostic(
         .at(f.pos);
     if let Some(l) = &f.label {
         d = d.with_label(l.clone());
+    }
+    for (pos, label) in &f.context {
+        d = d.with_context(*pos, label.clone());
     }
     d = d.with_note(format!("environment: {environment}"));
     if let Some(e) = &f.expected {

@@ -13,8 +13,11 @@ pub struct Failure {
     pub message: String,
     /// Position of the step or section that failed (unknown = the file).
     pub pos: Pos,
-    /// Label under the caret, e.g. "this step".
+    /// Label under the underlined step or section, e.g. "this step".
     pub label: Option<String>,
+    /// Other places of the scenario the failure involves, with their labels (e.g. the
+    /// credential, when the handshake it was sent with is the problem).
+    pub context: Vec<(Pos, String)>,
     /// What the scenario expects, in words.
     pub expected: Option<String>,
     /// What happened instead.
@@ -38,6 +41,12 @@ impl Failure {
     pub fn at(mut self, pos: Pos, label: impl Into<String>) -> Self {
         self.pos = pos;
         self.label = Some(label.into());
+        self
+    }
+
+    /// Points at another place of the scenario the failure involves.
+    pub fn context(mut self, pos: Pos, label: impl Into<String>) -> Self {
+        self.context.push((pos, label.into()));
         self
     }
 
@@ -67,6 +76,11 @@ impl Failure {
             message: r.redact(&self.message),
             pos: self.pos,
             label: self.label.map(|l| r.redact(&l)),
+            context: self
+                .context
+                .into_iter()
+                .map(|(p, l)| (p, r.redact(&l)))
+                .collect(),
             expected: self.expected.map(|l| r.redact(&l)),
             actual: self.actual.map(|l| r.redact(&l)),
             nearest: self.nearest.map(|(a, b)| (r.redact(&a), r.redact(&b))),

@@ -113,13 +113,24 @@ pub fn check_diagnostic(d: &Diagnostic, text: &str) -> Result<(), TestCaseError>
             d.pos.column,
             lines.len()
         );
-        let width = (d.pos.line + 1).to_string().len();
-        let excerpt = format!("{:>width$} | {}\n", d.pos.line, line.unwrap_or(&""));
         prop_assert!(
-            rendered.contains(&excerpt),
+            shows_line(&rendered, d.pos.line, line.unwrap_or(&"")),
             "the excerpt does not show line {}: {rendered}",
             d.pos.line
         );
     }
     Ok(())
+}
+
+/// Whether `rendered` shows source line `number` as an excerpt does: a line `N | text` (the
+/// number right-aligned), control characters made visible and tabs expanded as
+/// annotate-snippets does, no space after `|` on an empty line.
+pub fn shows_line(rendered: &str, number: usize, text: &str) -> bool {
+    let shown = match annotate_snippets::normalize_untrusted_str(text) {
+        t if t.is_empty() => format!("{number} |"),
+        t => format!("{number} | {t}"),
+    };
+    rendered
+        .split('\n')
+        .any(|l| l.trim_start_matches(' ') == shown)
 }

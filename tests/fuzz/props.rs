@@ -13,7 +13,7 @@ use sockspec::diagnostic::{Diagnostic, Pos};
 use sockspec::pattern::{Pattern, render_diff};
 use sockspec::template::{MapResolver, RenderError, Template, parse_value, render_value};
 
-use crate::checks::{FILE, check_parse};
+use crate::checks::{FILE, check_parse, shows_line};
 use crate::gen_pattern::{json_value, pattern_json};
 use crate::gen_scenario::scenario;
 use crate::gen_text::{lossy_bytes, text};
@@ -237,10 +237,8 @@ fn diagnostics_render_anywhere() {
             if let Some(text) = line.checked_sub(1).and_then(|i| lines.get(i))
                 && !source.is_empty()
             {
-                let width = (line + 1).to_string().len();
-                let shown = format!("{line:>width$} | {text}\n");
                 prop_assert!(
-                    rendered.contains(&shown),
+                    shows_line(&rendered, line, text),
                     "line {line} not shown: {rendered:?}"
                 );
                 prop_assert!(rendered.contains('^'));

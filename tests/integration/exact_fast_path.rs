@@ -40,6 +40,7 @@ fn trial_names(argv: &[&str]) -> Result<Vec<String>, String> {
     let envs = all_environments();
     build_trials(root(), &args(argv), Some(&envs), None)
         .map(|trials| trials.iter().map(|t| t.name().to_owned()).collect())
+        .map_err(|d| d.render())
 }
 
 #[test]
