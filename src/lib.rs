@@ -16,6 +16,7 @@
 //! 3. **Beside them**: [`server`] (the reference server), [`harness`] (one run, the
 //!    libtest-mimic glue) and [`cli`].
 
+#![warn(unreachable_pub)]
 #![expect(
     clippy::result_large_err,
     reason = "diagnostics and failures travel on cold paths; boxing them would only add noise"
@@ -23,21 +24,21 @@
 
 // Foundations.
 pub mod diagnostic;
-pub mod duration;
+pub(crate) mod duration;
 pub mod exit;
 pub mod pattern;
 pub mod template;
-pub mod server_options;
+pub(crate) mod server_options;
 
 // The stages, in flow order.
 pub mod scenario;
 pub mod environment;
 pub mod transcript;
-pub mod http;
-pub mod auth;
-pub mod handshake;
-pub mod steps;
-pub mod report;
+pub(crate) mod http;
+pub(crate) mod auth;
+pub(crate) mod handshake;
+pub(crate) mod steps;
+pub(crate) mod report;
 
 // Beside the pipeline.
 pub mod server;

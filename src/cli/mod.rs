@@ -11,5 +11,5 @@ mod schema;
 mod support;
 mod token;
 
-pub use args::{Cli, Command};
+pub(crate) use args::{Cli, Command};
 pub use commands::main;

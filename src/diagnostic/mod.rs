@@ -7,5 +7,6 @@ mod render;
 mod suggest;
 
 pub use pos::Pos;
-pub use render::{Diagnostic, use_color};
-pub use suggest::{did_you_mean, suggest_from_serde_message};
+pub use render::Diagnostic;
+pub(crate) use render::use_color;
+pub(crate) use suggest::{did_you_mean, suggest_from_serde_message};

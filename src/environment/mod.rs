@@ -5,9 +5,8 @@ mod config;
 mod health;
 mod secrets;
 
-pub use config::{
-    CONFIG_FILE, Config, DEFAULT_CONFIG, DEFAULT_ENVIRONMENT, Embedded, Endpoint, Environment,
-    SecretSpec,
-};
-pub use health::{DEFAULT_HEALTH_TIMEOUT, HealthCache, RUN_ID_VAR, Unavailable, check};
+pub use config::{Config, Embedded, Endpoint, Environment, SecretSpec};
+pub(crate) use config::{CONFIG_FILE, DEFAULT_CONFIG, DEFAULT_ENVIRONMENT};
+pub use health::Unavailable;
+pub(crate) use health::{DEFAULT_HEALTH_TIMEOUT, HealthCache, RUN_ID_VAR, check};
 pub use secrets::{MissingSecrets, Secret, Secrets, fingerprint};

@@ -2,7 +2,7 @@
 //! `expect` step or an `ignore` matches), its predicates (`$regex`, `$gt`, …), the
 //! [`Mismatch`] explanation and diff, and dotted JSON paths ([`json_path`]).
 
-pub mod json_path;
+pub(crate) mod json_path;
 mod matcher;
 mod mismatch;
 mod predicate;

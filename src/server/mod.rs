@@ -17,18 +17,14 @@ mod session;
 mod state;
 mod users;
 
-pub use crate::server_options::{
-    DEFAULT_TOKEN_TTL, MAX_OPTION_DURATION, MAX_OVERSIZED_FRAME, SeedUser, ServerOptions,
-};
-pub use auth::{API_KEY_USER, Rejection};
+pub use crate::server_options::{SeedUser, ServerOptions};
 pub use config::ServerConfig;
 pub use error::ServerError;
-pub use events::{DEFAULT_TOOL, MALFORMED_FRAME};
-pub use extract::{JWT_PROTOCOL_PREFIX, SUPPORTED_PROTOCOLS};
+pub use events::MALFORMED_FRAME;
 pub use lifecycle::{ServerHandle, run, spawn};
-pub use secrets::{
-    API_KEY_VAR, BYPASS_KEY_VAR, ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables,
-    resolve_jwt_secret, secrets_from_env,
-};
-pub use serve::{ServeArgs, serve};
-pub use users::GENERATED_ID_PREFIX;
+pub use secrets::{ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables, resolve_jwt_secret};
+pub use serve::ServeArgs;
+pub(crate) use auth::{API_KEY_USER, Rejection};
+pub(crate) use extract::{JWT_PROTOCOL_PREFIX, SUPPORTED_PROTOCOLS};
+pub(crate) use secrets::{API_KEY_VAR, BYPASS_KEY_VAR};
+pub(crate) use serve::serve;

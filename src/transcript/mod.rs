@@ -9,13 +9,9 @@ mod redact;
 mod render;
 mod snapshot_doc;
 
-pub use event::{Disposition, Entry, Event, Frame, Recorder, Transcript};
+pub use event::{Disposition, Entry, Event, Frame, Transcript};
+pub(crate) use event::Recorder;
 pub use failure::Failure;
-pub use normalize::Normalizer;
-pub use redact::{Redactor, percent_encode};
-pub use render::{render_last_frames, render_snapshot};
-pub use snapshot_doc::{
-    Auth, AuthAttempt, Capture, CloseReceived, CloseSent, FrameAction, FrameContent, FrameItem,
-    Handshake, HandshakeRequest, HandshakeResponse, Headers, HttpCall, HttpRequest, HttpResponse,
-    Outcome, Snapshot, UpgradeResponse,
-};
+pub(crate) use normalize::Normalizer;
+pub(crate) use redact::{Redactor, percent_encode};
+pub(crate) use render::{render_last_frames, render_snapshot};
