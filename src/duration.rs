@@ -15,13 +15,13 @@ use std::time::Duration;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 /// The longest duration accepted anywhere a duration becomes a wait or a server option.
-pub const MAX: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const MAX: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The one help text for a duration that cannot be read.
-pub const HELP: &str = "write a number and a unit, such as 500ms, 2s or 15m (at most 24h)";
+pub(crate) const HELP: &str = "write a number and a unit, such as 500ms, 2s or 15m (at most 24h)";
 
 /// The help text for a signed offset (`expires_in`, `not_before`).
-pub const SIGNED_HELP: &str =
+pub(crate) const SIGNED_HELP: &str =
     "write a number and a unit, such as 15m or 1h; a leading `-` means in the past";
 
 /// Units `humantime` (the duration parser) accepts.
@@ -31,7 +31,7 @@ const UNITS: &str = "nanos|nsec|ns|usec|us|µs|millis|msec|ms|seconds|second|sec
 
 /// A duration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DurationError {
+pub(crate) enum DurationError {
     /// Not a duration at all.
     #[error("invalid duration `{text}`: {reason}")]
     Invalid { text: String, reason: String },
@@ -41,7 +41,7 @@ pub enum DurationError {
 }
 
 /// Reads a duration (surrounding spaces ignored), at most [`MAX`].
-pub fn parse(text: &str) -> Result<Duration, DurationError> {
+pub(crate) fn parse(text: &str) -> Result<Duration, DurationError> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| DurationError::Invalid {
         text: text.to_owned(),
         reason: e.to_string(),
@@ -55,7 +55,7 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
 }
 
 /// Reads a signed offset in whole seconds: `15m` is 900, `-5m` is -300. Saturates at `i64`.
-pub fn parse_signed(text: &str) -> Result<i64, DurationError> {
+pub(crate) fn parse_signed(text: &str) -> Result<i64, DurationError> {
     let trimmed = text.trim();
     let (sign, body) = match trimmed.strip_prefix('-') {
         Some(rest) => (-1, rest.trim()),
@@ -69,24 +69,24 @@ pub fn parse_signed(text: &str) -> Result<i64, DurationError> {
 }
 
 /// The clap value parser of every duration flag.
-pub fn parse_arg(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_arg(text: &str) -> Result<Duration, String> {
     parse(text).map_err(|e| format!("{e}; {HELP}"))
 }
 
 /// Serde adapters: `#[serde(deserialize_with = "crate::duration::serde::duration")]`.
-pub mod serde {
+pub(crate) mod serde {
     use std::time::Duration;
 
     use serde::{Deserialize, Deserializer, de::Error};
 
     /// A required duration.
-    pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
         super::parse(&text).map_err(D::Error::custom)
     }
 
     /// An optional duration (`null` or absent means none).
-    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(crate) fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         match Option::<String>::deserialize(d)? {
             None => Ok(None),
             Some(text) => super::parse(&text).map(Some).map_err(D::Error::custom),
@@ -95,17 +95,17 @@ pub mod serde {
 }
 
 /// The `pattern` of a duration such as `500ms`, `2s`, `15m` or `1h 30m`.
-pub fn pattern() -> String {
+pub(crate) fn pattern() -> String {
     format!(r"^\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{UNITS})\s*)+$")
 }
 
 /// The `pattern` of a duration that may start with `-` (in the past).
-pub fn signed_pattern() -> String {
+pub(crate) fn signed_pattern() -> String {
     format!(r"^\s*-?\s*(?:[0-9]+(?:\.[0-9]+)?\s*(?:{UNITS})\s*)+$")
 }
 
 /// Schema-only: a duration written as a string (`500ms`, `2s`, `15m`).
-pub enum DurationText {}
+pub(crate) enum DurationText {}
 
 impl JsonSchema for DurationText {
     fn schema_name() -> Cow<'static, str> {
@@ -127,7 +127,7 @@ impl JsonSchema for DurationText {
 }
 
 /// Schema-only: a duration that may start with `-` (`15m`, `-5m`).
-pub enum SignedDurationText {}
+pub(crate) enum SignedDurationText {}
 
 impl JsonSchema for SignedDurationText {
     fn schema_name() -> Cow<'static, str> {

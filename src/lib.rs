@@ -16,7 +16,7 @@
 //! 3. **Beside them**: [`server`] (the reference server), [`harness`] (one run, the
 //!    libtest-mimic glue) and [`cli`].
 
-#![warn(unreachable_pub)]
+#![warn(unreachable_pub, missing_docs)]
 #![expect(
     clippy::result_large_err,
     reason = "diagnostics and failures travel on cold paths; boxing them would only add noise"

@@ -20,10 +20,10 @@ use serde::Deserialize;
 use crate::duration::{self, DurationText};
 
 /// Lifetime of tokens minted by `POST /auth/e2e/test-auth` when `token_ttl` is not set.
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// Largest `oversized_frame` accepted (64 MiB, tungstenite's default message limit).
-pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
+pub(crate) const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 
 /// Longest duration an option may give (`leeway`, `token_ttl`, `event_delay`,
 /// `heartbeat_interval`): [`duration::MAX`]. The server adds them to the current time
@@ -31,7 +31,7 @@ pub const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 /// a bound, `heartbeat_interval: 18446744073709551615s`, `token_ttl: 18446744073709551615s` or
 /// `leeway: 100y` passed validation and made the server panic on overflow. YAML is capped by
 /// the parser; [`ServerOptions::validate`] checks options built in code.
-pub const MAX_OPTION_DURATION: Duration = duration::MAX;
+pub(crate) const MAX_OPTION_DURATION: Duration = duration::MAX;
 
 /// Options that contradict each other or are out of range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -155,7 +155,7 @@ impl ServerOptions {
 }
 
 /// Whether a server may put `code` in a Close frame (RFC 6455 §7.4).
-pub fn is_sendable_close_code(code: u16) -> bool {
+pub(crate) fn is_sendable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1011 | 3000..=4999)
 }
 

@@ -12,7 +12,7 @@ use crate::transcript::Recorder;
 
 /// A token and its provenance. `Debug` does not show the token.
 #[derive(Clone)]
-pub struct Credential {
+pub(crate) struct Credential {
     pub token: String,
     pub strategy: &'static str,
     /// Human description: algorithm, secret name, source variable, fingerprint.
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Credential {
 }
 
 /// What strategies need besides the plan.
-pub struct AuthEnv<'a> {
+pub(crate) struct AuthEnv<'a> {
     pub secrets: &'a Secrets,
     /// Project root: key files are relative to it.
     pub root: &'a std::path::Path,
@@ -39,7 +39,7 @@ pub struct AuthEnv<'a> {
 /// Produces the scenario's credential, or `None` for `auth: none`. HTTP calls (exchange)
 /// and failed chain attempts are recorded; exchanged tokens are registered with the
 /// recorder before anything that could contain them is recorded.
-pub async fn acquire(
+pub(crate) async fn acquire(
     plan: &AuthPlan,
     env: &AuthEnv<'_>,
     vars: &mut MapResolver,

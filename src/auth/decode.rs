@@ -9,14 +9,14 @@ use serde_json::Value;
 
 /// A token's readable parts. The signature is never shown, only its length.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decoded {
+pub(crate) struct Decoded {
     pub header: Value,
     pub claims: Value,
     pub signature_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
+pub(crate) enum DecodeError {
     #[error("decode the token: it has {0} dot-separated part(s), a JWT has 3")]
     Parts(usize),
     #[error("decode the token's {part}: {reason}")]
@@ -37,7 +37,7 @@ fn segment(part: &'static str, text: &str) -> Result<Value, DecodeError> {
 }
 
 /// Decodes `token` (a bare JWT, or `Bearer <jwt>`) without verifying the signature.
-pub fn decode_unverified(token: &str) -> Result<Decoded, DecodeError> {
+pub(crate) fn decode_unverified(token: &str) -> Result<Decoded, DecodeError> {
     let token = token.trim();
     let token = token.strip_prefix("Bearer ").unwrap_or(token).trim();
     let parts: Vec<&str> = token.split('.').collect();
@@ -71,17 +71,17 @@ impl Decoded {
     }
 
     /// Seconds until `exp` (negative once expired), when the token has one.
-    pub fn expires_in(&self, now: i64) -> Option<i64> {
+    pub(crate) fn expires_in(&self, now: i64) -> Option<i64> {
         self.time_claim("exp").map(|exp| exp - now)
     }
 
-    pub fn is_expired(&self, now: i64) -> bool {
+    pub(crate) fn is_expired(&self, now: i64) -> bool {
         self.expires_in(now).is_some_and(|s| s <= 0)
     }
 
     /// One line on validity in time: `expires in 14m 59s`, `EXPIRED 5m ago`, `no exp claim`,
     /// plus `not valid before …` when `nbf` is in the future.
-    pub fn validity(&self, now: i64) -> String {
+    pub(crate) fn validity(&self, now: i64) -> String {
         let mut out = match self.expires_in(now) {
             Some(s) if s > 0 => format!("expires {} (exp {})", relative(s), now + s),
             Some(s) => format!("EXPIRED {} (exp {})", relative(s), now + s),
@@ -96,7 +96,7 @@ impl Decoded {
     }
 
     /// Report lines: header, claims, validity, signature length.
-    pub fn describe(&self, now: i64) -> Vec<String> {
+    pub(crate) fn describe(&self, now: i64) -> Vec<String> {
         let alg = self
             .header
             .get("alg")

@@ -6,7 +6,7 @@ use crate::http::HttpError;
 
 /// Why a strategy could not produce a credential.
 #[derive(Debug, thiserror::Error)]
-pub enum AuthError {
+pub(crate) enum AuthError {
     #[error("find secret `{0}`: the environment does not declare it")]
     UnknownSecret(String),
     #[error("render JWT claims: {0}")]

@@ -27,7 +27,7 @@ fn algorithm(a: JwtAlgorithm) -> Algorithm {
 }
 
 /// Seconds since the Unix epoch.
-pub fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -205,7 +205,7 @@ fn claims(plan: &JwtPlan, ctx: &dyn Resolve, now: i64) -> Result<Map<String, Val
 }
 
 /// Mints the token described by `plan`. Key files are relative to `root`.
-pub fn mint(
+pub(crate) fn mint(
     plan: &JwtPlan,
     secrets: &Secrets,
     root: &Path,
@@ -264,7 +264,7 @@ mod tests {
     use crate::auth::testkit::{
         ALGORITHMS, HMAC_SECRET, accepted, file_plan, key_file, mint_with, parts, plan, server,
     };
-    use crate::server::Rejection;
+    use crate::server::auth::Rejection;
     use serde_json::json;
 
     #[test]

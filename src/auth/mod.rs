@@ -11,7 +11,7 @@ mod mutate;
 #[cfg(test)]
 mod testkit;
 
-pub use credential::{AuthEnv, Credential, acquire};
-pub use decode::{DecodeError, Decoded, decode_unverified};
-pub use error::AuthError;
-pub use jwt::{mint, now_unix};
+pub(crate) use credential::{AuthEnv, Credential, acquire};
+pub(crate) use decode::{DecodeError, Decoded, decode_unverified};
+pub(crate) use error::AuthError;
+pub(crate) use jwt::{mint, now_unix};

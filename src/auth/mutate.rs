@@ -15,9 +15,9 @@ use serde_json::{Map, Value, json};
 use crate::scenario::{JwtAlgorithm, Mutation};
 
 /// `iss` written by `wrong_issuer`.
-pub const WRONG_ISSUER: &str = "https://wrong-issuer.sockspec.invalid";
+pub(super) const WRONG_ISSUER: &str = "https://wrong-issuer.sockspec.invalid";
 /// `aud` written by `wrong_audience`.
-pub const WRONG_AUDIENCE: &str = "wrong-audience.sockspec.invalid";
+pub(super) const WRONG_AUDIENCE: &str = "wrong-audience.sockspec.invalid";
 
 /// How far `expired` and `not_yet_valid` move `exp` / `nbf` from now, in seconds.
 const SHIFT_SECS: i64 = 3600;
@@ -29,7 +29,7 @@ const WRONG_EC_KEY: &str = include_str!("../../keys/test-ec-other-private.pem");
 
 /// Applies the claim part of `m` to claims that already carry their defaults (`iat`, `exp`,
 /// `nbf`). Mutations acting on the key or the signature leave the claims alone.
-pub fn apply_to_claims(m: &Mutation, claims: &mut Map<String, Value>, now: i64) {
+pub(super) fn apply_to_claims(m: &Mutation, claims: &mut Map<String, Value>, now: i64) {
     match m {
         Mutation::Expired => {
             claims.insert("iat".into(), Value::from(now - 2 * SHIFT_SECS));
@@ -52,7 +52,7 @@ pub fn apply_to_claims(m: &Mutation, claims: &mut Map<String, Value>, now: i64) 
 }
 
 /// Key material `wrong_secret` signs with: a random HMAC secret, or the PEM of the other test key.
-pub fn wrong_key(algorithm: JwtAlgorithm) -> Vec<u8> {
+pub(super) fn wrong_key(algorithm: JwtAlgorithm) -> Vec<u8> {
     match algorithm {
         JwtAlgorithm::Hs256 | JwtAlgorithm::Hs384 | JwtAlgorithm::Hs512 => {
             let mut bytes = Vec::with_capacity(32);
@@ -66,7 +66,7 @@ pub fn wrong_key(algorithm: JwtAlgorithm) -> Vec<u8> {
 }
 
 /// Whether `key` is the PEM `wrong_secret` would sign with (then the mutation would be a no-op).
-pub fn is_wrong_key(algorithm: JwtAlgorithm, key: &[u8]) -> bool {
+pub(super) fn is_wrong_key(algorithm: JwtAlgorithm, key: &[u8]) -> bool {
     let builtin = match algorithm {
         JwtAlgorithm::Rs256 => WRONG_RSA_KEY,
         JwtAlgorithm::Es256 => WRONG_EC_KEY,
@@ -76,7 +76,7 @@ pub fn is_wrong_key(algorithm: JwtAlgorithm, key: &[u8]) -> bool {
 }
 
 /// `b64(header).b64(claims).` with header `{"alg":"none","typ":"JWT"}` (plus `kid`): no signature.
-pub fn unsigned(
+pub(super) fn unsigned(
     claims: &Map<String, Value>,
     kid: Option<&str>,
 ) -> Result<String, serde_json::Error> {
@@ -91,7 +91,7 @@ pub fn unsigned(
 
 /// Changes the middle character of the signature segment to another base64url character.
 /// Every bit of a middle character is significant, so the decoded signature changes too.
-pub fn tamper(token: &str) -> String {
+pub(super) fn tamper(token: &str) -> String {
     let Some(dot) = token.rfind('.') else {
         return token.to_owned();
     };
@@ -110,7 +110,7 @@ mod tests {
     use crate::auth::testkit::{
         ALGORITHMS, ISSUER, accepted, file_plan, key_file, mint_with, parts, strict_server,
     };
-    use crate::server::Rejection;
+    use crate::server::auth::Rejection;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
     /// What the strict server (issuer and audience set) says about each mutation.

@@ -15,7 +15,7 @@ use crate::server::auth::Authenticator;
 use crate::server::{ServerOptions, ServerSecrets};
 use crate::template::MapResolver;
 
-pub const ALGORITHMS: [JwtAlgorithm; 5] = [
+pub(super) const ALGORITHMS: [JwtAlgorithm; 5] = [
     JwtAlgorithm::Hs256,
     JwtAlgorithm::Hs384,
     JwtAlgorithm::Hs512,
@@ -24,22 +24,22 @@ pub const ALGORITHMS: [JwtAlgorithm; 5] = [
 ];
 
 /// HMAC secret shared by the secrets and the server.
-pub const HMAC_SECRET: &str = "test-hmac-secret-0123456789abcdef";
-pub const ISSUER: &str = "https://issuer.sockspec.test";
-pub const AUDIENCE: &str = "sockspec-tests";
+pub(super) const HMAC_SECRET: &str = "test-hmac-secret-0123456789abcdef";
+pub(super) const ISSUER: &str = "https://issuer.sockspec.test";
+pub(super) const AUDIENCE: &str = "sockspec-tests";
 
-pub fn root() -> &'static Path {
+pub(super) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Contents of `keys/<name>`.
-pub fn key_file(name: &str) -> String {
+pub(super) fn key_file(name: &str) -> String {
     std::fs::read_to_string(root().join("keys").join(name)).expect("committed test key")
 }
 
 /// Secrets `jwt` (the HMAC secret), `rsa_key` and `ec_key` (the committed private PEMs) and
 /// `garbage`, resolved from variables as a real environment would.
-pub fn secrets() -> Secrets {
+pub(super) fn secrets() -> Secrets {
     let config = "environments:\n  test:\n    ws_url: ws://127.0.0.1:1\n    secrets:\n      \
                   jwt: {env: [T_JWT]}\n      rsa_key: {env: [T_RSA]}\n      \
                   ec_key: {env: [T_EC]}\n      garbage: {env: [T_GARBAGE]}\n";
@@ -60,7 +60,7 @@ pub fn secrets() -> Secrets {
 }
 
 /// A plan whose claims carry `sub`, `email`, and the strict server's `iss` and `aud`.
-pub fn plan(algorithm: JwtAlgorithm, key: KeySource) -> JwtPlan {
+pub(super) fn plan(algorithm: JwtAlgorithm, key: KeySource) -> JwtPlan {
     JwtPlan {
         key,
         algorithm,
@@ -78,7 +78,7 @@ pub fn plan(algorithm: JwtAlgorithm, key: KeySource) -> JwtPlan {
 }
 
 /// HS* with secret `jwt`; RS256/ES256 with the committed private key files.
-pub fn file_plan(algorithm: JwtAlgorithm) -> JwtPlan {
+pub(super) fn file_plan(algorithm: JwtAlgorithm) -> JwtPlan {
     let key = match algorithm {
         JwtAlgorithm::Rs256 => KeySource::File("keys/test-rsa-private.pem".into()),
         JwtAlgorithm::Es256 => KeySource::File("keys/test-ec-private.pem".into()),
@@ -88,7 +88,7 @@ pub fn file_plan(algorithm: JwtAlgorithm) -> JwtPlan {
 }
 
 /// Mints with [`secrets`], the crate root, and run id `r1`.
-pub fn mint_with(plan: &JwtPlan) -> Result<Credential, AuthError> {
+pub(super) fn mint_with(plan: &JwtPlan) -> Result<Credential, AuthError> {
     mint(plan, &secrets(), root(), &MapResolver::new("r1"))
 }
 
@@ -103,12 +103,12 @@ fn server_with(options: &ServerOptions) -> Authenticator {
 }
 
 /// The reference server's authenticator, with default options (no iss/aud check).
-pub fn server() -> Authenticator {
+pub(super) fn server() -> Authenticator {
     server_with(&ServerOptions::default())
 }
 
 /// The reference server's authenticator requiring [`ISSUER`] and [`AUDIENCE`].
-pub fn strict_server() -> Authenticator {
+pub(super) fn strict_server() -> Authenticator {
     server_with(&ServerOptions {
         issuer: Some(ISSUER.to_owned()),
         audience: Some(AUDIENCE.to_owned()),
@@ -117,12 +117,12 @@ pub fn strict_server() -> Authenticator {
 }
 
 /// Whether `server` accepts `token` as user `user-r1`.
-pub fn accepted(server: &Authenticator, token: &str) -> bool {
+pub(super) fn accepted(server: &Authenticator, token: &str) -> bool {
     server.authenticate(token).map(|p| p.user_id) == Ok("user-r1".to_owned())
 }
 
 /// Header and claims of `token`, decoded without verification.
-pub fn parts(token: &str) -> (Value, Value) {
+pub(super) fn parts(token: &str) -> (Value, Value) {
     let mut it = token.split('.');
     let mut next = || {
         let bytes = URL_SAFE_NO_PAD

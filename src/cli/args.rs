@@ -9,7 +9,7 @@ use crate::server::ServeArgs;
 /// Declarative end-to-end tests for authenticated WebSocket services.
 #[derive(Debug, Parser)]
 #[command(name = "sockspec", version, about)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Project root (holds sockspec.yaml, scenarios/ and snapshots/).
     #[arg(long, global = true, default_value = ".")]
     pub root: PathBuf,
@@ -19,7 +19,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 #[expect(clippy::large_enum_variant, reason = "parsed once per process")]
-pub enum Command {
+pub(crate) enum Command {
     /// Run scenarios (the same harness and filters as `cargo nextest run --test scenarios`).
     Test {
         /// Scenario files or directories (`scenarios/auth/`), or trial-name filters

@@ -13,7 +13,7 @@ use crate::scenario::{self, Plan};
 
 /// Runs the check; returns the exit code (`SUCCESS`, `INVALID`, `MISSING_SECRETS`,
 /// `BAD_SELECTION`).
-pub fn check(root: &Path, env_spec: Option<&str>) -> u8 {
+pub(super) fn check(root: &Path, env_spec: Option<&str>) -> u8 {
     let config = match Config::load(root) {
         Ok(c) => c,
         Err(d) => {

@@ -14,6 +14,7 @@ use crate::exit;
 use crate::harness::{Observer, build_trials};
 use crate::report::{JunitFile, summary};
 
+/// The `sockspec` binary: parses the command line, runs the command, returns its exit code (see [`crate::exit`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {

@@ -18,7 +18,7 @@ const MAX_STDIN_BYTES: u64 = 1 << 20;
 const TIME_CLAIMS: [&str; 3] = ["iat", "nbf", "exp"];
 
 #[derive(Debug, clap::Args)]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// The token: a JWT, `Bearer <jwt>`, or `-` to read it from standard input.
     #[arg(required = true, num_args = 1.., value_name = "TOKEN")]
     token: Vec<String>,
@@ -34,7 +34,7 @@ enum DecodeCliError {
     Decode(#[from] DecodeError),
 }
 
-pub fn run(args: &DecodeArgs) -> u8 {
+pub(super) fn run(args: &DecodeArgs) -> u8 {
     match decode(args) {
         Ok(lines) => {
             for line in lines {

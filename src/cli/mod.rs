@@ -11,5 +11,4 @@ mod schema;
 mod support;
 mod token;
 
-pub(crate) use args::{Cli, Command};
 pub use commands::main;

@@ -12,10 +12,10 @@ use crate::exit;
 use crate::harness::id_of;
 
 /// The scenario schema, relative to the project root.
-pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
+pub(super) const SCHEMA_PATH: &str = "schema/scenario.schema.json";
 
 #[derive(Debug, clap::Args)]
-pub struct NewArgs {
+pub(crate) struct NewArgs {
     /// The file to create, e.g. `scenarios/my/first.yaml` (`.yaml` is added when missing).
     path: PathBuf,
 }
@@ -34,7 +34,7 @@ enum NewError {
     Io { path: String, error: std::io::Error },
 }
 
-pub fn run(root: &Path, args: &NewArgs) -> u8 {
+pub(super) fn run(root: &Path, args: &NewArgs) -> u8 {
     match create(root, &args.path) {
         Ok(lines) => {
             for line in lines {

@@ -8,7 +8,7 @@ use crate::exit;
 use crate::scenario::schema::scenario_schema_json;
 
 /// Writes the schema to stdout; a closed or failing stdout is reported, never a panic.
-pub fn run() -> u8 {
+pub(super) fn run() -> u8 {
     let mut out = std::io::stdout().lock();
     match out
         .write_all(scenario_schema_json().as_bytes())

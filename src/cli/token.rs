@@ -19,7 +19,7 @@ use crate::scenario::{self, AuthPlan, BearerSource, JwtPlan, KeySource};
 use crate::transcript::{Event, Recorder};
 
 #[derive(Debug, clap::Args)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// The environment whose secrets (and, for `exchange`, server) are used [default: local].
     #[arg(long, short = 'e')]
     env: Option<String>,
@@ -79,7 +79,7 @@ impl TokenError {
     }
 }
 
-pub fn run(root: &Path, args: &TokenArgs) -> u8 {
+pub(super) fn run(root: &Path, args: &TokenArgs) -> u8 {
     match token(root, args) {
         Ok(lines) => {
             for line in lines {

@@ -8,5 +8,4 @@ mod suggest;
 
 pub use pos::Pos;
 pub use render::Diagnostic;
-pub(crate) use render::use_color;
 pub(crate) use suggest::{did_you_mean, suggest_from_serde_message};

@@ -8,7 +8,9 @@
 /// the YAML token starting there — a word, a key, a quoted string, a flow collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
+    /// 1-based line; 0 means the file as a whole.
     pub line: usize,
+    /// 1-based column of the start, in characters.
     pub column: usize,
     /// Characters covered from `column`; 0 = unknown.
     pub len: usize,
@@ -44,6 +46,7 @@ impl Pos {
         Self::new(loc.line() as usize, loc.column() as usize).with_len(len)
     }
 
+    /// Whether the position names a line (not just the file).
     pub fn is_known(&self) -> bool {
         self.line > 0
     }

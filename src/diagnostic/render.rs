@@ -71,6 +71,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A problem in `file`, with `message` as its first line (lowercase, naming the cause).
     pub fn new(message: impl Into<String>, file: impl AsRef<Path>) -> Self {
         Self {
             message: message.into(),
@@ -90,16 +91,19 @@ impl Diagnostic {
         Self::new(message, "")
     }
 
+    /// Points the diagnostic at `pos`.
     pub fn at(mut self, pos: Pos) -> Self {
         self.pos = pos;
         self
     }
 
+    /// The file's text, so the offending lines can be shown.
     pub fn with_source(mut self, source: Arc<str>) -> Self {
         self.source = Some(source);
         self
     }
 
+    /// The label shown under the underlined token.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
@@ -111,16 +115,19 @@ impl Diagnostic {
         self
     }
 
+    /// The dotted path of the offending field (`steps[2].expect.within`), shown as a note.
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
         self
     }
 
+    /// A further line, shown in order (`note: …`, `expected: …`).
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
+    /// What to do about it, shown last.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
@@ -306,7 +313,7 @@ fn clean(text: &str) -> String {
 
 /// Whether reports on standard error are coloured: only on a terminal, and not when
 /// `NO_COLOR` is set to anything but the empty string (<https://no-color.org>).
-pub fn use_color() -> bool {
+pub(crate) fn use_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 

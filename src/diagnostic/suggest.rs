@@ -2,7 +2,7 @@
 //! of serde's "unknown field `x`, expected one of …" messages into a suggestion.
 
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
+pub(crate) fn did_you_mean<'a>(
     input: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -17,7 +17,7 @@ pub fn did_you_mean<'a>(
 
 /// For a serde message such as "unknown field `witin`, expected one of `match`, `within`"
 /// (or "unknown variant …"), returns the suggestion "did you mean `within`?".
-pub fn suggest_from_serde_message(message: &str) -> Option<String> {
+pub(crate) fn suggest_from_serde_message(message: &str) -> Option<String> {
     let kind_at = message
         .find("unknown field `")
         .map(|i| i + "unknown field `".len())

@@ -13,9 +13,9 @@ use crate::scenario::parse_yaml;
 use crate::server_options::ServerOptions;
 
 /// Name of the configuration file looked up at the project root.
-pub const CONFIG_FILE: &str = "sockspec.yaml";
+pub(crate) const CONFIG_FILE: &str = "sockspec.yaml";
 /// Environment used when `SOCKSPEC_ENV` is unset.
-pub const DEFAULT_ENVIRONMENT: &str = "local";
+pub(crate) const DEFAULT_ENVIRONMENT: &str = "local";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,19 +82,27 @@ struct RawEmbedded {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SecretSpec {
+    /// Variables tried in order; the first that is set wins.
     #[serde(default)]
     pub env: Vec<String>,
+    /// A literal value (local environments only), used when no variable is set.
     pub default: Option<String>,
 }
 
 /// The reference server started in-process for each scenario.
 #[derive(Debug, Clone)]
 pub struct Embedded {
+    /// The secret holding the HMAC key the server verifies JWTs with.
     pub jwt_secret: String,
+    /// The secret holding the E2E bypass key, if the server offers the exchange.
     pub bypass_key: Option<String>,
+    /// Secrets holding the API keys the server accepts.
     pub api_keys: Vec<String>,
+    /// A PEM file with the RSA public key for RS256 tokens.
     pub rsa_public_key_file: Option<PathBuf>,
+    /// A PEM file with the EC public key for ES256 tokens.
     pub ec_public_key_file: Option<PathBuf>,
+    /// The server's behaviour knobs (a scenario's `reference_server:` replaces them).
     pub options: ServerOptions,
 }
 
@@ -145,6 +153,7 @@ pub struct Environment {
     pub root: PathBuf,
     /// Variables read from the environment's `.env` file.
     pub dotenv: BTreeMap<String, String>,
+    /// The health check run before its scenarios, if any.
     pub health: Option<HealthSpec>,
 }
 
@@ -163,12 +172,18 @@ impl Environment {
     }
 }
 
+/// The project configuration: `sockspec.yaml` and the directories it names.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The project root (the directory of `sockspec.yaml`).
     pub root: PathBuf,
+    /// The configuration file.
     pub file: PathBuf,
+    /// Where the scenarios are (default `scenarios/`).
     pub scenarios_dir: PathBuf,
+    /// Where the snapshots are (default `snapshots/`).
     pub snapshots_dir: PathBuf,
+    /// Every environment, by name.
     pub environments: BTreeMap<String, Environment>,
 }
 
@@ -193,6 +208,7 @@ impl Config {
         Self::parse(&text, root, &file)
     }
 
+    /// Parses `text` (the content of `file`, under `root`); the diagnostic names the line to fix.
     pub fn parse(text: &str, root: &Path, file: &Path) -> Result<Config, Diagnostic> {
         let source: Arc<str> = Arc::from(text);
         let raw: RawConfig = parse_yaml(text, file, &source)?;
@@ -271,7 +287,7 @@ impl Config {
                         }
                     };
                     let timeout = match h.value.timeout {
-                        None => std::time::Duration::from_secs(2),
+                        None => super::health::DEFAULT_HEALTH_TIMEOUT,
                         Some(t) => crate::duration::parse(&t)
                             .map_err(|e| herr(e.to_string()).with_help(crate::duration::HELP))?,
                     };
@@ -373,7 +389,7 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
 }
 
 /// Used when the project has no `sockspec.yaml`.
-pub const DEFAULT_CONFIG: &str = "\
+pub(crate) const DEFAULT_CONFIG: &str = "\
 environments:
   local:
     local: true

@@ -17,9 +17,9 @@ use tokio::time::Instant;
 use crate::environment::fingerprint;
 
 /// Deadline of one health request when the environment sets none.
-pub const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const DEFAULT_HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// The variable nextest sets to the same UUID in every test process of one run.
-pub const RUN_ID_VAR: &str = "NEXTEST_RUN_ID";
+pub(crate) const RUN_ID_VAR: &str = "NEXTEST_RUN_ID";
 /// How much longer than the request deadline a process waits for another one's result.
 const LOCK_MARGIN: Duration = Duration::from_secs(1);
 /// Interval between attempts to take a cache file's lock.
@@ -29,7 +29,9 @@ const LOCK_POLL: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("environment '{environment}' unavailable: GET {url} → {reason}")]
 pub struct Unavailable {
+    /// The environment's name.
     pub environment: String,
+    /// The health URL that failed.
     pub url: String,
     /// `503 Service Unavailable`, `connection refused`, `timed out after 2s`, or a short error.
     pub reason: String,
@@ -38,7 +40,7 @@ pub struct Unavailable {
 type Outcome = Result<(), Unavailable>;
 
 /// One `GET url` that must answer within `timeout`; any 2xx is healthy.
-pub async fn check(
+pub(crate) async fn check(
     client: &reqwest::Client,
     environment: &str,
     url: &str,
@@ -88,7 +90,7 @@ fn describe(error: &reqwest::Error) -> String {
 
 /// Results of [`check`], kept for the rest of the test run.
 #[derive(Debug, Clone)]
-pub struct HealthCache {
+pub(crate) struct HealthCache {
     store: Store,
 }
 
@@ -103,13 +105,13 @@ type Memory = Mutex<HashMap<(String, String), Arc<OnceCell<Outcome>>>>;
 
 impl HealthCache {
     /// The cache of this run: files for the nextest run in `NEXTEST_RUN_ID`, else the process's.
-    pub fn from_env() -> Self {
+    pub(crate) fn from_env() -> Self {
         Self::for_run(std::env::var(RUN_ID_VAR).ok().as_deref())
     }
 
     /// Files under `<temp>/sockspec-health/<run id>` for `Some(run id)`; the process-wide
     /// map for `None` (or an empty id).
-    pub fn for_run(run_id: Option<&str>) -> Self {
+    pub(crate) fn for_run(run_id: Option<&str>) -> Self {
         static PROCESS: OnceLock<Arc<Memory>> = OnceLock::new();
         match run_id.filter(|id| !id.is_empty()) {
             Some(id) => {
@@ -130,21 +132,22 @@ impl HealthCache {
     }
 
     /// One file per (environment, url) in `dir`, shared with every process using `dir`.
-    pub fn in_dir(dir: PathBuf) -> Self {
+    pub(crate) fn in_dir(dir: PathBuf) -> Self {
         Self {
             store: Store::Dir(dir),
         }
     }
 
     /// A fresh in-memory cache, shared only with its clones.
-    pub fn in_memory() -> Self {
+    #[cfg(test)]
+    pub(crate) fn in_memory() -> Self {
         Self {
             store: Store::Memory(Arc::default()),
         }
     }
 
     /// The cached result for (environment, url), or [`check`]'s, which is then cached.
-    pub async fn check(
+    pub(crate) async fn check(
         &self,
         client: &reqwest::Client,
         environment: &str,

@@ -5,8 +5,8 @@ mod config;
 mod health;
 mod secrets;
 
+pub(crate) use config::{CONFIG_FILE, DEFAULT_ENVIRONMENT};
 pub use config::{Config, Embedded, Endpoint, Environment, SecretSpec};
-pub(crate) use config::{CONFIG_FILE, DEFAULT_CONFIG, DEFAULT_ENVIRONMENT};
 pub use health::Unavailable;
-pub(crate) use health::{DEFAULT_HEALTH_TIMEOUT, HealthCache, RUN_ID_VAR, check};
+pub(crate) use health::{HealthCache, check};
 pub use secrets::{MissingSecrets, Secret, Secrets, fingerprint};

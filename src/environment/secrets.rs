@@ -18,10 +18,13 @@ pub fn fingerprint(secret: &[u8]) -> String {
 /// A resolved secret. `Debug` never shows the value.
 #[derive(Clone)]
 pub struct Secret {
+    /// Its name in `sockspec.yaml`.
     pub name: String,
+    /// The value (never printed: use the fingerprint).
     pub value: String,
     /// The variable it came from, or `default`.
     pub source: String,
+    /// The first 16 hex digits of its SHA-256.
     pub fingerprint: String,
 }
 
@@ -49,7 +52,9 @@ impl Secret {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("resolve secrets for environment '{environment}': {}", describe(.missing))]
 pub struct MissingSecrets {
+    /// The environment.
     pub environment: String,
+    /// Each missing secret with every variable tried.
     pub missing: Vec<(String, Vec<String>)>,
 }
 
@@ -159,6 +164,7 @@ impl Secrets {
         self.by_name.values()
     }
 
+    /// The secret named `name`, when it resolved.
     pub fn get(&self, name: &str) -> Option<&Secret> {
         self.by_name.get(name)
     }
@@ -175,7 +181,8 @@ mod tests {
         assert_eq!(fingerprint(b"").len(), 16);
         assert_ne!(fingerprint(b"a"), fingerprint(b"b"));
     }
-    use crate::environment::{Config, DEFAULT_CONFIG};
+    use crate::environment::Config;
+    use crate::environment::config::DEFAULT_CONFIG;
     use std::path::Path;
 
     fn env() -> Environment {

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderMap, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// An open WebSocket connection (plain or TLS).
-pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Response headers worth showing in a transcript.
 const SHOWN_RESPONSE_HEADERS: [&str; 4] = [
@@ -23,7 +23,7 @@ const SHOWN_RESPONSE_HEADERS: [&str; 4] = [
 
 /// The server's answer to the upgrade request, as far as a transcript shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ResponseInfo {
+pub(crate) struct ResponseInfo {
     /// The HTTP status (101 when accepted).
     pub status: u16,
     /// The response headers worth showing (subprotocol, content type, auth challenge, retry).
@@ -48,7 +48,7 @@ fn shown(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// How a transport failure looked, so diagnostics can explain it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
+pub(crate) enum FailureKind {
     /// Nothing listens at the address.
     Refused,
     /// The host name does not resolve.
@@ -65,7 +65,7 @@ pub enum FailureKind {
 
 /// What the upgrade came to: the one type the handshake records ([`Outcome::record`]) and
 /// judges ([`super::judge`]).
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// 101 Switching Protocols: the connection is open.
     Accepted {
         /// The 101 response.
@@ -93,7 +93,7 @@ pub enum Outcome {
 }
 
 /// Connects, giving up after `timeout` (tungstenite itself never times out).
-pub async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
+pub(crate) async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(req)).await {
         Err(_) => Outcome::TimedOut { after: timeout },
         Ok(Ok((ws, resp))) => Outcome::Accepted {

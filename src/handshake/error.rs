@@ -2,7 +2,7 @@
 
 /// The upgrade request could not be built from the scenario's `connect` section.
 #[derive(Debug, thiserror::Error)]
-pub enum HandshakeError {
+pub(crate) enum HandshakeError {
     /// A template in the URL, query or headers did not render.
     #[error("render the connection settings: {0}")]
     Template(String),

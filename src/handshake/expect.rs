@@ -28,7 +28,7 @@ fn expected_text(plan: &HandshakePlan) -> String {
 }
 
 /// The `detail` of a JSON error body, or the body itself.
-pub fn body_detail(body: Option<&str>) -> String {
+pub(crate) fn body_detail(body: Option<&str>) -> String {
     match body {
         None => String::new(),
         Some(b) => match serde_json::from_str::<Value>(b) {
@@ -43,7 +43,7 @@ pub fn body_detail(body: Option<&str>) -> String {
 
 /// What the judgement knows about the credential that was sent.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Sent<'a> {
+pub(crate) struct Sent<'a> {
     /// `jwt`, `bearer`, `chain → jwt`, `none`, ...
     pub strategy: &'a str,
     /// For a JWT: whether it had expired when sent; `None` for tokens that are not JWTs.
@@ -53,7 +53,11 @@ pub struct Sent<'a> {
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
-pub fn judge(plan: &HandshakePlan, outcome: &Outcome, sent: &Sent<'_>) -> Result<(), Failure> {
+pub(crate) fn judge(
+    plan: &HandshakePlan,
+    outcome: &Outcome,
+    sent: &Sent<'_>,
+) -> Result<(), Failure> {
     let auth_strategy = sent.strategy;
     let expected = expected_text(plan);
     match (plan, outcome) {
@@ -126,7 +130,7 @@ pub fn judge(plan: &HandshakePlan, outcome: &Outcome, sent: &Sent<'_>) -> Result
 
 /// The table of likely causes for a rejected upgrade: `(cause, what to do)`. The cause
 /// goes into the first line of the report.
-pub fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String, String) {
+pub(crate) fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> (String, String) {
     let d = detail.to_ascii_lowercase();
     let key = sent.key.unwrap_or("the configured secret");
     let (cause, hint): (&str, String) = if d.contains("user not found") {

@@ -8,8 +8,8 @@ mod expect;
 mod open;
 mod request;
 
-pub use connect::{FailureKind, Outcome, ResponseInfo, Ws, connect};
-pub use error::HandshakeError;
-pub use expect::{Sent, body_detail, diagnose_rejection, judge};
-pub use open::{locate_failure, open, strategy_shown};
-pub use request::{SHOWN_REQUEST_HEADERS_SKIP, build};
+pub(crate) use connect::{FailureKind, Outcome, Ws, connect};
+pub(crate) use error::HandshakeError;
+pub(crate) use expect::{Sent, body_detail, diagnose_rejection, judge};
+pub(crate) use open::{open, strategy_shown};
+pub(crate) use request::{SHOWN_REQUEST_HEADERS_SKIP, build};

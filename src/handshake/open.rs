@@ -13,7 +13,7 @@ use crate::transcript::{Event, Failure, Recorder};
 
 impl Outcome {
     /// Records what the server answered (the response, the timeout or the transport error).
-    pub fn record(&self, rec: &mut Recorder) {
+    pub(crate) fn record(&self, rec: &mut Recorder) {
         match self {
             Outcome::Accepted { response, .. } => rec.record(Event::Response {
                 status: response.status,
@@ -35,7 +35,7 @@ impl Outcome {
 
 /// How the credential is named in the transcript and the judgement: the strategy, or
 /// `chain → <the strategy that produced the token>`.
-pub fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -> String {
+pub(crate) fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -> String {
     match (auth, credential) {
         (AuthPlan::Chain { .. }, Some(c)) => format!("chain → {}", c.strategy),
         _ => auth.strategy().to_string(),
@@ -45,7 +45,7 @@ pub fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -> Strin
 /// Opens the scenario's connection and judges the upgrade. `Ok(Some(ws))` when it was
 /// accepted as expected (steps follow); `Ok(None)` when the scenario expects a rejection or a
 /// timeout and got it (nothing follows); `Err` names the difference.
-pub async fn open(
+pub(crate) async fn open(
     plan: &Plan,
     ws_base: &str,
     credential: Option<&Credential>,
@@ -100,7 +100,7 @@ pub async fn open(
 /// Points a handshake failure at the scenario: the `handshake:` section when written (and
 /// then at the credential sent, if any, as context), else the credential (acceptance is
 /// implied), else the first step; notes what was sent.
-pub fn locate_failure(
+pub(crate) fn locate_failure(
     plan: &Plan,
     f: Failure,
     credential: Option<&Credential>,

@@ -10,7 +10,7 @@ use crate::template::Resolve;
 use crate::transcript::percent_encode;
 
 /// Request headers the transcript shows (the generated ones vary per run).
-pub const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
+pub(crate) const SHOWN_REQUEST_HEADERS_SKIP: [&str; 5] = [
     "host",
     "connection",
     "upgrade",
@@ -25,7 +25,7 @@ fn render(s: &str, ctx: &dyn Resolve) -> Result<String, HandshakeError> {
 }
 
 /// Builds the client request. `token` is placed as `plan.token_in` says.
-pub fn build(
+pub(crate) fn build(
     plan: &ConnectPlan,
     ws_base: &str,
     token: Option<&str>,

@@ -59,7 +59,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
 }
 
 /// `path` relative to the working directory when it lies below it, for shorter messages.
-pub fn display_path(path: &Path) -> PathBuf {
+pub(crate) fn display_path(path: &Path) -> PathBuf {
     std::env::current_dir()
         .ok()
         .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
@@ -80,7 +80,7 @@ pub fn id_of(root: &Path, path: &Path) -> Option<String> {
 }
 
 /// The file a trial name points at: `local::auth/valid_jwt` → `(local, auth/valid_jwt, path)`.
-pub fn from_trial_name(root: &Path, name: &str) -> Option<(String, String, PathBuf)> {
+pub(crate) fn from_trial_name(root: &Path, name: &str) -> Option<(String, String, PathBuf)> {
     let (env, id) = name.split_once("::")?;
     if id.is_empty() || id.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
         return None;

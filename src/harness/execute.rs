@@ -17,7 +17,7 @@ use crate::transcript::{Event, Failure, Recorder, Redactor, Transcript};
 
 /// What [`execute`] came to: the transcript, and how the run ended.
 #[derive(Debug)]
-pub struct Executed {
+pub(super) struct Executed {
     /// Every event of the run, redacted, ending with its `Outcome` event.
     pub transcript: Transcript,
     /// `Ok` when the scenario did what it expects.
@@ -30,7 +30,7 @@ pub struct Executed {
 
 /// Why a run did not pass.
 #[derive(Debug)]
-pub enum Ended {
+pub(super) enum Ended {
     /// The scenario ran and something differed from what it expects.
     Failed(Box<Failure>),
     /// The environment's health check failed: nothing else ran.
@@ -40,7 +40,7 @@ pub enum Ended {
 /// Runs `plan` against `env`. Never panics on bad input; every wait has a deadline.
 /// `teardown` runs whatever happened before it. `process` stands for the process
 /// environment (variables named by `auth: {bearer: {env: NAME}}`).
-pub async fn execute(
+pub(super) async fn execute(
     plan: &Plan,
     env: &Environment,
     secrets: &Secrets,
@@ -156,7 +156,7 @@ async fn converse(
 
 /// The template variables a run starts with: a fresh `run_id`, and `secrets.NAME` for the
 /// secrets the scenario names (values the recorder redacts).
-pub fn run_vars(plan: &Plan, secrets: &Secrets) -> MapResolver {
+pub(crate) fn run_vars(plan: &Plan, secrets: &Secrets) -> MapResolver {
     let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
     let named: serde_json::Map<String, serde_json::Value> = plan
         .secrets
@@ -176,7 +176,7 @@ struct Bases {
 /// Starts the environment's embedded reference server on 127.0.0.1:0 with `options` (a
 /// scenario's `reference_server`), else the environment's own options. The server's secrets
 /// must be among `secrets`. Also used by `sockspec token` and `sockspec doctor`.
-pub async fn spawn_embedded(
+pub(crate) async fn spawn_embedded(
     e: &Embedded,
     options: Option<&ServerOptions>,
     secrets: &Secrets,

@@ -20,10 +20,10 @@ use crate::report::assert_snapshot_file;
 use crate::scenario;
 
 /// The corpus's directory below the scenario root, and its environments file.
-pub const FAILING_DIR: &str = "failing";
-pub const FAILING_ENVIRONMENTS: &str = "environments.yml";
+pub(crate) const FAILING_DIR: &str = "failing";
+pub(super) const FAILING_ENVIRONMENTS: &str = "environments.yml";
 /// Environment of a failing scenario that names none.
-pub const DEFAULT_FAILING_ENVIRONMENT: &str = "failing";
+pub(super) const DEFAULT_FAILING_ENVIRONMENT: &str = "failing";
 
 /// Entry point of `tests/failing.rs`.
 pub fn failing_main(root: &Path) -> ExitCode {
@@ -152,7 +152,7 @@ static FRAME_TIME: LazyLock<Regex> =
 /// The report with ports, timings, times and ids replaced, so it is stable across runs.
 /// A frame time keeps its column whatever its digits (`5.2 ms` and `123.4 ms` both become
 /// `[ms]` at the column of a two-digit time).
-pub fn normalize(report: &str) -> String {
+pub(super) fn normalize(report: &str) -> String {
     let text = FRAME_TIME.replace_all(report, |c: &regex::Captures<'_>| {
         format!("{}[ms]", " ".repeat(c[1].len().saturating_sub(4)))
     });

@@ -10,7 +10,11 @@ use crate::scenario::Target;
 pub const ALLOW_UNAVAILABLE_VAR: &str = "SOCKSPEC_ALLOW_UNAVAILABLE";
 
 /// `Err` when the environment declares a health check and it fails.
-pub async fn check(env: &Environment, http: &HttpEnv, embedded: bool) -> Result<(), Unavailable> {
+pub(super) async fn check(
+    env: &Environment,
+    http: &HttpEnv,
+    embedded: bool,
+) -> Result<(), Unavailable> {
     let Some(spec) = &env.health else {
         return Ok(());
     };
@@ -38,6 +42,6 @@ pub async fn check(env: &Environment, http: &HttpEnv, embedded: bool) -> Result<
 
 /// Whether `SOCKSPEC_ALLOW_UNAVAILABLE` (read through `process`) asks to ignore unavailable
 /// environments.
-pub fn allow_unavailable(process: &dyn Fn(&str) -> Option<String>) -> bool {
+pub(super) fn allow_unavailable(process: &dyn Fn(&str) -> Option<String>) -> bool {
     process(ALLOW_UNAVAILABLE_VAR).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }

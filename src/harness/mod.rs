@@ -12,10 +12,8 @@ mod trials;
 
 pub use diagnostics::diagnostics_main;
 pub use discover::{EXCLUDED_DIRS, FULL_SCAN_FORBIDDEN_VAR, discover, id_of};
-pub(crate) use discover::{display_path, from_trial_name};
 pub(crate) use execute::{run_vars, spawn_embedded};
 pub use failing::failing_main;
-pub(crate) use failing::FAILING_DIR;
 pub use health::ALLOW_UNAVAILABLE_VAR;
 pub use observe::Observer;
 pub use run::{Run, RunOutcome, process_env, run};

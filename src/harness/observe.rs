@@ -19,6 +19,7 @@ pub struct Observer {
 }
 
 impl Observer {
+    /// An observer with no record yet.
     pub fn new() -> Observer {
         Observer::default()
     }

@@ -124,7 +124,7 @@ pub fn process_env(name: &str) -> Option<String> {
 
 /// One snapshot per scenario, shared by every environment, except where an environment
 /// overrides the scenario: `<id>@<environment>`.
-pub fn snapshot_name(base: &Plan, environment: &str) -> String {
+pub(super) fn snapshot_name(base: &Plan, environment: &str) -> String {
     if base.overrides.contains_key(environment) {
         format!("{}@{environment}", base.id)
     } else {

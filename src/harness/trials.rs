@@ -18,7 +18,7 @@ use crate::environment::{Config, Environment};
 use crate::report::assert_transcript;
 use crate::scenario::{self, Plan};
 
-pub use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
+pub(super) use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 
 /// Entry point of `tests/scenarios.rs`: runs the scenarios of the project at `root`.
 pub fn main(root: &Path) -> ExitCode {

@@ -13,7 +13,7 @@ const SHOWN_BODY_BYTES: usize = 2048;
 
 /// Where HTTP calls of one run go.
 #[derive(Debug, Clone)]
-pub struct HttpEnv {
+pub(crate) struct HttpEnv {
     pub client: reqwest::Client,
     /// The environment's HTTP base URL (`http_url`, or the embedded server's).
     pub base: Option<String>,
@@ -21,7 +21,7 @@ pub struct HttpEnv {
 }
 
 impl HttpEnv {
-    pub fn new(environment: &str, base: Option<String>) -> Self {
+    pub(crate) fn new(environment: &str, base: Option<String>) -> Self {
         Self {
             // Loopback and the configured hosts only: never through a proxy from the
             // environment, whose address nobody chose for this test.
@@ -37,7 +37,7 @@ impl HttpEnv {
 
 /// A received answer.
 #[derive(Debug, Clone)]
-pub struct HttpAnswer {
+pub(crate) struct HttpAnswer {
     pub method: String,
     pub url: String,
     pub status: u16,
@@ -48,7 +48,7 @@ pub struct HttpAnswer {
 
 impl HttpAnswer {
     /// `401 {"detail":"Invalid E2E bypass key"}`, body shortened.
-    pub fn status_and_body(&self) -> String {
+    pub(crate) fn status_and_body(&self) -> String {
         let body = shorten(self.body.trim());
         if body.is_empty() {
             format!("{} (empty body)", self.status)
@@ -59,7 +59,7 @@ impl HttpAnswer {
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum HttpError {
+pub(crate) enum HttpError {
     #[error("render the HTTP request: {0}")]
     Render(String),
     #[error("resolve `{path}`: environment '{environment}' has no http_url")]
@@ -87,7 +87,7 @@ pub enum HttpError {
 }
 
 /// The outcome of [`send`]: the event to record (always), and the answer or the error.
-pub struct HttpCall {
+pub(crate) struct HttpCall {
     pub event: Event,
     pub result: Result<HttpAnswer, HttpError>,
 }
@@ -101,7 +101,7 @@ impl HttpCall {
     /// Records the call, after registering every credential-looking field of the answer
     /// (`access_token`, `refresh_token`, `client_secret`, …) with the recorder, so tokens an
     /// auth service hands out never reach a transcript, snapshot or failure report.
-    pub fn record(
+    pub(crate) fn record(
         self,
         phase: &str,
         rec: &mut crate::transcript::Recorder,
@@ -170,7 +170,12 @@ fn render_str(s: &str, vars: &dyn Resolve) -> Result<String, HttpError> {
 }
 
 /// Sends the call `plan` describes, with its deadline; checks the status.
-pub async fn send(plan: &HttpPlan, env: &HttpEnv, phase: &str, vars: &dyn Resolve) -> HttpCall {
+pub(crate) async fn send(
+    plan: &HttpPlan,
+    env: &HttpEnv,
+    phase: &str,
+    vars: &dyn Resolve,
+) -> HttpCall {
     let method = plan.method.clone();
     let mut event = Event::Http {
         phase: phase.to_string(),
@@ -331,7 +336,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// The value at `ptr` in the JSON answer.
-pub fn pointer(answer: &HttpAnswer, ptr: &str) -> Result<Value, HttpError> {
+pub(crate) fn pointer(answer: &HttpAnswer, ptr: &str) -> Result<Value, HttpError> {
     let err = |reason: String| HttpError::Pointer {
         method: answer.method.clone(),
         url: answer.url.clone(),

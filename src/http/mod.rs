@@ -2,4 +2,4 @@
 
 mod call;
 
-pub use call::{HttpAnswer, HttpCall, HttpEnv, HttpError, pointer, send};
+pub(crate) use call::{HttpEnv, HttpError, pointer, send};

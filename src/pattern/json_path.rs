@@ -7,14 +7,14 @@ use serde_json::Value;
 /// One segment of a [`JsonPath`]: an object key which, when made only of
 /// ASCII digits, also indexes arrays.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Segment {
+pub(crate) struct Segment {
     key: String,
     index: Option<usize>,
 }
 
 impl Segment {
     /// Builds a segment from an unescaped key.
-    pub fn new(key: impl Into<String>) -> Self {
+    pub(crate) fn new(key: impl Into<String>) -> Self {
         let key = key.into();
         let index = if !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()) {
             key.parse().ok()
@@ -25,18 +25,13 @@ impl Segment {
     }
 
     /// The unescaped object key.
-    pub fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
-    }
-
-    /// The array index, when the segment is a decimal number.
-    pub fn index(&self) -> Option<usize> {
-        self.index
     }
 
     /// The child of `value` this segment designates: a field of an object,
     /// an element of an array; `None` when absent.
-    pub fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
+    pub(crate) fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
         match value {
             Value::Object(map) => map.get(&self.key),
             Value::Array(items) => self.index.and_then(|i| items.get(i)),
@@ -45,7 +40,7 @@ impl Segment {
     }
 
     /// Mutable variant of [`Segment::get`].
-    pub fn get_mut<'a>(&self, value: &'a mut Value) -> Option<&'a mut Value> {
+    pub(crate) fn get_mut<'a>(&self, value: &'a mut Value) -> Option<&'a mut Value> {
         match value {
             Value::Object(map) => map.get_mut(&self.key),
             Value::Array(items) => self.index.and_then(|i| items.get_mut(i)),
@@ -57,7 +52,7 @@ impl Segment {
 /// A parsed dotted path. Segments are separated by `.`; `\.` is a literal
 /// dot and `\\` a literal backslash; any other backslash is kept as is.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JsonPath {
+pub(crate) struct JsonPath {
     source: String,
     segments: Vec<Segment>,
 }
@@ -65,14 +60,14 @@ pub struct JsonPath {
 /// Why a dotted path could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("parse path `{path}`: it has an empty segment")]
-pub struct PathError {
+pub(crate) struct PathError {
     /// The path as written.
     pub path: String,
 }
 
 impl JsonPath {
     /// Parses `source`; every segment must be non-empty.
-    pub fn parse(source: &str) -> Result<JsonPath, PathError> {
+    pub(crate) fn parse(source: &str) -> Result<JsonPath, PathError> {
         let mut segments = Vec::new();
         let mut current = String::new();
         let mut chars = source.chars();
@@ -109,18 +104,18 @@ impl JsonPath {
     }
 
     /// The path as written (escapes included).
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.source
     }
 
     /// The parsed segments, never empty.
-    pub fn segments(&self) -> &[Segment] {
+    pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
     /// The value at this path inside `value`, or `None` when any segment is
     /// absent.
-    pub fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
+    pub(crate) fn get<'a>(&self, value: &'a Value) -> Option<&'a Value> {
         self.segments
             .iter()
             .try_fold(value, |current, segment| segment.get(current))
@@ -128,7 +123,7 @@ impl JsonPath {
 }
 
 /// Escapes a raw key so that it reads back as one segment (`a.b` → `a\.b`).
-pub fn escape_key(key: &str) -> String {
+pub(crate) fn escape_key(key: &str) -> String {
     if !key.contains(['.', '\\']) {
         return key.to_owned();
     }
@@ -144,7 +139,7 @@ pub fn escape_key(key: &str) -> String {
 
 /// Joins a parent path and a child segment text with a dot; an empty parent
 /// is the root.
-pub fn join(parent: &str, child: &str) -> String {
+pub(crate) fn join(parent: &str, child: &str) -> String {
     if parent.is_empty() {
         child.to_owned()
     } else {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::json_path::{JsonPath, join};
 use super::predicate::{Predicate, is_predicate_map, json_eq};
 
-pub use super::mismatch::Mismatch;
+pub(super) use super::mismatch::Mismatch;
 
 /// Why a pattern could not be compiled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,9 +9,9 @@ use crate::scenario::Plan;
 use crate::transcript::{Failure, Transcript, render_last_frames};
 
 /// How many frames the report shows.
-pub const LAST_FRAMES: usize = 8;
+pub(crate) const LAST_FRAMES: usize = 8;
 
-pub fn failure_diagnostic(
+pub(crate) fn failure_diagnostic(
     plan: &Plan,
     environment: &str,
     f: &Failure,
@@ -53,7 +53,7 @@ pub fn failure_diagnostic(
 
 /// The report of a scenario whose environment is down: the environment, not the scenario,
 /// is the cause, and `allow_var` turns such scenarios into ignored ones.
-pub fn unavailable_diagnostic(plan: &Plan, u: &Unavailable, allow_var: &str) -> Diagnostic {
+pub(crate) fn unavailable_diagnostic(plan: &Plan, u: &Unavailable, allow_var: &str) -> Diagnostic {
     Diagnostic::new(u.to_string(), &plan.file)
         .with_note(format!(
             "note: every scenario of '{}' fails with this; the scenario was not run",

@@ -16,7 +16,7 @@ use super::{TrialOutcome, TrialRecord};
 const SUITE_NAME: &str = "sockspec";
 
 #[derive(Debug, thiserror::Error)]
-pub enum JunitError {
+pub(crate) enum JunitError {
     #[error("create the junit report {}: {source}", path.display())]
     Create {
         path: PathBuf,
@@ -33,14 +33,14 @@ pub enum JunitError {
 
 /// The report file, created before the run so that a bad path fails before any trial runs.
 #[derive(Debug)]
-pub struct JunitFile {
+pub(crate) struct JunitFile {
     path: PathBuf,
     file: File,
 }
 
 impl JunitFile {
     /// Creates (or truncates) `path`.
-    pub fn create(path: &Path) -> Result<JunitFile, JunitError> {
+    pub(crate) fn create(path: &Path) -> Result<JunitFile, JunitError> {
         let file = File::create(path).map_err(|source| JunitError::Create {
             path: path.to_path_buf(),
             source,
@@ -52,7 +52,11 @@ impl JunitFile {
     }
 
     /// Writes the report of `records` (a run that took `elapsed`).
-    pub fn write(mut self, records: &[TrialRecord], elapsed: Duration) -> Result<(), JunitError> {
+    pub(crate) fn write(
+        mut self,
+        records: &[TrialRecord],
+        elapsed: Duration,
+    ) -> Result<(), JunitError> {
         let xml = junit_report(records, elapsed).to_string()?;
         self.file
             .write_all(xml.as_bytes())
@@ -65,7 +69,7 @@ impl JunitFile {
 }
 
 /// The report of `records`, in their order.
-pub fn junit_report(records: &[TrialRecord], elapsed: Duration) -> Report {
+pub(crate) fn junit_report(records: &[TrialRecord], elapsed: Duration) -> Report {
     let mut suite = TestSuite::new(SUITE_NAME);
     suite.set_time(elapsed);
     suite.add_test_cases(records.iter().map(test_case));

@@ -6,7 +6,7 @@ mod junit;
 mod outcome;
 mod snapshot;
 
-pub use failure::{LAST_FRAMES, failure_diagnostic, unavailable_diagnostic};
-pub use junit::{JunitError, JunitFile, junit_report};
-pub use outcome::{TrialOutcome, TrialRecord, summary};
-pub use snapshot::{assert_snapshot_file, assert_transcript, snapshot_text};
+pub(crate) use failure::{failure_diagnostic, unavailable_diagnostic};
+pub(crate) use junit::JunitFile;
+pub(crate) use outcome::{TrialOutcome, TrialRecord, summary};
+pub(crate) use snapshot::{assert_snapshot_file, assert_transcript, snapshot_text};

@@ -36,7 +36,7 @@ impl TrialRecord {
 
 /// `sockspec: N passed, M failed, K ignored in 1.23s (environments: local)`, then, when
 /// something failed, one indented line per failed trial. Ends with a newline.
-pub fn summary(records: &[TrialRecord], elapsed: Duration) -> String {
+pub(crate) fn summary(records: &[TrialRecord], elapsed: Duration) -> String {
     let count = |f: fn(&TrialOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
     let passed = count(|o| matches!(o, TrialOutcome::Passed));
     let failed = count(|o| matches!(o, TrialOutcome::Failed(_)));

@@ -16,7 +16,7 @@ static SECRET_MARKER: LazyLock<Regex> =
 
 /// The snapshot text of a transcript: normalized, with the environment's base URL and the
 /// secrets' sources and fingerprints (which differ per machine and environment) removed.
-pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_base: &str) -> String {
+pub(crate) fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_base: &str) -> String {
     let normalizer = Normalizer::new(plan.redact.clone());
     let text = render_snapshot(t, &normalizer, ws_base, http_base);
     SECRET_MARKER.replace_all(&text, "[secret $1]").into_owned()
@@ -25,12 +25,12 @@ pub fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_base: &str
 /// Compares `text` with the scenario's snapshot; panics with insta's diff on mismatch
 /// (libtest-mimic turns the panic into this trial's failure).
 /// `name` is the scenario id, or `<id>@<environment>` for an environment it overrides.
-pub fn assert_transcript(name: &str, plan: &Plan, snapshots_dir: &Path, text: &str) {
+pub(crate) fn assert_transcript(name: &str, plan: &Plan, snapshots_dir: &Path, text: &str) {
     assert_snapshot_file(snapshots_dir, name, &plan.file, &plan.name, text);
 }
 
 /// Compares `text` with `<snapshots_dir>/<id>.snap` (`id` may hold `/`).
-pub fn assert_snapshot_file(
+pub(crate) fn assert_snapshot_file(
     snapshots_dir: &Path,
     id: &str,
     input: &Path,

@@ -16,7 +16,7 @@ pub fn yaml_options() -> serde_saphyr::Options {
 }
 
 /// Parses YAML text into `T`, turning a parse error into a located diagnostic.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     text: &str,
     file: &Path,
     source: &Arc<str>,

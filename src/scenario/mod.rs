@@ -11,11 +11,10 @@ mod validate_auth;
 mod validate_connect;
 mod validate_steps;
 
-pub use load::{load, parse, yaml_options};
 pub(crate) use load::parse_yaml;
+pub use load::{load, parse, yaml_options};
 pub use plan::{
     AuthPlan, BearerSource, CloseExpectation, ConnectPlan, ExpectMany, ExpectOne, Fallback,
-    HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan, StepKind,
-    StepPlan, Target, TokenPlacement,
+    HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan, StepKind, StepPlan,
+    Target, TokenPlacement,
 };
-pub(crate) use plan::{DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_HTTP_TIMEOUT, DEFAULT_WITHIN};

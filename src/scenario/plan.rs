@@ -12,9 +12,9 @@ use crate::diagnostic::Pos;
 use crate::pattern::Pattern;
 
 /// Handshake deadline when `connect.timeout` is not given.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Deadline of an expect step without `within`.
-pub const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_WITHIN: Duration = Duration::from_secs(5);
 /// A validated scenario: everything the pipeline executes, with the source positions reports
 /// point at. Built by `scenario::parse`/`load` from the raw model; one per file, with one
 /// more per environment it overrides ([`Plan::for_environment`]).
@@ -61,6 +61,7 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether the scenario runs in `environment` (its `environments:` list, or all).
     pub fn applies_to(&self, environment: &str) -> bool {
         self.environments
             .as_ref()
@@ -126,8 +127,10 @@ pub enum Fallback {
 }
 
 impl Fallback {
+    /// The policy names, as written in `fallback:`.
     pub const NAMES: [&'static str; 3] = ["forbid", "warn", "allow"];
 
+    /// The policy named `name`, if any.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "forbid" => Some(Self::Forbid),
@@ -137,6 +140,7 @@ impl Fallback {
         }
     }
 
+    /// The policy's name in the scenario format.
     pub fn name(self) -> &'static str {
         match self {
             Self::Forbid => "forbid",
@@ -146,18 +150,26 @@ impl Fallback {
     }
 }
 
+/// A JWT signing algorithm the `jwt` strategy can mint with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwtAlgorithm {
+    /// HMAC with SHA-256 (a shared secret).
     Hs256,
+    /// HMAC with SHA-384.
     Hs384,
+    /// HMAC with SHA-512.
     Hs512,
+    /// RSA PKCS#1 v1.5 with SHA-256 (a private key file or secret).
     Rs256,
+    /// ECDSA P-256 with SHA-256 (a PKCS#8 private key).
     Es256,
 }
 
 impl JwtAlgorithm {
+    /// The algorithm names, as written in `algorithm:`.
     pub const NAMES: [&'static str; 5] = ["HS256", "HS384", "HS512", "RS256", "ES256"];
 
+    /// The algorithm named `name` (any case), if supported.
     pub fn parse(name: &str) -> Option<Self> {
         match name.to_ascii_uppercase().as_str() {
             "HS256" => Some(Self::Hs256),
@@ -232,10 +244,14 @@ impl Mutation {
     }
 }
 
+/// How the `jwt` strategy mints its token.
 #[derive(Debug, Clone)]
 pub struct JwtPlan {
+    /// The signing key: a secret or a key file.
     pub key: KeySource,
+    /// The signing algorithm (default HS256).
     pub algorithm: JwtAlgorithm,
+    /// The `kid` header, when set.
     pub kid: Option<String>,
     /// Claims object; strings may hold templates, rendered at mint time.
     pub claims: Value,
@@ -243,19 +259,24 @@ pub struct JwtPlan {
     pub expires_in_secs: i64,
     /// `nbf` in seconds from now, when set.
     pub not_before_secs: Option<i64>,
+    /// A deliberate defect (expired, wrong secret, `alg: none`, …), for negative tests.
     pub mutate: Option<Mutation>,
 }
 
 /// An HTTP call (`http` step or `exchange`). Strings may hold templates.
 #[derive(Debug, Clone)]
 pub struct HttpPlan {
+    /// The HTTP method (uppercase).
     pub method: String,
     /// A path below the environment's HTTP base, or a full URL.
     pub target: Target,
+    /// Request headers; values may hold templates.
     pub headers: Vec<(String, String)>,
+    /// The JSON body, if any; strings may hold templates.
     pub body: Option<Value>,
     /// Accepted statuses; empty means any 2xx.
     pub statuses: Vec<u16>,
+    /// The deadline of the whole call.
     pub timeout: Duration,
     /// JSON pointer to the token in the answer (`exchange` only).
     pub token: Option<String>,
@@ -264,14 +285,18 @@ pub struct HttpPlan {
 }
 
 /// Deadline of an HTTP call without `timeout`.
-pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Where a static token (`bearer`, `api_key`) comes from.
 #[derive(Debug, Clone)]
 pub enum BearerSource {
+    /// A secret of the environment, by name.
     Secret(String),
+    /// An environment variable, by name.
     Env(String),
 }
 
+/// Where a request goes.
 #[derive(Debug, Clone)]
 pub enum Target {
     /// Appended to the environment's base URL (WebSocket or HTTP).
@@ -280,72 +305,111 @@ pub enum Target {
     Url(String),
 }
 
+/// Where the credential goes in the upgrade request (`token_in:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenPlacement {
+    /// `Authorization: Bearer <token>` (the default).
     Header,
+    /// A query parameter of this name.
     Query(String),
+    /// A subprotocol: this prefix followed by the token, offered first.
     Subprotocol(String),
+    /// A cookie of this name.
     Cookie(String),
+    /// Not in the upgrade: a step sends it in a message (`{{ auth.token }}`).
     Message,
 }
 
+/// Where and how the scenario connects (`connect:`).
 #[derive(Debug, Clone)]
 pub struct ConnectPlan {
+    /// A path below the environment's WebSocket base, or a full URL.
     pub target: Target,
     /// Header values may hold templates.
     pub headers: Vec<(String, String)>,
+    /// Query parameters; values may hold templates.
     pub query: Vec<(String, String)>,
+    /// Subprotocols offered, in order.
     pub subprotocols: Vec<String>,
+    /// Where the credential goes.
     pub token_in: TokenPlacement,
+    /// The deadline of the whole upgrade.
     pub timeout: Duration,
 }
 
+/// The expected outcome of the upgrade (`handshake:`).
 #[derive(Debug, Clone)]
 pub enum HandshakePlan {
+    /// 101 Switching Protocols; the steps follow.
     Accepted,
+    /// Refused with one of `statuses`, optionally with a body matching `body`.
     Rejected {
+        /// The acceptable statuses.
         statuses: Vec<u16>,
+        /// A pattern the (JSON) body must match.
         body: Option<Pattern>,
     },
+    /// No answer before the handshake deadline (a silent rejection).
     Timeout,
+    /// Accepted, then closed by the server.
     Closed(CloseExpectation),
 }
 
 /// An expected close: code (any when empty), reason pattern, window.
 #[derive(Debug, Clone)]
 pub struct CloseExpectation {
+    /// The acceptable codes; any code when empty.
     pub codes: Vec<u16>,
+    /// A pattern the close reason must match.
     pub reason: Option<Pattern>,
+    /// How long to wait for the close.
     pub within: Duration,
 }
 
+/// One step of the scenario, where it is written.
 #[derive(Debug, Clone)]
 pub struct StepPlan {
+    /// Its 1-based index among the steps.
     pub index: usize,
+    /// Where it is written.
     pub pos: Pos,
+    /// What it does.
     pub kind: StepKind,
 }
 
+/// What a step does.
 #[derive(Debug, Clone)]
 pub enum StepKind {
     /// A JSON value (sent as JSON text) or a string (sent as a text frame); templated.
     Send(Value),
+    /// Wait for one message matching a pattern.
     Expect(ExpectOne),
+    /// Wait for messages matching patterns, in order.
     Sequence(ExpectMany),
+    /// Wait for messages matching patterns, in any order.
     Unordered(ExpectMany),
+    /// Fail if a message matching `pattern` arrives within `within`.
     ExpectNone {
+        /// The pattern that must not match (templated).
         pattern: Value,
+        /// How long to watch.
         within: Duration,
     },
+    /// Send a close frame.
     Close {
+        /// The close code.
         code: u16,
+        /// The close reason.
         reason: String,
     },
+    /// Wait for the server's close frame.
     ExpectClose(CloseExpectation),
+    /// An HTTP call in the middle of the conversation.
     Http(Box<HttpPlan>),
 }
 
 impl StepKind {
+    /// The step's key in the scenario format.
     pub fn keyword(&self) -> &'static str {
         match self {
             StepKind::Send(_) => "send",
@@ -360,22 +424,32 @@ impl StepKind {
     }
 }
 
+/// An `expect` step.
 #[derive(Debug, Clone)]
 pub struct ExpectOne {
     /// Raw pattern; templates are rendered, then compiled, when the step runs.
     pub pattern: Value,
+    /// How long to wait for the message.
     pub within: Duration,
+    /// `(variable, dotted path)` pairs taken from the matched message.
     pub captures: Vec<(String, String)>,
+    /// Fail on any other message instead of skipping it.
     pub strict: bool,
 }
 
+/// An `expect_sequence` or `expect_unordered` step.
 #[derive(Debug, Clone)]
 pub struct ExpectMany {
+    /// The patterns, one per expected message (templated).
     pub events: Vec<Value>,
+    /// Messages matching these are passed over silently.
     pub ignore: Vec<Pattern>,
+    /// How long to wait for all of them.
     pub within: Duration,
+    /// How long to wait for each one after the previous (sequences only).
     pub each_within: Option<Duration>,
     /// Paths start with the event's index: `4.result.savings_usd`.
     pub captures: Vec<(String, String)>,
+    /// Fail on any message that is neither expected nor ignored.
     pub strict: bool,
 }

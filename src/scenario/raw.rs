@@ -20,13 +20,13 @@ use super::schema::{
 };
 use crate::duration::{DurationText, SignedDurationText};
 
-pub type S<T> = Spanned<T>;
+pub(super) type S<T> = Spanned<T>;
 
 /// A sockspec scenario: one YAML file under `scenarios/`, one test per selected environment.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Scenario")]
-pub struct RawScenario {
+pub(super) struct RawScenario {
     /// Test name shown in reports; default: the scenario id (its path below `scenarios/`
     /// without `.yaml`).
     pub name: Option<String>,
@@ -81,7 +81,7 @@ pub struct RawScenario {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Override")]
-pub struct RawOverride {
+pub(super) struct RawOverride {
     /// Replaces the scenario's `auth`.
     #[schemars(with = "Option<RawAuth>")]
     pub auth: Option<S<RawAuth>>,
@@ -108,7 +108,7 @@ pub struct RawOverride {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "Auth")]
-pub enum RawAuth {
+pub(super) enum RawAuth {
     /// No token: the handshake carries no credential.
     None,
     /// Mint a JWT.
@@ -128,7 +128,7 @@ pub enum RawAuth {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Jwt")]
-pub struct RawJwt {
+pub(super) struct RawJwt {
     /// Name of a secret declared by the environment: the HMAC secret, or a PEM private key.
     #[schemars(with = "Option<String>")]
     pub secret: Option<S<String>>,
@@ -159,7 +159,7 @@ pub struct RawJwt {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "Mutation")]
-pub enum RawMutation {
+pub(super) enum RawMutation {
     /// `exp` an hour in the past.
     Expired,
     /// `nbf` an hour in the future.
@@ -182,7 +182,7 @@ pub enum RawMutation {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Chain")]
-pub struct RawChain {
+pub(super) struct RawChain {
     /// The strategies, in order (a chain cannot contain another chain).
     #[schemars(with = "Vec<RawAuth>")]
     pub strategies: S<Vec<S<RawAuth>>>,
@@ -196,7 +196,7 @@ pub struct RawChain {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Http")]
-pub struct RawHttp {
+pub(super) struct RawHttp {
     /// HTTP method; default GET (POST for `exchange`).
     #[schemars(with = "Option<HttpMethod>")]
     pub method: Option<S<String>>,
@@ -232,7 +232,7 @@ pub struct RawHttp {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "StaticToken")]
-pub struct RawBearer {
+pub(super) struct RawBearer {
     /// Name of a secret declared by the environment.
     #[schemars(with = "Option<String>")]
     pub secret: Option<S<String>>,
@@ -245,7 +245,7 @@ pub struct RawBearer {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Connect")]
-pub struct RawConnect {
+pub(super) struct RawConnect {
     /// Appended to the environment's `ws_url` (default `/ws`); templates allowed.
     #[schemars(with = "Option<String>")]
     pub path: Option<S<String>>,
@@ -277,7 +277,7 @@ pub struct RawConnect {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "TokenIn")]
-pub enum RawTokenIn {
+pub(super) enum RawTokenIn {
     /// `Authorization: Bearer <token>`.
     Header,
     /// `?<param>=<token>`.
@@ -294,7 +294,7 @@ pub enum RawTokenIn {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "Handshake")]
-pub enum RawHandshake {
+pub(super) enum RawHandshake {
     /// The server answers 101.
     Accepted,
     /// The server refuses the upgrade with an HTTP status: `rejected: 403`,
@@ -310,7 +310,7 @@ pub enum RawHandshake {
 /// read by the `Deserialize` impl below, which keeps positions in the full form).
 #[derive(Debug, Clone, JsonSchema)]
 #[schemars(rename = "Rejected", deny_unknown_fields)]
-pub struct RawRejected {
+pub(super) struct RawRejected {
     /// A status or a list of statuses (`403`, `[401, 403]`).
     #[schemars(with = "StatusCodes")]
     pub status: S<Value>,
@@ -405,7 +405,7 @@ impl<'de> Deserialize<'de> for RawRejected {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "CloseExpectation")]
-pub struct RawCloseExpectation {
+pub(super) struct RawCloseExpectation {
     /// A close code or a list of them; none means any code.
     #[schemars(with = "Option<CloseCodes>")]
     pub code: Option<S<Value>>,
@@ -421,7 +421,7 @@ pub struct RawCloseExpectation {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(rename = "Step")]
-pub enum RawStep {
+pub(super) enum RawStep {
     /// Send a JSON frame; a YAML string sends a text frame. Templates allowed.
     Send(#[schemars(with = "Value")] S<Value>),
     /// The next message matching a pattern, within a deadline.
@@ -444,7 +444,7 @@ pub enum RawStep {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Expect")]
-pub struct RawExpect {
+pub(super) struct RawExpect {
     /// The pattern: a map is a subset (dotted keys), predicates (`eq`, `regex`, `gt`,
     /// `exists`, `one_of`, `type`, …) test a value, a scalar matches by equality.
     #[serde(rename = "match")]
@@ -466,7 +466,7 @@ pub struct RawExpect {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ExpectMany")]
-pub struct RawMany {
+pub(super) struct RawMany {
     /// The patterns (at least one).
     #[schemars(with = "Vec<Value>")]
     pub events: S<Vec<S<Value>>>,
@@ -493,7 +493,7 @@ pub struct RawMany {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ExpectNone")]
-pub struct RawExpectNone {
+pub(super) struct RawExpectNone {
     /// The pattern no message may match.
     #[serde(rename = "match")]
     #[schemars(with = "Value")]
@@ -507,7 +507,7 @@ pub struct RawExpectNone {
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Close")]
-pub struct RawClose {
+pub(super) struct RawClose {
     /// Close code: 1000 or 3000–4999 (default 1000).
     #[schemars(with = "Option<u16>")]
     pub code: Option<S<u16>>,

@@ -204,7 +204,7 @@ fn contains_template(v: &Value) -> bool {
 
 /// Validates a parsed scenario. `id` is the path below the scenario root without `.yaml`.
 /// Each `overrides:` entry is applied to a copy of the scenario and validated whole.
-pub fn validate(
+pub(super) fn validate(
     raw: RawScenario,
     id: &str,
     file: &Path,

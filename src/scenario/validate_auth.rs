@@ -12,7 +12,7 @@ use crate::diagnostic::{Pos, did_you_mean};
 
 pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Where `exchange` finds the token when `token:` is not given.
-pub const DEFAULT_TOKEN_POINTER: &str = "/access_token";
+pub(super) const DEFAULT_TOKEN_POINTER: &str = "/access_token";
 
 pub(super) fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>, field: &str) -> AuthPlan {
     let at = pos(a);

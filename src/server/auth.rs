@@ -16,14 +16,14 @@ use super::secrets::ServerSecrets;
 use crate::server_options::ServerOptions;
 
 /// User id given to connections authenticated with an API key.
-pub const API_KEY_USER: &str = "api-key-user";
+pub(crate) const API_KEY_USER: &str = "api-key-user";
 
 /// Tokens longer than this are rejected without being parsed.
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 
 /// Why an upgrade request was refused. `detail()` is the JSON `detail` of the 403 body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejection {
+pub(crate) enum Rejection {
     /// No token in any of the places looked at.
     NoToken,
     /// Bad signature or expired.
@@ -38,7 +38,7 @@ pub enum Rejection {
 
 impl Rejection {
     /// The staging backend's wording.
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Self::NoToken => "No token provided".to_owned(),
             Self::InvalidOrExpired => "Invalid or expired token".to_owned(),
@@ -51,7 +51,7 @@ impl Rejection {
 
 /// Who a valid token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
+pub(crate) struct Principal {
     /// The token's `sub`, or [`API_KEY_USER`].
     pub user_id: String,
     /// True when authenticated by API key (exempt from the known-user check).
@@ -67,7 +67,7 @@ struct Claims {
 }
 
 /// Verifies tokens and mints bypass tokens. Built once per server.
-pub struct Authenticator {
+pub(crate) struct Authenticator {
     hmac: Option<(DecodingKey, EncodingKey)>,
     rsa: Option<DecodingKey>,
     ec: Option<DecodingKey>,
@@ -80,7 +80,10 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// Loads the keys. An empty `jwt_secret` disables the HS family.
-    pub fn new(secrets: &ServerSecrets, options: &ServerOptions) -> Result<Self, ServerError> {
+    pub(crate) fn new(
+        secrets: &ServerSecrets,
+        options: &ServerOptions,
+    ) -> Result<Self, ServerError> {
         let hmac = (!secrets.jwt_secret.is_empty()).then(|| {
             let bytes = secrets.jwt_secret.as_bytes();
             (
@@ -133,7 +136,7 @@ impl Authenticator {
     }
 
     /// Accepts an API key or a valid JWT; the known-user check is the caller's.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, Rejection> {
+    pub(crate) fn authenticate(&self, token: &str) -> Result<Principal, Rejection> {
         if token.is_empty() {
             return Err(Rejection::NoToken);
         }
@@ -203,7 +206,12 @@ impl Authenticator {
     }
 
     /// Mints an HS256 token for `user_id`; returns the token and its lifetime in seconds.
-    pub fn mint(&self, user_id: &str, email: &str, name: Option<&str>) -> Option<(String, u64)> {
+    pub(crate) fn mint(
+        &self,
+        user_id: &str,
+        email: &str,
+        name: Option<&str>,
+    ) -> Option<(String, u64)> {
         let (_, key) = self.hmac.as_ref()?;
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

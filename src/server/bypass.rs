@@ -15,11 +15,11 @@ use super::secrets::fingerprint;
 use super::state::AppState;
 
 /// Header carrying the bypass key.
-pub const BYPASS_HEADER: &str = "x-e2e-bypass-key";
+pub(super) const BYPASS_HEADER: &str = "x-e2e-bypass-key";
 
 /// Body of `POST /auth/e2e/test-auth`.
 #[derive(Debug, Deserialize)]
-pub struct TestAuthRequest {
+pub(super) struct TestAuthRequest {
     /// Identifies the user; the same email gets the same user id.
     pub email: String,
     /// Display name.
@@ -44,7 +44,7 @@ fn check_key(state: &AppState, headers: &HeaderMap) -> Result<(), (StatusCode, &
 }
 
 /// `POST /auth/e2e/test-auth` → 200 `{"access_token","user_id","email","expires_in"}`.
-pub async fn test_auth(
+pub(super) async fn test_auth(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Json<TestAuthRequest>, JsonRejection>,
@@ -80,7 +80,7 @@ pub async fn test_auth(
 }
 
 /// `DELETE /auth/e2e/users/{id}` → 200 `{"deleted": id}` or 404 "User not found".
-pub async fn delete_user(
+pub(super) async fn delete_user(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,

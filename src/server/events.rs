@@ -11,14 +11,14 @@ use serde_json::{Map, Value, json};
 use crate::server_options::ServerOptions;
 
 /// Tool named in `tool_executing`/`tool_completed` when the client gives none.
-pub const DEFAULT_TOOL: &str = "cost_analyzer";
+pub(super) const DEFAULT_TOOL: &str = "cost_analyzer";
 
 /// Non-JSON text sent by `malformed_frame`.
 pub const MALFORMED_FRAME: &str = "{\"type\": \"tool_executing\", \"tool\": ";
 
 /// What a client text frame asks for.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Request {
+pub(super) enum Request {
     /// `{"type":"user_message",...}`.
     UserMessage(UserMessage),
     /// `{"type":"ping","id"?:any}`; `id` echoed in the pong when present.
@@ -38,7 +38,7 @@ pub enum Request {
 
 /// A `user_message` request.
 #[derive(Debug, Clone, PartialEq)]
-pub struct UserMessage {
+pub(super) struct UserMessage {
     /// What the user typed.
     pub text: String,
     /// Client-chosen run id, else a fresh uuid v4.
@@ -50,7 +50,7 @@ pub struct UserMessage {
 }
 
 /// Parses one client text frame.
-pub fn parse(text: &str) -> Request {
+pub(super) fn parse(text: &str) -> Request {
     let Ok(value) = serde_json::from_str::<Value>(text) else {
         return Request::Echo(text.to_owned());
     };
@@ -109,7 +109,7 @@ fn parse_user_message(obj: &Map<String, Value>) -> Request {
 
 /// One thing the server does while answering a `user_message`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub(super) enum Step {
     /// An event: its `type` and the fields after the common ones.
     Event(&'static str, Map<String, Value>),
     /// A raw text frame (the malformed frame).
@@ -128,7 +128,7 @@ fn fields(value: Value) -> Map<String, Value> {
 }
 
 /// The steps answering `msg`, with the failure behaviours of `options` woven in.
-pub fn agent_flow(msg: &UserMessage, options: &ServerOptions) -> Vec<Step> {
+pub(super) fn agent_flow(msg: &UserMessage, options: &ServerOptions) -> Vec<Step> {
     let tool = msg.tool.as_deref().unwrap_or(DEFAULT_TOOL);
     let mut agent = vec![
         Step::Event(
@@ -187,7 +187,7 @@ pub fn agent_flow(msg: &UserMessage, options: &ServerOptions) -> Vec<Step> {
 }
 
 /// Renders an event: `type`, `run_id` (if any), `user_id`, `timestamp`, then `extra`.
-pub fn render(
+pub(super) fn render(
     kind: &str,
     run_id: Option<&str>,
     user_id: &str,
@@ -205,7 +205,7 @@ pub fn render(
 }
 
 /// A `tool_output` event of exactly `bytes` bytes (or its minimal size when that is larger).
-pub fn render_oversized(bytes: usize, run_id: Option<&str>, user_id: &str) -> String {
+pub(super) fn render_oversized(bytes: usize, run_id: Option<&str>, user_id: &str) -> String {
     let base = render(
         "tool_output",
         run_id,
@@ -222,7 +222,7 @@ pub fn render_oversized(bytes: usize, run_id: Option<&str>, user_id: &str) -> St
 }
 
 /// RFC 3339 UTC with milliseconds.
-pub fn now() -> String {
+pub(super) fn now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 

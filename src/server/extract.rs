@@ -8,14 +8,14 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE, SEC_WEBSOCKET_PROTOCOL};
 
 /// Subprotocols the server speaks besides `jwt.<token>`.
-pub const SUPPORTED_PROTOCOLS: &[&str] = &["agent.v1"];
+pub(crate) const SUPPORTED_PROTOCOLS: &[&str] = &["agent.v1"];
 
 /// Prefix of a subprotocol entry carrying a token.
-pub const JWT_PROTOCOL_PREFIX: &str = "jwt.";
+pub(crate) const JWT_PROTOCOL_PREFIX: &str = "jwt.";
 
 /// Where a token was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
+pub(super) enum TokenSource {
     /// `Authorization: Bearer`.
     Header,
     /// `?token=`.
@@ -28,7 +28,7 @@ pub enum TokenSource {
 
 impl TokenSource {
     /// Short name used in logs.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Header => "authorization header",
             Self::Query => "query",
@@ -40,7 +40,7 @@ impl TokenSource {
 
 /// What the upgrade request offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Credentials {
+pub(super) struct Credentials {
     /// The token and where it came from; `None` when none was found.
     pub token: Option<(String, TokenSource)>,
     /// The subprotocol to echo back, if any.
@@ -48,7 +48,7 @@ pub struct Credentials {
 }
 
 /// Reads the token and picks the subprotocol. `query_token` is the decoded `token` query value.
-pub fn credentials(headers: &HeaderMap, query_token: Option<String>) -> Credentials {
+pub(super) fn credentials(headers: &HeaderMap, query_token: Option<String>) -> Credentials {
     let offered = offered_protocols(headers);
     let jwt_entry = offered
         .iter()

@@ -15,11 +15,11 @@ use super::session;
 use super::state::{AppState, TaskToken};
 
 /// How long the server waits for the auth message.
-pub const AUTH_WINDOW: Duration = Duration::from_secs(5);
+pub(super) const AUTH_WINDOW: Duration = Duration::from_secs(5);
 /// Policy violation: the close code for a refused or missing auth message.
 const POLICY_VIOLATION: u16 = 1008;
 
-pub async fn run(mut socket: WebSocket, state: AppState, token: TaskToken) {
+pub(super) async fn run(mut socket: WebSocket, state: AppState, token: TaskToken) {
     let first = tokio::select! {
         r = tokio::time::timeout(AUTH_WINDOW, socket.recv()) => r,
         () = state.stopped() => return,

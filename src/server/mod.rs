@@ -22,9 +22,8 @@ pub use config::ServerConfig;
 pub use error::ServerError;
 pub use events::MALFORMED_FRAME;
 pub use lifecycle::{ServerHandle, run, spawn};
-pub use secrets::{ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables, resolve_jwt_secret};
+pub use secrets::{
+    ResolvedSecret, ServerSecrets, fingerprint, jwt_secret_variables, resolve_jwt_secret,
+};
 pub use serve::ServeArgs;
-pub(crate) use auth::{API_KEY_USER, Rejection};
-pub(crate) use extract::{JWT_PROTOCOL_PREFIX, SUPPORTED_PROTOCOLS};
-pub(crate) use secrets::{API_KEY_VAR, BYPASS_KEY_VAR};
 pub(crate) use serve::serve;

@@ -13,17 +13,17 @@ use serde_json::json;
 use super::state::AppState;
 
 /// How long a close handshake the server started may take before the socket is dropped.
-pub const CLOSE_WAIT: Duration = Duration::from_secs(1);
+pub(super) const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// Close reasons are limited to 123 bytes by RFC 6455.
 const MAX_CLOSE_REASON: usize = 123;
 
 /// `{"detail": "..."}` with `status`.
-pub fn detail(status: StatusCode, detail: &str) -> Response {
+pub(super) fn detail(status: StatusCode, detail: &str) -> Response {
     (status, Json(json!({ "detail": detail }))).into_response()
 }
 
 /// Sends a Close frame and waits (bounded) for the client's answer.
-pub async fn close_with(mut socket: WebSocket, state: &AppState, code: u16, reason: &str) {
+pub(super) async fn close_with(mut socket: WebSocket, state: &AppState, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
         reason: truncate(reason, MAX_CLOSE_REASON).into(),
@@ -39,7 +39,7 @@ pub async fn close_with(mut socket: WebSocket, state: &AppState, code: u16, reas
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a char boundary.
-pub fn truncate(text: &str, max: usize) -> &str {
+pub(super) fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }

@@ -27,7 +27,7 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 const MAX_CLIENT_MESSAGE_BYTES: usize = 1 << 20;
 
 /// All routes of the reference server.
-pub fn router(state: AppState) -> Router {
+pub(super) fn router(state: AppState) -> Router {
     Router::new()
         .route("/ws", get(ws_handler))
         .route("/health", get(health))

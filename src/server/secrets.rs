@@ -7,9 +7,9 @@ use std::fmt;
 use super::error::ServerError;
 
 /// Variable holding the E2E bypass key.
-pub const BYPASS_KEY_VAR: &str = "E2E_BYPASS_KEY";
+pub(crate) const BYPASS_KEY_VAR: &str = "E2E_BYPASS_KEY";
 /// Variable holding an API key accepted as a bearer token.
-pub const API_KEY_VAR: &str = "STAGING_TEST_API_KEY";
+pub(crate) const API_KEY_VAR: &str = "STAGING_TEST_API_KEY";
 
 /// Keys and secrets. Never printed: `Debug` shows fingerprints only.
 #[derive(Clone, Default)]
@@ -127,7 +127,7 @@ pub fn resolve_jwt_secret(
 /// Builds `ServerSecrets` the way staging does: the JWT secret as in [`resolve_jwt_secret`],
 /// the bypass key from `E2E_BYPASS_KEY`, API keys from `api_keys` plus `STAGING_TEST_API_KEY`.
 /// Returns the secrets and the variable the JWT secret came from.
-pub fn secrets_from_env(
+pub(super) fn secrets_from_env(
     environment: &str,
     api_keys: &[String],
     lookup: impl Fn(&str) -> Option<String>,

@@ -99,7 +99,7 @@ fn read(path: &Path) -> Result<String, ServerError> {
 
 /// Resolves secrets from the process environment, binds `--host:--port` and serves until
 /// Ctrl-C. Installs a `tracing` subscriber (RUST_LOG, default `info`) unless one is set.
-pub async fn serve(args: ServeArgs) -> Result<(), ServerError> {
+pub(crate) async fn serve(args: ServeArgs) -> Result<(), ServerError> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -35,7 +35,12 @@ struct Session {
 }
 
 /// Runs the session until the client leaves, a behaviour ends it, or the server stops.
-pub async fn run(socket: WebSocket, state: AppState, principal: Principal, token: TaskToken) {
+pub(super) async fn run(
+    socket: WebSocket,
+    state: AppState,
+    principal: Principal,
+    token: TaskToken,
+) {
     let _token = token;
     let mut session = Session {
         socket,

@@ -13,10 +13,10 @@ use super::error::ServerError;
 use super::users::{UserStore, load_users_file};
 
 /// What handlers and sessions share.
-pub type AppState = Arc<Shared>;
+pub(super) type AppState = Arc<Shared>;
 
 /// The server's shared state.
-pub struct Shared {
+pub(super) struct Shared {
     /// Behaviour knobs.
     pub options: crate::server_options::ServerOptions,
     /// Token checks and minting.
@@ -33,7 +33,7 @@ pub struct Shared {
 
 impl Shared {
     /// Token check plus, in staging mode, the known-and-active user check.
-    pub fn authorize(&self, token: &str) -> Result<Principal, Rejection> {
+    pub(super) fn authorize(&self, token: &str) -> Result<Principal, Rejection> {
         let principal = self.auth.authenticate(token)?;
         if self.options.require_known_users && !principal.api_key {
             self.users.check(&principal.user_id)?;
@@ -44,7 +44,7 @@ impl Shared {
 
 impl Shared {
     /// Validates the configuration and loads keys and users.
-    pub fn new(
+    pub(super) fn new(
         config: ServerConfig,
         healthy: Arc<AtomicBool>,
         stop: watch::Receiver<bool>,
@@ -70,32 +70,32 @@ impl Shared {
     }
 
     /// Whether the bypass endpoints are enabled.
-    pub fn bypass_enabled(&self) -> bool {
+    pub(super) fn bypass_enabled(&self) -> bool {
         self.bypass_key.is_some()
     }
 
     /// Constant-time comparison with the configured bypass key (false when none is set).
-    pub fn bypass_key_matches(&self, offered: &[u8]) -> bool {
+    pub(super) fn bypass_key_matches(&self, offered: &[u8]) -> bool {
         self.bypass_key
             .as_deref()
             .is_some_and(|key| bool::from(key.ct_eq(offered)))
     }
 
     /// Resolves once the server is shutting down.
-    pub async fn stopped(&self) {
+    pub(super) async fn stopped(&self) {
         let mut rx = self.stop.clone();
         let _ = rx.wait_for(|stop| *stop).await;
     }
 
     /// True once the server is shutting down.
-    pub fn is_stopping(&self) -> bool {
+    pub(super) fn is_stopping(&self) -> bool {
         *self.stop.borrow()
     }
 }
 
 /// Counts live tasks; `wait_idle` resolves when the count is back to zero.
 #[derive(Clone, Default)]
-pub struct Tracker(Arc<TrackerInner>);
+pub(super) struct Tracker(Arc<TrackerInner>);
 
 #[derive(Default)]
 struct TrackerInner {
@@ -104,22 +104,22 @@ struct TrackerInner {
 }
 
 /// Held by a tracked task; dropping it marks the task as finished.
-pub struct TaskToken(Arc<TrackerInner>);
+pub(super) struct TaskToken(Arc<TrackerInner>);
 
 impl Tracker {
     /// Registers one more live task.
-    pub fn token(&self) -> TaskToken {
+    pub(super) fn token(&self) -> TaskToken {
         self.0.live.fetch_add(1, Ordering::SeqCst);
         TaskToken(Arc::clone(&self.0))
     }
 
     /// Number of live tasks.
-    pub fn live(&self) -> usize {
+    pub(super) fn live(&self) -> usize {
         self.0.live.load(Ordering::SeqCst)
     }
 
     /// Resolves when no task is live.
-    pub async fn wait_idle(&self) {
+    pub(super) async fn wait_idle(&self) {
         loop {
             let notified = self.0.idle.notified();
             tokio::pin!(notified);
@@ -143,16 +143,16 @@ impl Drop for TaskToken {
 /// Per-connection flag set by a handler that holds the request unanswered (`silent_reject`):
 /// at shutdown such a connection is dropped without an answer instead of drained.
 #[derive(Clone, Default)]
-pub struct HeldFlag(pub Arc<AtomicBool>);
+pub(super) struct HeldFlag(pub Arc<AtomicBool>);
 
 impl HeldFlag {
     /// Marks the connection as held.
-    pub fn hold(&self) {
+    pub(super) fn hold(&self) {
         self.0.store(true, Ordering::SeqCst);
     }
 
     /// Whether a handler holds the connection.
-    pub fn is_held(&self) -> bool {
+    pub(super) fn is_held(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }
 }

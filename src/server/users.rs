@@ -10,11 +10,11 @@ use super::error::ServerError;
 use crate::server_options::SeedUser;
 
 /// Prefix of ids handed out by `POST /auth/e2e/test-auth`: `e2e-user-1`, `e2e-user-2`, ...
-pub const GENERATED_ID_PREFIX: &str = "e2e-user-";
+pub(super) const GENERATED_ID_PREFIX: &str = "e2e-user-";
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User {
+pub(super) struct User {
     /// Value of `sub`.
     pub id: String,
     /// Contact address.
@@ -33,13 +33,13 @@ struct Table {
 
 /// Thread-safe user table; one per server.
 #[derive(Default)]
-pub struct UserStore {
+pub(super) struct UserStore {
     table: Mutex<Table>,
 }
 
 impl UserStore {
     /// A table holding `seed` (later duplicates of an id win).
-    pub fn new(seed: impl IntoIterator<Item = SeedUser>) -> Self {
+    pub(super) fn new(seed: impl IntoIterator<Item = SeedUser>) -> Self {
         let users = seed
             .into_iter()
             .map(|u| {
@@ -62,7 +62,7 @@ impl UserStore {
     }
 
     /// Ok when `id` is a known, active user.
-    pub fn check(&self, id: &str) -> Result<(), Rejection> {
+    pub(super) fn check(&self, id: &str) -> Result<(), Rejection> {
         match self.lock().users.get(id) {
             None => Err(Rejection::UserNotFound),
             Some(u) if !u.active => Err(Rejection::UserInactive),
@@ -72,7 +72,7 @@ impl UserStore {
 
     /// Returns the user with `email`, creating `e2e-user-<n>` if there is none.
     /// The returned flag is true when the user was created by this call.
-    pub fn ensure(&self, email: &str, name: Option<&str>) -> (User, bool) {
+    pub(super) fn ensure(&self, email: &str, name: Option<&str>) -> (User, bool) {
         let mut table = self.lock();
         if let Some(existing) = table.users.values().find(|u| u.email == email) {
             return (existing.clone(), false);
@@ -95,13 +95,13 @@ impl UserStore {
     }
 
     /// Removes `id`; false if it was not there.
-    pub fn remove(&self, id: &str) -> bool {
+    pub(super) fn remove(&self, id: &str) -> bool {
         self.lock().users.remove(id).is_some()
     }
 }
 
 /// Reads a list of users from a `.json` file (JSON) or any other file (YAML).
-pub fn load_users_file(path: &Path) -> Result<Vec<SeedUser>, ServerError> {
+pub(super) fn load_users_file(path: &Path) -> Result<Vec<SeedUser>, ServerError> {
     let text = std::fs::read_to_string(path).map_err(|source| ServerError::ReadFile {
         path: path.to_owned(),
         source,

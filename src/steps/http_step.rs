@@ -8,7 +8,7 @@ use crate::template::MapResolver;
 use crate::transcript::{Failure, Recorder};
 
 /// Runs one HTTP call of `phase`.
-pub async fn run_http(
+pub(crate) async fn run_http(
     plan: &HttpPlan,
     phase: &str,
     env: &HttpEnv,
@@ -47,7 +47,7 @@ pub async fn run_http(
 }
 
 /// Runs `setup` or `teardown`: every step in order, stopping at the first failure.
-pub async fn run_phase(
+pub(crate) async fn run_phase(
     steps: &[StepPlan],
     phase: &str,
     env: &HttpEnv,

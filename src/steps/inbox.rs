@@ -16,7 +16,7 @@ use crate::transcript::Frame;
 
 /// Something that arrived on the connection.
 #[derive(Debug, Clone)]
-pub enum Incoming {
+pub(crate) enum Incoming {
     /// A text or binary frame.
     Frame(Frame),
     /// A close frame.
@@ -33,13 +33,13 @@ pub enum Incoming {
 /// What arrived on the connection and no step has consumed yet, in arrival order: a step
 /// reads from the front, and frames it looked at but did not consume go back to the front
 /// ([`Inbox::unread`]) for the next step. Once the connection has ended, nothing more arrives.
-pub struct Inbox {
+pub(crate) struct Inbox {
     pending: VecDeque<Incoming>,
     ended: bool,
 }
 
 impl Inbox {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             pending: VecDeque::new(),
             ended: false,
@@ -47,14 +47,14 @@ impl Inbox {
     }
 
     /// Puts frames back in front, in order, for the next step to see.
-    pub fn unread(&mut self, items: Vec<Incoming>) {
+    pub(crate) fn unread(&mut self, items: Vec<Incoming>) {
         for item in items.into_iter().rev() {
             self.pending.push_front(item);
         }
     }
 
     /// The next incoming item, or `None` when `deadline` passes first.
-    pub async fn next(&mut self, ws: &mut Ws, deadline: Instant) -> Option<Incoming> {
+    pub(crate) async fn next(&mut self, ws: &mut Ws, deadline: Instant) -> Option<Incoming> {
         if let Some(item) = self.pending.pop_front() {
             return Some(item);
         }
@@ -88,7 +88,7 @@ impl Inbox {
     }
 
     /// True once the connection has ended (close frame or drop seen).
-    pub fn ended(&self) -> bool {
+    pub(crate) fn ended(&self) -> bool {
         self.ended && self.pending.is_empty()
     }
 }
@@ -100,6 +100,6 @@ impl Default for Inbox {
 }
 
 /// A deadline `within` from now.
-pub fn deadline(within: Duration) -> Instant {
+pub(super) fn deadline(within: Duration) -> Instant {
     Instant::now() + within
 }

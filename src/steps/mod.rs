@@ -5,6 +5,6 @@ mod http_step;
 mod inbox;
 mod runner;
 
-pub use http_step::{run_http, run_phase};
-pub use inbox::{Inbox, Incoming};
-pub use runner::{Session, expect_close, run_steps};
+pub(crate) use http_step::run_phase;
+pub(crate) use inbox::Inbox;
+pub(crate) use runner::{Session, expect_close, run_steps};

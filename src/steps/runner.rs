@@ -19,7 +19,7 @@ use crate::template::{MapResolver, render_value};
 use crate::transcript::{Disposition, Event, Failure, Frame, Recorder};
 
 /// Everything a step needs while it runs.
-pub struct Session<'a> {
+pub(crate) struct Session<'a> {
     pub ws: &'a mut Ws,
     pub inbox: Inbox,
     pub rec: &'a mut Recorder,
@@ -28,7 +28,7 @@ pub struct Session<'a> {
 }
 
 /// Runs every step in order; stops at the first failure.
-pub async fn run_steps(steps: &[StepPlan], s: &mut Session<'_>) -> Result<(), Failure> {
+pub(crate) async fn run_steps(steps: &[StepPlan], s: &mut Session<'_>) -> Result<(), Failure> {
     for step in steps {
         run_step(step, s).await.map_err(|f| {
             let label = format!("step {} (`{}`)", step.index + 1, step.kind.keyword());
@@ -425,7 +425,7 @@ async fn close(i: usize, code: u16, reason: &str, s: &mut Session<'_>) -> Result
 
 /// Waits for the server's close frame; frames before it are skipped. Shared with the
 /// handshake's `closed` expectation.
-pub async fn expect_close(
+pub(crate) async fn expect_close(
     i: usize,
     c: &CloseExpectation,
     s: &mut Session<'_>,

@@ -11,8 +11,11 @@ use super::Redactor;
 /// A WebSocket frame's content.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
+    /// A text frame holding JSON.
     Json(Value),
+    /// A text frame that is not JSON.
     Text(String),
+    /// A binary frame, by its length in bytes.
     Binary(usize),
 }
 
@@ -295,28 +298,33 @@ impl Event {
 /// An event and when it happened, measured from the start of the run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// When, from the start of the run.
     pub at: Duration,
+    /// What happened.
     pub event: Event,
 }
 
 /// The ordered, redacted record of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Transcript {
+    /// The scenario's id.
     pub scenario: String,
+    /// The environment it ran in.
     pub environment: String,
+    /// Every event, in order.
     pub entries: Vec<Entry>,
 }
 
 /// Records events into a transcript, redacting them first.
 #[derive(Debug)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     start: Instant,
     redactor: Redactor,
     transcript: Transcript,
 }
 
 impl Recorder {
-    pub fn new(scenario: &str, environment: &str, redactor: Redactor) -> Self {
+    pub(crate) fn new(scenario: &str, environment: &str, redactor: Redactor) -> Self {
         Self {
             start: Instant::now(),
             redactor,
@@ -329,29 +337,25 @@ impl Recorder {
     }
 
     /// Hides `value` (e.g. a freshly minted token) from everything recorded from now on.
-    pub fn add_secret(&mut self, value: &str, marker: String) {
+    pub(crate) fn add_secret(&mut self, value: &str, marker: String) {
         self.redactor.add_secret(value, marker);
     }
 
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 
-    pub fn record(&mut self, event: Event) {
+    pub(crate) fn record(&mut self, event: Event) {
         let at = self.start.elapsed();
         let event = event.redact(&self.redactor);
         self.transcript.entries.push(Entry { at, event });
     }
 
-    pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
-    }
-
-    pub fn transcript(&self) -> &Transcript {
+    pub(crate) fn transcript(&self) -> &Transcript {
         &self.transcript
     }
 
-    pub fn finish(self) -> Transcript {
+    pub(crate) fn finish(self) -> Transcript {
         self.transcript
     }
 }

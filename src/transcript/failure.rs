@@ -31,6 +31,7 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A failure whose report starts with `message` (it names the cause).
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
@@ -38,6 +39,7 @@ impl Failure {
         }
     }
 
+    /// Points the failure at `pos` in the scenario, with `label` under it.
     pub fn at(mut self, pos: Pos, label: impl Into<String>) -> Self {
         self.pos = pos;
         self.label = Some(label.into());
@@ -50,21 +52,25 @@ impl Failure {
         self
     }
 
+    /// What the scenario expects, in words.
     pub fn expected(mut self, e: impl Into<String>) -> Self {
         self.expected = Some(e.into());
         self
     }
 
+    /// What happened instead.
     pub fn actual(mut self, a: impl Into<String>) -> Self {
         self.actual = Some(a.into());
         self
     }
 
+    /// Adds a further line to the report.
     pub fn note(mut self, n: impl Into<String>) -> Self {
         self.notes.push(n.into());
         self
     }
 
+    /// What to do about it.
     pub fn hint(mut self, h: impl Into<String>) -> Self {
         self.hint = Some(h.into());
         self

@@ -9,8 +9,8 @@ mod redact;
 mod render;
 mod snapshot_doc;
 
-pub use event::{Disposition, Entry, Event, Frame, Transcript};
 pub(crate) use event::Recorder;
+pub use event::{Disposition, Entry, Event, Frame, Transcript};
 pub use failure::Failure;
 pub(crate) use normalize::Normalizer;
 pub(crate) use redact::{Redactor, percent_encode};

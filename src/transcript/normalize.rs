@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::pattern::json_path::{JsonPath, PathError, Segment};
+use crate::pattern::json_path::{JsonPath, Segment};
 
 /// Compiles one of the constant regexes of this file (never user input;
 /// each is exercised by the tests below).
@@ -37,16 +37,16 @@ const REDACTED: &str = "[redacted]";
 
 /// Replaces volatile values by placeholders for snapshot stability.
 #[derive(Clone, Debug, Default)]
-pub struct Normalizer {
+pub(crate) struct Normalizer {
     paths: Vec<JsonPath>,
 }
 
 impl Normalizer {
     /// A normalizer that also replaces the values at `extra_paths` (dotted
     /// paths as in patterns; a `*` segment stands for every key or element)
-    /// by `"[redacted]"`. Paths that do not parse are ignored; use
-    /// [`Normalizer::try_new`] to reject them.
-    pub fn new(extra_paths: Vec<String>) -> Self {
+    /// by `"[redacted]"`. Paths that do not parse are ignored (validation has rejected
+    /// them before a run).
+    pub(crate) fn new(extra_paths: Vec<String>) -> Self {
         Normalizer {
             paths: extra_paths
                 .iter()
@@ -60,7 +60,10 @@ impl Normalizer {
     ///
     /// # Errors
     /// The [`PathError`] of the first invalid path.
-    pub fn try_new(extra_paths: Vec<String>) -> Result<Self, PathError> {
+    #[cfg(test)]
+    pub(crate) fn try_new(
+        extra_paths: Vec<String>,
+    ) -> Result<Self, crate::pattern::json_path::PathError> {
         Ok(Normalizer {
             paths: extra_paths
                 .iter()
@@ -73,7 +76,7 @@ impl Normalizer {
     /// UUIDs → `[uuid]`, `127.0.0.1:PORT` / `localhost:PORT` /
     /// `[::1]:PORT` → `HOST:[port]`, and, when the whole (trimmed) string is
     /// a duration such as `12.3ms`, `1.2s` or `1m 30s`, `[duration]`.
-    pub fn normalize(&self, s: &str) -> String {
+    pub(crate) fn normalize(&self, s: &str) -> String {
         if DURATION.is_match(s.trim()) {
             return "[duration]".to_owned();
         }
@@ -85,7 +88,7 @@ impl Normalizer {
 
     /// `v` with every string normalized (keys kept) and the values at the
     /// extra paths replaced by `"[redacted]"`.
-    pub fn normalize_json(&self, v: &Value) -> Value {
+    pub(crate) fn normalize_json(&self, v: &Value) -> Value {
         let mut out = self.normalize_strings(v);
         for path in &self.paths {
             redact_at(&mut out, path.segments());

@@ -22,7 +22,7 @@ const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// percent-encoded, uppercase hex. The one URL-component encoding sockspec writes (the
 /// handshake's query parameters); the [`Redactor`] looks for secrets in this form and in its
 /// lowercase-hex and `+`-for-space variants.
-pub fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     utf8_percent_encode(value, NOT_UNRESERVED).to_string()
 }
 

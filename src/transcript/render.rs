@@ -18,7 +18,7 @@ enum RenderError {
 /// Renders the transcript as YAML for a snapshot: the [`Snapshot`] document with volatile
 /// values normalized. `ws_base` (the environment's WebSocket base URL) becomes `[ws_base]`
 /// and `http_base` becomes `[http_base]`, so one snapshot serves every environment.
-pub fn render_snapshot(
+pub(crate) fn render_snapshot(
     t: &Transcript,
     normalizer: &Normalizer,
     ws_base: &str,
@@ -37,7 +37,7 @@ fn to_yaml(doc: &Snapshot, normalizer: &Normalizer) -> Result<String, RenderErro
 }
 
 /// The last `n` frame events with their timings, one per line, for failure reports.
-pub fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
+pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
     let lines: Vec<String> = t
         .entries
         .iter()

@@ -11,7 +11,7 @@ use super::{Disposition, Entry, Event, Frame, Transcript};
 
 /// One run's snapshot: the top-level keys, in this order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Snapshot {
+pub(super) struct Snapshot {
     /// The scenario id (its path under the scenario root, without extension).
     pub scenario: String,
     /// Every strategy of an auth `chain` when all of them failed (no token was produced);
@@ -36,7 +36,7 @@ pub struct Snapshot {
 
 /// The credential a run connected with.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Auth {
+pub(super) struct Auth {
     /// The strategy (`jwt`, `bearer`, …; `chain → <strategy>` for the one a chain used).
     pub strategy: String,
     /// The token's redaction marker (never the token); left out for `none`.
@@ -49,7 +49,7 @@ pub struct Auth {
 
 /// A strategy of a `chain` that failed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct AuthAttempt {
+pub(super) struct AuthAttempt {
     /// The strategy tried.
     pub strategy: String,
     /// Why it failed.
@@ -58,7 +58,7 @@ pub struct AuthAttempt {
 
 /// One HTTP call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HttpCall {
+pub(super) struct HttpCall {
     /// Where it was made: `setup`, `auth`, `steps` or `teardown`.
     pub phase: String,
     /// What was sent.
@@ -73,7 +73,7 @@ pub struct HttpCall {
 
 /// The request of an HTTP call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HttpRequest {
+pub(super) struct HttpRequest {
     /// The HTTP method.
     pub method: String,
     /// The URL, with the environment's HTTP base URL written `[http_base]`.
@@ -88,7 +88,7 @@ pub struct HttpRequest {
 
 /// The response to an HTTP call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HttpResponse {
+pub(super) struct HttpResponse {
     /// The status code.
     pub status: u16,
     /// The body (JSON, or a string when not JSON); left out when empty.
@@ -98,7 +98,7 @@ pub struct HttpResponse {
 
 /// The WebSocket upgrade. After `request`, exactly one of `response` and `error` is present.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct Handshake {
+pub(super) struct Handshake {
     /// The upgrade request; left out when the run stopped before sending it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<HandshakeRequest>,
@@ -112,7 +112,7 @@ pub struct Handshake {
 
 /// The upgrade request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HandshakeRequest {
+pub(super) struct HandshakeRequest {
     /// Always `GET`.
     pub method: String,
     /// The URL, with the environment's WebSocket base URL written `[ws_base]`.
@@ -123,7 +123,7 @@ pub struct HandshakeRequest {
 
 /// What answered the upgrade request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub enum HandshakeResponse {
+pub(super) enum HandshakeResponse {
     /// Nothing before the handshake timeout: the string
     /// `no answer before the handshake timeout`.
     #[serde(rename = "no answer before the handshake timeout")]
@@ -135,7 +135,7 @@ pub enum HandshakeResponse {
 
 /// The server's HTTP response to the upgrade request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct UpgradeResponse {
+pub(super) struct UpgradeResponse {
     /// The status code (`101` when accepted).
     pub status: u16,
     /// The headers shown (selected subprotocol, content type, …); left out when none.
@@ -150,11 +150,11 @@ pub struct UpgradeResponse {
 /// Header names and values, written as a map in recorded order (a repeated name keeps its
 /// first position and its last value).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Headers(pub Vec<(String, String)>);
+pub(super) struct Headers(pub Vec<(String, String)>);
 
 impl Headers {
     /// Whether there are no headers.
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
@@ -167,7 +167,7 @@ impl Serialize for Headers {
 
 /// One entry of `frames`: the step (1-based) and one key saying what happened.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct FrameItem {
+pub(super) struct FrameItem {
     /// The step that handled it, counted from 1.
     pub step: usize,
     /// What happened, as the entry's second key.
@@ -178,7 +178,7 @@ pub struct FrameItem {
 /// What happened in a step: the key and its value.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FrameAction {
+pub(super) enum FrameAction {
     /// `send`: a frame sent.
     Send(FrameContent),
     /// `recv`: a frame received that the step matched.
@@ -198,7 +198,7 @@ pub enum FrameAction {
 /// A frame's content.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(untagged)]
-pub enum FrameContent {
+pub(super) enum FrameContent {
     /// A text frame holding a JSON object or array: that JSON.
     Json(Value),
     /// Any other text frame: the text.
@@ -212,7 +212,7 @@ pub enum FrameContent {
 
 /// A captured variable, written as a one-entry map `{name: value}`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Capture {
+pub(super) struct Capture {
     /// The variable's name.
     pub name: String,
     /// The value captured.
@@ -229,7 +229,7 @@ impl Serialize for Capture {
 
 /// A close frame sent.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CloseSent {
+pub(super) struct CloseSent {
     /// The close code.
     pub code: u16,
     /// The reason (possibly empty).
@@ -238,7 +238,7 @@ pub struct CloseSent {
 
 /// A close frame received.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CloseReceived {
+pub(super) struct CloseReceived {
     /// The close code; `null` when the frame had none.
     pub code: Option<u16>,
     /// The reason (possibly empty).
@@ -248,7 +248,7 @@ pub struct CloseReceived {
 /// How the run ended.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(super) enum Outcome {
     /// The string `passed`.
     Passed,
     /// `{failed: <summary>}`.
@@ -259,7 +259,7 @@ impl Snapshot {
     /// The snapshot of `t`, with `ws_base` and `http_base` (the environment's base URLs)
     /// written `[ws_base]` and `[http_base]` in URLs, so one snapshot serves every
     /// environment. Values are not normalized yet.
-    pub fn from_transcript(t: &Transcript, ws_base: &str, http_base: &str) -> Snapshot {
+    pub(super) fn from_transcript(t: &Transcript, ws_base: &str, http_base: &str) -> Snapshot {
         let mut doc = Snapshot {
             scenario: t.scenario.clone(),
             auth_failed_attempts: Vec::new(),

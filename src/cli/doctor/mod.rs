@@ -13,4 +13,4 @@ mod network;
 mod report;
 mod run;
 
-pub use run::{DoctorArgs, run};
+pub(super) use run::{DoctorArgs, run};

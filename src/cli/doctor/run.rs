@@ -18,13 +18,13 @@ pub(super) const JWT_SECRET: &str = "jwt";
 const BYPASS_SECRET: &str = "bypass_key";
 
 #[derive(Debug, clap::Args)]
-pub struct DoctorArgs {
+pub(crate) struct DoctorArgs {
     /// The environment to check [default: local].
     #[arg(long, short = 'e')]
     env: Option<String>,
 }
 
-pub fn run(root: &std::path::Path, args: &DoctorArgs) -> u8 {
+pub(crate) fn run(root: &std::path::Path, args: &DoctorArgs) -> u8 {
     let setup = || -> Result<_, SetupError> {
         let config = support::load_config(root)?;
         let env = support::environment(&config, args.env.as_deref())?.clone();
