@@ -6,13 +6,13 @@
 //! it (`tests/integration/layering.rs` enforces the order):
 //!
 //! 1. **Foundations** every stage may use: [`diagnostic`] (positions, located problems, "did
-//!    you mean"), [`duration`], [`exit`] (exit codes), [`pattern`] (the pattern language),
-//!    [`template`] (`{{ expr }}`), [`server_options`] (the reference server's knobs, which
+//!    you mean"), `duration`, [`exit`] (exit codes), [`pattern`] (the pattern language),
+//!    [`template`] (`{{ expr }}`), `server_options` (the reference server's knobs, which
 //!    the scenario and environment formats embed).
 //! 2. **The stages**, in the order data flows: scenario files → [`scenario`] (raw model →
 //!    validated plan) → [`environment`] (URLs, secrets) → [`transcript`] (the one event type
-//!    every executing stage records into and the report reads) → [`http`] → [`auth`] →
-//!    [`handshake`] → [`steps`] → [`report`].
+//!    every executing stage records into and the report reads) → `http` → `auth` →
+//!    `handshake` → `steps` → `report`.
 //! 3. **Beside them**: [`server`] (the reference server), [`harness`] (one run, the
 //!    libtest-mimic glue) and [`cli`].
 

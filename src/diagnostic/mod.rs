@@ -1,6 +1,6 @@
 //! Owns located problems, a foundation every stage may use: [`Pos`] (a span in a source
 //! file), [`Diagnostic`] and its one rustc-style renderer (annotate-snippets; the conventions
-//! for report texts are in its module), and "did you mean" ([`did_you_mean`]).
+//! for report texts are in its module), and "did you mean" (`did_you_mean`).
 
 mod pos;
 mod render;

@@ -155,7 +155,7 @@ impl Diagnostic {
         self.render_for(true)
     }
 
-    /// Renders with colours when `color` is true (see [`use_color`]), plain otherwise.
+    /// Renders with colours when `color` is true (see `use_color`), plain otherwise.
     pub fn render_for(&self, color: bool) -> String {
         let renderer = if color {
             Renderer::styled()
@@ -169,7 +169,7 @@ impl Diagnostic {
         out
     }
 
-    /// Prints the diagnostic to standard error, coloured when [`use_color`] says so, and an
+    /// Prints the diagnostic to standard error, coloured when `use_color` says so, and an
     /// empty line after it (as rustc separates its reports).
     pub fn eprint(&self) {
         eprintln!("{}", self.render_for(use_color()));

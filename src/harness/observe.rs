@@ -12,7 +12,7 @@ use libtest_mimic::{Completion, Failed};
 
 use crate::report::{TrialOutcome, TrialRecord};
 
-/// Collects a [`TrialRecord`] from every observed trial that runs. Cloning shares it.
+/// Collects a `TrialRecord` from every observed trial that runs. Cloning shares it.
 #[derive(Debug, Clone, Default)]
 pub struct Observer {
     records: Arc<Mutex<Vec<TrialRecord>>>,

@@ -1,6 +1,6 @@
 //! Owns the JSON Schema of a scenario file, the one editors use for completion, hover texts
 //! and typo checks (`# yaml-language-server: $schema=...`, `sockspec schema`). It is derived
-//! by schemars from the types the parser itself uses ([`super::raw::RawScenario`] and the
+//! by schemars from the types the parser itself uses (`super::raw::RawScenario` and the
 //! reference server's `ServerOptions`), so the schema and the parser cannot drift apart. This
 //! module adds the schema-only types for strings and values the validator checks after
 //! parsing (algorithm and method names, status and close codes, JSON pointers),

@@ -23,7 +23,7 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
-    /// Environment name: the JWT secret is read from JWT_SECRET_<ENVIRONMENT>, JWT_SECRET_KEY
+    /// Environment name: the JWT secret is read from JWT_SECRET_{ENVIRONMENT}, JWT_SECRET_KEY
     /// or JWT_SECRET, the first one set.
     #[arg(long, default_value = "staging")]
     pub environment: String,
@@ -48,7 +48,7 @@ impl ServeArgs {
     }
 
     /// Options and secrets, with secrets looked up through `lookup` (the process environment
-    /// in [`serve`]). Logs where each secret came from, by variable name and fingerprint.
+    /// in `serve`). Logs where each secret came from, by variable name and fingerprint.
     pub fn config(
         &self,
         lookup: impl Fn(&str) -> Option<String>,

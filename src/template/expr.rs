@@ -70,7 +70,7 @@ pub enum RenderError {
         /// The environment variable name.
         name: String,
     },
-    /// A string inside a value given to [`render_value`] is not a valid
+    /// A string inside a value given to `render_value` is not a valid
     /// template.
     #[error("{error} (in `{path}`)")]
     Invalid {

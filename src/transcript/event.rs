@@ -67,7 +67,7 @@ pub enum Disposition {
 }
 
 /// One thing that happened during a run: the only interface between execution (which
-/// records events through a [`Recorder`], redacted before they are stored) and output
+/// records events through a `Recorder`, redacted before they are stored) and output
 /// (snapshots, failure reports, JUnit). Every secret-bearing field is redacted by
 /// `Event::redact`, which destructures every field, so a new field cannot skip it.
 #[derive(Debug, Clone, PartialEq)]

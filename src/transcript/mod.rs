@@ -1,6 +1,6 @@
 //! The transcript: the ordered record of one run (the only interface between execution
 //! and output), its redaction, and its renderings, among them the snapshot document
-//! ([`Snapshot`] and the types it holds: the committed snapshot format).
+//! (`Snapshot` and the types it holds: the committed snapshot format).
 
 mod event;
 mod failure;
