@@ -284,6 +284,9 @@ pub struct HttpPlan {
     pub captures: Vec<(String, String)>,
 }
 
+/// The HTTP methods an `http` call or `exchange` may use (validation and the schema share it).
+pub(crate) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
 /// Deadline of an HTTP call without `timeout`.
 pub(crate) const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 

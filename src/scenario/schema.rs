@@ -12,9 +12,8 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use super::plan::{Fallback, JwtAlgorithm};
+use super::plan::{Fallback, JwtAlgorithm, METHODS};
 use super::raw::RawScenario;
-use super::validate_auth::METHODS;
 
 /// The schema's `$id`: it names the format and its version, not a download location (the
 /// file is committed as `schema/scenario.schema.json` and referenced by relative path).

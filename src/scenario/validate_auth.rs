@@ -10,7 +10,6 @@ use super::validate::{Ctx, pos};
 use super::validate_steps::codes;
 use crate::diagnostic::{Pos, did_you_mean};
 
-pub(super) const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 /// Where `exchange` finds the token when `token:` is not given.
 pub(super) const DEFAULT_TOKEN_POINTER: &str = "/access_token";
 
