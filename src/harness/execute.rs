@@ -9,9 +9,9 @@ use crate::auth::{self, AuthEnv, AuthError, Credential};
 use crate::environment::{Embedded, Endpoint, Environment, Secrets, Unavailable};
 use crate::handshake::{self, Ws, strategy_shown};
 use crate::http::HttpEnv;
-use crate::scenario::{HandshakePlan, Plan};
+use crate::scenario::{HandshakePlan, Plan, UnclaimedPolicy};
 use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
-use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps};
+use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps, settle, unclaimed_failure};
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder, Redactor, Transcript};
 
@@ -142,13 +142,25 @@ async fn converse(
         rec,
         vars,
         http,
+        ignore: &plan.ignore,
     };
-    let result = match &plan.handshake {
+    let mut result = match &plan.handshake {
         HandshakePlan::Closed(c) => expect_close(0, c, &mut session)
             .await
             .map_err(|f| f.at(plan.handshake_pos, "expected close after the upgrade")),
         _ => run_steps(&plan.steps, &mut session).await,
     };
+    // Messages the scenario ignores are claimed; the rest nobody claimed are unclaimed (the
+    // transcript shows them) and fail the scenario under `unclaimed: fail`.
+    let last = plan.steps.len().saturating_sub(1);
+    match settle(last, &mut session) {
+        Ok(unclaimed) => {
+            if result.is_ok() && plan.unclaimed == UnclaimedPolicy::Fail && !unclaimed.is_empty() {
+                result = Err(unclaimed_failure(&unclaimed, &session));
+            }
+        }
+        Err(f) => result = result.and(Err(f)),
+    }
     // Leave politely, bounded: the server's answer is not part of the scenario.
     let _ = tokio::time::timeout(std::time::Duration::from_millis(200), ws.close(None)).await;
     result

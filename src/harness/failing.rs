@@ -130,6 +130,7 @@ static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
         ),
         (r#""(exp|iat|nbf)":\d+"#, r#""$1":[unix]"#),
         (r"nbf in [0-9hms ]+", "nbf in [relative]"),
+        (r"\d+\.\d+s (after the upgrade|into the step)", "[t] $1"),
         (
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "[uuid]",

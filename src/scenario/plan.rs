@@ -56,6 +56,10 @@ pub struct Plan {
     pub overrides: std::collections::BTreeMap<String, Plan>,
     /// Dotted paths whose values are replaced in the snapshot.
     pub redact: Vec<String>,
+    /// Patterns (templated) every expect step ignores (`ignore:` at the top).
+    pub ignore: Vec<Value>,
+    /// What happens to messages no step claimed.
+    pub unclaimed: UnclaimedPolicy,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
     pub reference_server: Option<crate::server_options::ServerOptions>,
 }
@@ -361,6 +365,10 @@ pub enum HandshakePlan {
 /// An expected close: code (any when empty), reason pattern, window.
 #[derive(Debug, Clone)]
 pub struct CloseExpectation {
+    /// A close before this (from the step's start) fails, naming when it came.
+    pub after: Option<Duration>,
+    /// Fail on any message that arrives before the close (instead of leaving it unclaimed).
+    pub strict: bool,
     /// The acceptable codes; any code when empty.
     pub codes: Vec<u16>,
     /// A pattern the close reason must match.
@@ -397,6 +405,8 @@ pub enum StepKind {
         pattern: Value,
         /// How long to watch.
         within: Duration,
+        /// Only messages matching this (templated) are watched.
+        filter: Option<Value>,
     },
     /// Send a close frame.
     Close {
@@ -436,23 +446,71 @@ pub struct ExpectOne {
     pub within: Duration,
     /// `(variable, dotted path)` pairs taken from the matched message.
     pub captures: Vec<(String, String)>,
-    /// Fail on any other message instead of skipping it.
+    /// Fail on any other visible message instead of leaving it for later steps.
     pub strict: bool,
+    /// `where`: only messages matching this (templated) are visible to the step.
+    pub filter: Option<Value>,
+    /// Visible messages matching these (templated) are claimed as ignored.
+    pub ignore: Vec<Value>,
 }
 
 /// An `expect_sequence` or `expect_unordered` step.
 #[derive(Debug, Clone)]
 pub struct ExpectMany {
-    /// The patterns, one per expected message (templated).
-    pub events: Vec<Value>,
-    /// Messages matching these are passed over silently.
-    pub ignore: Vec<Pattern>,
+    /// The events, each a pattern (templated) and how many messages it takes.
+    pub events: Vec<EventPlan>,
+    /// Visible messages matching these (templated) are claimed as ignored.
+    pub ignore: Vec<Value>,
+    /// `where`: only messages matching this (templated) are visible to the step.
+    pub filter: Option<Value>,
     /// How long to wait for all of them.
     pub within: Duration,
     /// How long to wait for each one after the previous (sequences only).
     pub each_within: Option<Duration>,
     /// Paths start with the event's index: `4.result.savings_usd`.
     pub captures: Vec<(String, String)>,
-    /// Fail on any message that is neither expected nor ignored.
+    /// Fail on any visible message that is neither expected nor ignored.
     pub strict: bool,
+}
+
+/// One event of `expect_sequence` / `expect_unordered`: a pattern, and how many messages it
+/// takes (`repeat:` with `count`, `min`/`max` or `until`; exactly one otherwise).
+#[derive(Debug, Clone)]
+pub struct EventPlan {
+    /// The pattern (templated).
+    pub pattern: Value,
+    /// At least this many messages.
+    pub min: usize,
+    /// At most this many (`None`: no upper bound, with `until`).
+    pub max: Option<usize>,
+    /// The event ends when a message matching this (templated) arrives; that message is left
+    /// for the next event.
+    pub until: Option<Value>,
+}
+
+impl EventPlan {
+    /// A plain event: exactly one message matching `pattern`.
+    pub fn once(pattern: Value) -> Self {
+        Self {
+            pattern,
+            min: 1,
+            max: Some(1),
+            until: None,
+        }
+    }
+
+    /// Whether this event takes more than exactly one message.
+    pub fn repeats(&self) -> bool {
+        self.min != 1 || self.max != Some(1) || self.until.is_some()
+    }
+}
+
+/// What happens to messages no step claimed by the end of the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnclaimedPolicy {
+    /// They are listed in the transcript (the default).
+    #[default]
+    List,
+    /// The scenario fails, naming them.
+    Fail,
 }

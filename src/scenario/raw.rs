@@ -67,14 +67,34 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawOverride>")]
     pub overrides: BTreeMap<String, S<RawOverride>>,
-    /// Dotted JSON paths whose values are replaced by `[redacted]` in snapshots.
+    /// Dotted JSON paths, relative to a message, whose values are replaced by `[redacted]`
+    /// in snapshots.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub redact: Vec<S<String>>,
+    /// A pattern, or a list of patterns, that every expect step ignores (heartbeats, acks):
+    /// a visible message matching one is claimed as ignored instead of being left over.
+    #[schemars(with = "Option<Value>")]
+    pub ignore: Option<S<Value>>,
+    /// What happens to messages no step claimed by the end: `list` them in the transcript
+    /// (default) or `fail` the scenario.
+    #[schemars(with = "Option<RawUnclaimed>")]
+    pub unclaimed: Option<S<RawUnclaimed>>,
     /// Behaviour of the embedded reference server for this scenario (replaces the
     /// environment's `embedded.options`); ignored by environments without one.
     #[schemars(with = "Option<crate::server_options::ServerOptions>")]
     pub reference_server: Option<S<crate::server_options::ServerOptions>>,
+}
+
+/// `unclaimed:`: what happens to messages no step claimed.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Unclaimed")]
+pub(super) enum RawUnclaimed {
+    /// List them in the transcript (`unclaimed:` in the snapshot).
+    List,
+    /// Fail the scenario, naming them.
+    Fail,
 }
 
 /// What an environment may replace in a scenario (`overrides: {prod: {...}}`).
@@ -415,6 +435,13 @@ pub(super) struct RawCloseExpectation {
     /// Deadline (default 5s).
     #[schemars(with = "Option<DurationText>")]
     pub within: Option<S<String>>,
+    /// A close earlier than this (from the step's start) fails, naming when it came.
+    #[schemars(with = "Option<DurationText>")]
+    pub after: Option<S<String>>,
+    /// Fail on any message that arrives before the close (by default such messages are left
+    /// unclaimed).
+    #[serde(default)]
+    pub strict: bool,
 }
 
 /// One step: a one-key map naming what it does.
@@ -457,9 +484,17 @@ pub(super) struct RawExpect {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, String>")]
     pub capture: BTreeMap<String, S<String>>,
-    /// Fail on any message that matches neither the pattern nor an `ignore` pattern.
+    /// Fail on any visible message that matches neither the pattern nor an `ignore` pattern.
     #[serde(default)]
     pub strict: bool,
+    /// Only messages matching this pattern (templates allowed) are visible to the step; the
+    /// others stay for later steps.
+    #[serde(rename = "where")]
+    #[schemars(with = "Option<Value>")]
+    pub filter: Option<S<Value>>,
+    /// A pattern, or a list of patterns, for visible messages to claim as ignored.
+    #[schemars(with = "Option<Value>")]
+    pub ignore: Option<S<Value>>,
 }
 
 /// `expect_sequence` / `expect_unordered`: several patterns.
@@ -467,12 +502,19 @@ pub(super) struct RawExpect {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "ExpectMany")]
 pub(super) struct RawMany {
-    /// The patterns (at least one).
-    #[schemars(with = "Vec<Value>")]
+    /// The events (at least one): a pattern takes exactly one message; `{repeat: PATTERN,
+    /// count: N}`, `{repeat: PATTERN, min: A, max: B}` or `{repeat: PATTERN, until: PATTERN}`
+    /// takes several.
+    #[schemars(with = "Vec<crate::scenario::schema::SequenceEvent>")]
     pub events: S<Vec<S<Value>>>,
-    /// A pattern, or a list of patterns, for messages to skip.
+    /// A pattern, or a list of patterns, for visible messages to claim as ignored.
     #[schemars(with = "Option<Value>")]
     pub ignore: Option<S<Value>>,
+    /// Only messages matching this pattern (templates allowed) are visible to the step; the
+    /// others stay for later steps.
+    #[serde(rename = "where")]
+    #[schemars(with = "Option<Value>")]
+    pub filter: Option<S<Value>>,
     /// Deadline for the whole set (default 5s).
     #[schemars(with = "Option<DurationText>")]
     pub within: Option<S<String>>,
@@ -501,6 +543,10 @@ pub(super) struct RawExpectNone {
     /// How long to watch.
     #[schemars(with = "DurationText")]
     pub within: S<String>,
+    /// Only messages matching this pattern (templates allowed) are watched.
+    #[serde(rename = "where")]
+    #[schemars(with = "Option<Value>")]
+    pub filter: Option<S<Value>>,
 }
 
 /// `close`: the client closes the connection.

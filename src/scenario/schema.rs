@@ -197,6 +197,33 @@ schema_only!(JsonPointer, "JsonPointer", _g => json_schema!({
     "pattern": "^(/|$)",
 }));
 
+/// Schema-only: one event of `expect_sequence` / `expect_unordered`: a pattern (exactly one
+/// message) or a repeated event.
+pub enum SequenceEvent {}
+
+schema_only!(SequenceEvent, "SequenceEvent", _g => json_schema!({
+    "description": concat!(
+        "A pattern (exactly one message), or a repeated event: `{repeat: PATTERN, count: N}`, ",
+        "`{repeat: PATTERN, min: A, max: B}` or `{repeat: PATTERN, until: PATTERN}`. A map ",
+        "with a `repeat` key is always the repeated form.",
+    ),
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["repeat"],
+            "additionalProperties": false,
+            "properties": {
+                "repeat": {"description": "The pattern every message of the event matches."},
+                "count": {"type": "integer", "minimum": 1, "description": "Exactly this many messages."},
+                "min": {"type": "integer", "minimum": 0, "description": "At least this many messages."},
+                "max": {"type": "integer", "minimum": 1, "description": "At most this many messages."},
+                "until": {"description": "The event ends when a message matching this arrives (left for the next event)."},
+            },
+        },
+        {"not": {"type": "object", "required": ["repeat"]}},
+    ],
+}));
+
 #[cfg(test)]
 mod tests {
     use regex::Regex;

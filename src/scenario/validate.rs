@@ -307,6 +307,11 @@ fn validate_one(
         })
         .collect();
     let teardown = phase_steps(&mut cx, "teardown", &raw.teardown);
+    let ignore = super::validate_steps::ignore_list(&mut cx, &raw.ignore, "scenario");
+    let unclaimed = match raw.unclaimed.as_ref().map(|u| u.value) {
+        None | Some(RawUnclaimed::List) => UnclaimedPolicy::List,
+        Some(RawUnclaimed::Fail) => UnclaimedPolicy::Fail,
+    };
 
     if let (Some(first), false) = (
         raw.steps.first(),
@@ -348,6 +353,8 @@ fn validate_one(
         secrets: cx.secrets.into_iter().collect(),
         overrides: Default::default(),
         redact: raw.redact.into_iter().map(|s| s.value).collect(),
+        ignore,
+        unclaimed,
         reference_server: raw.reference_server.map(|s| s.value),
     })
 }

@@ -2,6 +2,8 @@
 //! `expect_none`, `close`, `expect_close`, and `http` through `validate_auth`), close
 //! expectations, and lists of codes checked against a range.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::plan::*;
@@ -19,6 +21,8 @@ pub(super) fn close_expectation(
         code,
         reason,
         within,
+        after,
+        strict,
     } = raw;
     let codes = match code {
         None => Vec::new(),
@@ -37,10 +41,33 @@ pub(super) fn close_expectation(
     let reason = reason
         .as_ref()
         .and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
+    let within = cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN);
+    let after = after.as_ref().map(|a| {
+        let d = cx.duration(
+            &Some(clone_span(a)),
+            &format!("{field}.after"),
+            Duration::ZERO,
+        );
+        if d >= within {
+            cx.error(
+                pos(a),
+                &format!("{field}.after"),
+                format!(
+                    "`after` ({}) is not shorter than `within` ({})",
+                    humantime::format_duration(d),
+                    humantime::format_duration(within)
+                ),
+            )
+            .help = Some("the close must be allowed to come between `after` and `within`".into());
+        }
+        d
+    });
     CloseExpectation {
         codes,
         reason,
-        within: cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN),
+        within,
+        after,
+        strict: *strict,
     }
 }
 
@@ -99,11 +126,15 @@ pub(super) fn step_plan(cx: &mut Ctx<'_>, phase: &str, i: usize, s: &S<RawStep>)
             cx.templated_pattern(&e.pattern.value, pos(&e.pattern), &format!("{field}.match"));
             let within = cx.duration(&e.within, &format!("{field}.within"), DEFAULT_WITHIN);
             let captures = cx.captures(&e.capture);
+            let filter = filter(cx, &e.filter, &field);
+            let ignore = ignore_list(cx, &e.ignore, &field);
             StepKind::Expect(ExpectOne {
                 pattern: e.pattern.value.clone(),
                 within,
                 captures,
                 strict: e.strict,
+                filter,
+                ignore,
             })
         }
         RawStep::ExpectSequence(m) => {
@@ -123,6 +154,7 @@ pub(super) fn step_plan(cx: &mut Ctx<'_>, phase: &str, i: usize, s: &S<RawStep>)
             StepKind::ExpectNone {
                 pattern: n.pattern.value.clone(),
                 within,
+                filter: filter(cx, &n.filter, &field),
             }
         }
         RawStep::Close(c) => {
@@ -166,21 +198,15 @@ fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany
         )
         .help = Some("list at least one pattern".into());
     }
-    for (k, e) in m.events.value.iter().enumerate() {
-        cx.templated_pattern(&e.value, pos(e), &format!("{field}.events[{k}]"));
-    }
-    let ignore = match &m.ignore {
-        None => Vec::new(),
-        Some(v) => {
-            let list: Vec<Value> = match &v.value {
-                Value::Array(a) => a.clone(),
-                other => vec![other.clone()],
-            };
-            list.iter()
-                .filter_map(|p| cx.pattern(p, pos(v), &format!("{field}.ignore")))
-                .collect()
-        }
-    };
+    let events: Vec<EventPlan> = m
+        .events
+        .value
+        .iter()
+        .enumerate()
+        .map(|(k, e)| event_plan(cx, e, &format!("{field}.events[{k}]"), ordered))
+        .collect();
+    let ignore = ignore_list(cx, &m.ignore, field);
+    let filter = filter(cx, &m.filter, field);
     if !ordered && let Some(e) = &m.each_within {
         cx.error(
             pos(e),
@@ -215,11 +241,130 @@ fn many(cx: &mut Ctx<'_>, m: &RawMany, field: &str, ordered: bool) -> ExpectMany
     }
     let captures = cx.captures(&m.capture);
     ExpectMany {
-        events: m.events.value.iter().map(|e| e.value.clone()).collect(),
+        events,
         ignore,
+        filter,
         within,
         each_within,
         captures,
         strict: m.strict,
     }
 }
+
+/// `where:`: a pattern (templates allowed) selecting the messages a step sees.
+fn filter(cx: &mut Ctx<'_>, raw: &Option<S<Value>>, field: &str) -> Option<Value> {
+    raw.as_ref().map(|w| {
+        cx.templated_pattern(&w.value, pos(w), &format!("{field}.where"));
+        w.value.clone()
+    })
+}
+
+/// `ignore:`: a pattern or a list of patterns (templates allowed).
+pub(super) fn ignore_list(cx: &mut Ctx<'_>, raw: &Option<S<Value>>, field: &str) -> Vec<Value> {
+    let Some(v) = raw else {
+        return Vec::new();
+    };
+    let list: Vec<Value> = match &v.value {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    for (k, p) in list.iter().enumerate() {
+        cx.templated_pattern(p, pos(v), &format!("{field}.ignore[{k}]"));
+    }
+    list
+}
+
+/// The keys of a repeated event.
+const REPEAT_KEYS: [&str; 5] = ["repeat", "count", "min", "max", "until"];
+
+/// One event of a sequence: a pattern, or `{repeat: P, count | min/max | until}`.
+fn event_plan(cx: &mut Ctx<'_>, e: &S<Value>, field: &str, ordered: bool) -> EventPlan {
+    let at = pos(e);
+    let Some(map) = e.value.as_object().filter(|m| m.contains_key("repeat")) else {
+        cx.templated_pattern(&e.value, at, field);
+        return EventPlan::once(e.value.clone());
+    };
+    for key in map.keys() {
+        if !REPEAT_KEYS.contains(&key.as_str()) {
+            let d = cx.error(
+                at,
+                &format!("{field}.{key}"),
+                format!("unknown key `{key}` in a repeated event"),
+            );
+            d.help = Some(format!(
+                "a map with `repeat` is a repeated event: its keys are {}; to match a field \
+                 named `repeat`, write the pattern as `{{repeat: PATTERN, count: 1}}`",
+                REPEAT_KEYS.join(", ")
+            ));
+        }
+    }
+    let pattern = map.get("repeat").cloned().unwrap_or(Value::Null);
+    cx.templated_pattern(&pattern, at, &format!("{field}.repeat"));
+    let mut number = |key: &str| -> Option<usize> {
+        let v = map.get(key)?;
+        match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n <= MAX_REPEAT => Some(n),
+            _ => {
+                cx.error(
+                    at,
+                    &format!("{field}.{key}"),
+                    format!("`{key}` must be a whole number up to {MAX_REPEAT}, not `{v}`"),
+                );
+                None
+            }
+        }
+    };
+    let count = number("count");
+    let min = number("min");
+    let max = number("max");
+    let until = map.get("until").cloned();
+    if let Some(u) = &until {
+        cx.templated_pattern(u, at, &format!("{field}.until"));
+        if !ordered {
+            cx.error(
+                at,
+                &format!("{field}.until"),
+                "`until` needs an order: use it in `expect_sequence`",
+            );
+        }
+    }
+    let (min, max) = match (count, min, max) {
+        (Some(n), None, None) => (n, Some(n)),
+        (Some(_), _, _) => {
+            cx.error(
+                at,
+                &format!("{field}.count"),
+                "`count` cannot be combined with `min` or `max`",
+            )
+            .help = Some("write `count: N` for exactly N, or `min`/`max` for a range".into());
+            (1, Some(1))
+        }
+        (None, min, max) => (min.unwrap_or(usize::from(until.is_none())), max),
+    };
+    if count.is_none() && max.is_none() && until.is_none() {
+        cx.error(
+            at,
+            field,
+            "a repeated event needs `count`, `max` or `until` to know when it ends",
+        )
+        .help = Some("e.g. `{repeat: {type: next}, count: 800}`".into());
+    }
+    if let Some(mx) = max
+        && (mx < min || mx == 0)
+    {
+        cx.error(
+            at,
+            &format!("{field}.max"),
+            format!("`max` ({mx}) is below `min` ({min}) or zero"),
+        );
+    }
+    EventPlan {
+        pattern,
+        min,
+        max,
+        until,
+    }
+}
+
+/// The largest count a repeated event may ask for.
+const MAX_REPEAT: usize = 1_000_000;

@@ -1,12 +1,21 @@
-//! Owns the receiving side of a connection: frames read from the socket with deadlines,
-//! plus the frames a step looked at but did not consume, so the next expectation sees
-//! every message received since the last one consumed — including ones that arrived
-//! before it started.
+//! Owns the receiving side of a connection: every message the server sends enters the inbox
+//! in arrival order and stays there until a step claims it (matched, or ignored). A step
+//! scans the unclaimed messages it can see (its `where`) from the oldest, so a message one
+//! step passes over is still there for a later one, including messages that arrived before
+//! the later step started. The end of the connection (a close frame or a drop) is state, not a
+//! message: once seen, nothing more arrives, and a step that needs more fails at once.
+//!
+//! ```text
+//!  arrival:   #1 ack(id 7)   #2 next(s1)   #3 next(s2)   #4 next(s1)   #5 complete(s1)
+//!  step 2  (where id: s1, sequence next×2, complete)  claims #2 #4 #5, passes over #1 #3
+//!  step 3  (expect ack id 7)                          claims #1
+//!  end of scenario                                    #3 is listed as unclaimed
+//! ```
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use serde_json::Value;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -14,13 +23,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use crate::handshake::Ws;
 use crate::transcript::Frame;
 
-/// Something that arrived on the connection.
-#[derive(Debug, Clone)]
-pub(crate) enum Incoming {
-    /// A text or binary frame.
-    Frame(Frame),
-    /// A close frame.
-    Close {
+/// How the connection ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum End {
+    /// The server's close frame.
+    Closed {
         /// The close code, if the frame had one.
         code: Option<u16>,
         /// The close reason.
@@ -30,66 +37,149 @@ pub(crate) enum Incoming {
     Dropped(String),
 }
 
-/// What arrived on the connection and no step has consumed yet, in arrival order: a step
-/// reads from the front, and frames it looked at but did not consume go back to the front
-/// ([`Inbox::unread`]) for the next step. Once the connection has ended, nothing more arrives.
+impl End {
+    /// One line for reports: `close 1000 "bye"`, or the drop's message.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            End::Closed { code, reason } => format!(
+                "close {} {reason:?}",
+                code.map_or("(no code)".to_string(), |c| c.to_string())
+            ),
+            End::Dropped(m) => format!("connection dropped ({m})"),
+        }
+    }
+}
+
+/// A received message and whether a step has claimed it.
+#[derive(Debug, Clone)]
+pub(crate) struct Received {
+    /// Arrival number, from 1.
+    pub seq: usize,
+    /// The frame as received.
+    pub frame: Frame,
+    /// The value patterns see.
+    pub value: Value,
+    /// Claimed by a step (matched or ignored): invisible to later steps.
+    pub claimed: bool,
+}
+
+/// What reading more from the connection gave.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Pulled {
+    /// A new message, at this index of [`Inbox::messages`].
+    Message(usize),
+    /// The connection has just ended (the first time it is seen).
+    Ended(End),
+    /// The connection had already ended: nothing more will come.
+    AlreadyEnded,
+    /// The deadline passed first.
+    TimedOut,
+}
+
+/// Every message received on the connection, in arrival order, with its claim.
 pub(crate) struct Inbox {
-    pending: VecDeque<Incoming>,
-    ended: bool,
+    messages: Vec<Received>,
+    end: Option<(End, Duration)>,
+    /// Every message before this index is claimed (a scan starts here).
+    first_unclaimed: usize,
+    started: Instant,
 }
 
 impl Inbox {
     pub(crate) fn new() -> Self {
         Self {
-            pending: VecDeque::new(),
-            ended: false,
+            messages: Vec::new(),
+            end: None,
+            first_unclaimed: 0,
+            started: Instant::now(),
         }
     }
 
-    /// Puts frames back in front, in order, for the next step to see.
-    pub(crate) fn unread(&mut self, items: Vec<Incoming>) {
-        for item in items.into_iter().rev() {
-            self.pending.push_front(item);
+    /// Every message received so far.
+    pub(crate) fn messages(&self) -> &[Received] {
+        &self.messages
+    }
+
+    /// The index a scan of unclaimed messages can start at.
+    pub(crate) fn first_unclaimed(&self) -> usize {
+        self.first_unclaimed
+    }
+
+    /// The message at `index`.
+    pub(crate) fn get(&self, index: usize) -> &Received {
+        &self.messages[index]
+    }
+
+    /// Marks the message at `index` claimed.
+    pub(crate) fn claim(&mut self, index: usize) {
+        self.messages[index].claimed = true;
+        while self
+            .messages
+            .get(self.first_unclaimed)
+            .is_some_and(|m| m.claimed)
+        {
+            self.first_unclaimed += 1;
         }
     }
 
-    /// The next incoming item, or `None` when `deadline` passes first.
-    pub(crate) async fn next(&mut self, ws: &mut Ws, deadline: Instant) -> Option<Incoming> {
-        if let Some(item) = self.pending.pop_front() {
-            return Some(item);
-        }
-        if self.ended {
-            // Nothing more will come; wait out the deadline is pointless.
-            return None;
+    /// Time since the inbox started (the upgrade).
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// How the connection ended, and when (from the inbox's start), once seen.
+    pub(crate) fn end(&self) -> Option<&(End, Duration)> {
+        self.end.as_ref()
+    }
+
+    /// Reads one more item from the connection, waiting until `deadline` at most.
+    pub(crate) async fn pull(&mut self, ws: &mut Ws, deadline: Instant) -> Pulled {
+        if self.end.is_some() {
+            return Pulled::AlreadyEnded;
         }
         loop {
-            let read = tokio::time::timeout_at(deadline, ws.next()).await.ok()?;
-            let item = match read {
-                None => Incoming::Dropped(
-                    "the server ended the connection without a close frame".into(),
-                ),
-                Some(Err(e)) => Incoming::Dropped(e.to_string()),
-                Some(Ok(Message::Text(t))) => Incoming::Frame(Frame::from_text(t.as_str())),
-                Some(Ok(Message::Binary(b))) => Incoming::Frame(Frame::Binary(b.len())),
-                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
-                Some(Ok(Message::Close(frame))) => Incoming::Close {
-                    code: frame
-                        .as_ref()
-                        .map(|f| u16::from(f.code))
-                        .filter(|c| *c != u16::from(CloseCode::Status)),
-                    reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
-                },
+            let Ok(read) = tokio::time::timeout_at(deadline, ws.next()).await else {
+                return Pulled::TimedOut;
             };
-            if matches!(item, Incoming::Close { .. } | Incoming::Dropped(_)) {
-                self.ended = true;
-            }
-            return Some(item);
+            let frame = match read {
+                None => {
+                    return self.ended(End::Dropped(
+                        "the server ended the connection without a close frame".into(),
+                    ));
+                }
+                Some(Err(e)) => return self.ended(End::Dropped(e.to_string())),
+                Some(Ok(Message::Text(t))) => Frame::from_text(t.as_str()),
+                Some(Ok(Message::Binary(b))) => Frame::Binary(b.len()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Close(frame))) => {
+                    return self.ended(End::Closed {
+                        code: frame
+                            .as_ref()
+                            .map(|f| u16::from(f.code))
+                            .filter(|c| *c != u16::from(CloseCode::Status)),
+                        reason: frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                    });
+                }
+            };
+            let value = frame.value();
+            self.messages.push(Received {
+                seq: self.messages.len() + 1,
+                frame,
+                value,
+                claimed: false,
+            });
+            return Pulled::Message(self.messages.len() - 1);
         }
     }
 
-    /// True once the connection has ended (close frame or drop seen).
-    pub(crate) fn ended(&self) -> bool {
-        self.ended && self.pending.is_empty()
+    fn ended(&mut self, end: End) -> Pulled {
+        self.end = Some((end.clone(), self.started.elapsed()));
+        Pulled::Ended(end)
+    }
+
+    /// Indexes of the messages nobody claimed.
+    pub(crate) fn unclaimed(&self) -> impl Iterator<Item = usize> + '_ {
+        (self.first_unclaimed..self.messages.len()).filter(|i| !self.messages[*i].claimed)
     }
 }
 

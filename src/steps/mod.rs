@@ -3,8 +3,9 @@
 
 mod http_step;
 mod inbox;
+mod matching;
 mod runner;
 
 pub(crate) use http_step::run_phase;
 pub(crate) use inbox::Inbox;
-pub(crate) use runner::{Session, expect_close, run_steps};
+pub(crate) use runner::{Session, expect_close, run_steps, settle, unclaimed_failure};

@@ -1,16 +1,21 @@
-//! Owns executing a scenario's steps on an open connection: sending rendered frames,
-//! waiting for expected ones with deadlines, captures, closes. Each step records what it
-//! did in the transcript and, on failure, returns a [`Failure`] that names the cause.
+//! Owns executing a scenario's steps on an open connection: sending rendered frames, waiting
+//! for expected ones with deadlines, captures, closes. Every received message enters the
+//! [`Inbox`] and stays until a step claims it: an expect step sees the unclaimed messages its
+//! `where` selects, claims those it matches (and those its `ignore` matches) and leaves the
+//! rest for later steps. Each step records what it did in the transcript and, on failure,
+//! returns a [`Failure`] whose first line names the cause.
 
 use std::time::Duration;
 
 use futures_util::SinkExt;
 use serde_json::Value;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::inbox::{Inbox, Incoming, deadline};
+use super::inbox::{End, Inbox, Pulled, deadline};
+use super::matching::{Progress, Verdict};
 use crate::handshake::Ws;
 use crate::pattern::json_path::JsonPath;
 use crate::pattern::{Pattern, render_diff};
@@ -25,6 +30,136 @@ pub(crate) struct Session<'a> {
     pub rec: &'a mut Recorder,
     pub vars: &'a mut MapResolver,
     pub http: &'a crate::http::HttpEnv,
+    /// The scenario's `ignore:` patterns (templated), added to every expect step's.
+    pub ignore: &'a [Value],
+}
+
+impl Session<'_> {
+    /// Reads one more item, recording it (a message as `Received`, the end as a close or a
+    /// drop) under step `i`.
+    async fn pull(&mut self, i: usize, until: Instant) -> Pulled {
+        let pulled = self.inbox.pull(self.ws, until).await;
+        match &pulled {
+            Pulled::Message(idx) => {
+                let m = self.inbox.get(*idx);
+                self.rec.record(Event::Received {
+                    step: i,
+                    seq: m.seq,
+                    frame: m.frame.clone(),
+                });
+            }
+            Pulled::Ended(End::Closed { code, reason }) => self.rec.record(Event::CloseReceived {
+                step: i,
+                code: *code,
+                reason: reason.clone(),
+            }),
+            Pulled::Ended(End::Dropped(message)) => self.rec.record(Event::Dropped {
+                step: i,
+                message: message.clone(),
+            }),
+            Pulled::AlreadyEnded | Pulled::TimedOut => {}
+        }
+        pulled
+    }
+
+    /// Claims the message at `idx` for step `i`.
+    fn claim(
+        &mut self,
+        i: usize,
+        idx: usize,
+        how: Disposition,
+        event: Option<usize>,
+        ordered: bool,
+    ) {
+        self.inbox.claim(idx);
+        self.rec.record(Event::Claimed {
+            step: i,
+            seq: self.inbox.get(idx).seq,
+            disposition: how,
+            event,
+            ordered,
+        });
+    }
+}
+
+/// What a step sees: its `where` and its `ignore` patterns (the scenario's included).
+struct View {
+    filter: Option<Pattern>,
+    ignore: Vec<Pattern>,
+}
+
+impl View {
+    fn new(filter: Option<&Value>, ignore: &[Value], s: &Session<'_>) -> Result<View, Failure> {
+        let filter = filter.map(|f| compile(f, s, "where")).transpose()?;
+        let ignore = ignore
+            .iter()
+            .chain(s.ignore)
+            .map(|p| compile(p, s, "ignore"))
+            .collect::<Result<_, _>>()?;
+        Ok(View { filter, ignore })
+    }
+
+    fn visible(&self, v: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.matches(v))
+    }
+
+    fn ignored(&self, v: &Value) -> bool {
+        self.ignore.iter().any(|p| p.matches(v))
+    }
+
+    /// Every report of a step with a `where` names it.
+    fn note(&self, f: Failure) -> Failure {
+        match &self.filter {
+            Some(p) => f.note(format!(
+                "where: {} (messages outside it are invisible to this step)",
+                p.raw()
+            )),
+            None => f,
+        }
+    }
+}
+
+/// What scanning for the next visible message gave.
+enum Next {
+    /// A visible, unclaimed message, at this index of the inbox.
+    Message(usize),
+    /// The connection has ended: nothing more will come.
+    Ended(End, Duration),
+    /// The deadline passed.
+    TimedOut,
+}
+
+/// The next visible unclaimed message at or after `cursor` (which moves past it), reading
+/// more from the connection until `until`.
+async fn next_visible(
+    s: &mut Session<'_>,
+    i: usize,
+    view: &View,
+    cursor: &mut usize,
+    until: Instant,
+) -> Next {
+    loop {
+        while *cursor < s.inbox.messages().len() {
+            let idx = *cursor;
+            *cursor += 1;
+            let m = s.inbox.get(idx);
+            if !m.claimed && view.visible(&m.value) {
+                return Next::Message(idx);
+            }
+        }
+        match s.pull(i, until).await {
+            Pulled::Message(_) => {}
+            Pulled::Ended(_) | Pulled::AlreadyEnded => {
+                let (end, at) = s
+                    .inbox
+                    .end()
+                    .cloned()
+                    .unwrap_or((End::Dropped("the connection ended".into()), Duration::ZERO));
+                return Next::Ended(end, at);
+            }
+            Pulled::TimedOut => return Next::TimedOut,
+        }
+    }
 }
 
 /// Runs every step in order; stops at the first failure.
@@ -50,9 +185,13 @@ async fn run_step(step: &StepPlan, s: &mut Session<'_>) -> Result<(), Failure> {
         StepKind::Expect(e) => expect_one(i, e, s).await,
         StepKind::Sequence(m) => expect_many(i, m, true, s).await,
         StepKind::Unordered(m) => expect_many(i, m, false, s).await,
-        StepKind::ExpectNone { pattern, within } => expect_none(i, pattern, *within, s).await,
+        StepKind::ExpectNone {
+            pattern,
+            within,
+            filter,
+        } => expect_none(i, pattern, *within, filter.as_ref(), s).await,
         StepKind::Close { code, reason } => close(i, *code, reason, s).await,
-        StepKind::ExpectClose(c) => expect_close(i, c, s).await.map(|_| ()),
+        StepKind::ExpectClose(c) => expect_close(i, c, s).await,
     }
 }
 
@@ -74,79 +213,71 @@ async fn send(i: usize, value: &Value, s: &mut Session<'_>) -> Result<(), Failur
     })
 }
 
-fn compile(pattern: &Value, s: &Session<'_>) -> Result<Pattern, Failure> {
+/// Renders the templates of `pattern` and compiles it; `what` names it in errors.
+fn compile(pattern: &Value, s: &Session<'_>, what: &str) -> Result<Pattern, Failure> {
     let rendered = render_value(pattern, s.vars).map_err(render_err)?;
-    Pattern::compile(&rendered)
-        .map_err(|e| Failure::new(format!("invalid pattern at `{}`: {}", e.path, e.message)))
+    Pattern::compile(&rendered).map_err(|e| {
+        Failure::new(format!(
+            "invalid {what} pattern at `{}`: {}",
+            e.path, e.message
+        ))
+    })
 }
 
-/// Tracks the frames a step passed over, to name the nearest one when it fails.
-#[derive(Default)]
-struct Seen {
-    frames: Vec<Value>,
-}
-
-impl Seen {
-    fn nearest(&self, patterns: &[&Pattern]) -> Option<(String, String)> {
-        let mut best: Option<(f64, &Value, &Pattern)> = None;
-        for v in &self.frames {
-            for p in patterns {
-                let (ok, total) = p.score(v);
-                let ratio = if total == 0 {
-                    0.0
-                } else {
-                    ok as f64 / total as f64
-                };
-                if best.as_ref().is_none_or(|(b, _, _)| ratio > *b) {
-                    best = Some((ratio, v, p));
-                }
+/// The message closest to one of `patterns` among those a step passed over, and its diff.
+fn nearest(values: &[&Value], patterns: &[&Pattern]) -> Option<(String, String)> {
+    let mut best: Option<(f64, &Value, &Pattern)> = None;
+    for v in values {
+        for p in patterns {
+            let (ok, total) = p.score(v);
+            let ratio = if total == 0 {
+                0.0
+            } else {
+                ok as f64 / total as f64
+            };
+            if best.as_ref().is_none_or(|(b, _, _)| ratio > *b) {
+                best = Some((ratio, v, p));
             }
         }
-        best.map(|(_, v, p)| (truncate(&v.to_string(), 240), render_diff(p, v)))
     }
+    best.map(|(_, v, p)| (truncate(&v.to_string(), 240), render_diff(p, v)))
 }
 
-/// Reads the next item or reports why nothing came.
-async fn next_frame(
-    s: &mut Session<'_>,
-    until: tokio::time::Instant,
-    i: usize,
-    waiting_for: &str,
-    within: Duration,
-) -> Result<Frame, Failure> {
-    match s.inbox.next(s.ws, until).await {
-        Some(Incoming::Frame(f)) => Ok(f),
-        Some(Incoming::Close { code, reason }) => {
-            s.rec.record(Event::CloseReceived {
-                step: i,
-                code,
-                reason: reason.clone(),
-            });
-            let code_text = code.map_or("no code".to_string(), |c| c.to_string());
-            Err(Failure::new(format!("the server closed the connection ({code_text} {reason:?}) while the scenario waited for {waiting_for}"))
-                .hint(close_hint(code)))
-        }
-        Some(Incoming::Dropped(m)) => {
-            s.rec.record(Event::Dropped {
-                step: i,
-                message: m.clone(),
-            });
-            Err(Failure::new(format!("the connection dropped ({m}) while the scenario waited for {waiting_for}"))
-                .hint("the server or a proxy cut the connection: check the server's logs around this time"))
-        }
-        None if s.inbox.ended() => Err(Failure::new(format!(
-            "the connection is already closed; nothing more can arrive for {waiting_for}"
-        ))),
-        None => Err(Failure::new(format!(
-            "no message matched {waiting_for} within {}",
-            humantime::format_duration(within)
-        ))),
+fn with_nearest(mut f: Failure, passed: &[&Value], candidates: &[&Pattern]) -> Failure {
+    if f.expected.is_none()
+        && let Some(first) = candidates.first()
+    {
+        f.expected = Some(describe(first));
     }
+    f.nearest = nearest(passed, candidates);
+    if f.nearest.is_none() && f.actual.is_none() {
+        f.actual = Some("no visible message arrived during the step".into());
+    }
+    f
+}
+
+/// The failure of a step whose connection ended while it waited for `waiting_for`.
+fn ended_failure(end: &End, at: Duration, waiting_for: &str) -> Failure {
+    let f = match end {
+        End::Closed { code, .. } => Failure::new(format!(
+            "the server closed the connection ({}) while the scenario waited for {waiting_for}",
+            end.describe().trim_start_matches("close ")
+        ))
+        .hint(close_hint(*code)),
+        End::Dropped(m) => Failure::new(format!(
+            "the connection dropped ({m}) while the scenario waited for {waiting_for}"
+        ))
+        .hint("the server or a proxy cut the connection: check the server's logs around this time"),
+    };
+    f.note(format!(
+        "note: the connection ended {:.3}s after the upgrade; nothing more can arrive",
+        at.as_secs_f64()
+    ))
 }
 
 fn close_hint(code: Option<u16>) -> String {
     match code {
-        Some(1008) | Some(4001) | Some(4003) | Some(4401) | Some(4403) => {
+        Some(1008 | 4001 | 4003 | 4401 | 4403) => {
             "this close code usually means the server rejected the credentials after accepting the upgrade".into()
         }
         Some(1011) => "1011 is an internal server error: the server failed while handling the flow".into(),
@@ -165,59 +296,58 @@ fn describe(p: &Pattern) -> String {
     p.raw().to_string()
 }
 
-async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), Failure> {
-    let pattern = compile(&e.pattern, s)?;
-    let until = deadline(e.within);
-    let mut seen = Seen::default();
-    loop {
-        let frame = match next_frame(
-            s,
-            until,
-            i,
-            &format!("a message matching {}", describe(&pattern)),
-            e.within,
-        )
-        .await
-        {
-            Ok(f) => f,
-            Err(f) => return Err(with_nearest(f, &seen, &[&pattern], &pattern)),
-        };
-        let value = frame.value();
-        if pattern.matches(&value) {
-            s.rec.record(Event::Received {
-                step: i,
-                frame,
-                disposition: Disposition::Matched,
-            });
-            return capture(i, &e.captures, &value, s);
-        }
-        s.rec.record(Event::Received {
-            step: i,
-            frame: frame.clone(),
-            disposition: Disposition::Skipped,
-        });
-        if e.strict {
-            return Err(Failure::new(format!(
-                "strict step received a message that matches nothing: {}",
-                frame.summary()
-            ))
-            .expected(describe(&pattern))
-            .actual(truncate(&frame.summary(), 160))
-            .note(render_diff(&pattern, &value)));
-        }
-        seen.frames.push(value);
-    }
+/// `message #N: <summary>`.
+fn numbered(s: &Session<'_>, idx: usize) -> String {
+    let m = s.inbox.get(idx);
+    format!("message #{}: {}", m.seq, truncate(&m.frame.summary(), 160))
 }
 
-fn with_nearest(mut f: Failure, seen: &Seen, candidates: &[&Pattern], shown: &Pattern) -> Failure {
-    if f.expected.is_none() {
-        f.expected = Some(describe(shown));
+async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), Failure> {
+    let pattern = compile(&e.pattern, s, "match")?;
+    let view = View::new(e.filter.as_ref(), &e.ignore, s)?;
+    let until = deadline(e.within);
+    let mut cursor = s.inbox.first_unclaimed();
+    let mut passed: Vec<usize> = Vec::new();
+    let waiting = format!("a message matching {}", describe(&pattern));
+    let fail = |f: Failure, passed: &[usize], s: &Session<'_>| {
+        let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
+        view.note(with_nearest(f, &values, &[&pattern]))
+    };
+    loop {
+        let idx = match next_visible(s, i, &view, &mut cursor, until).await {
+            Next::Message(idx) => idx,
+            Next::Ended(end, at) => {
+                return Err(fail(ended_failure(&end, at, &waiting), &passed, s));
+            }
+            Next::TimedOut => {
+                let f = Failure::new(format!(
+                    "no message matched {waiting} within {}",
+                    humantime::format_duration(e.within)
+                ));
+                return Err(fail(f, &passed, s));
+            }
+        };
+        let value = s.inbox.get(idx).value.clone();
+        if pattern.matches(&value) {
+            s.claim(i, idx, Disposition::Matched, Some(0), true);
+            return capture(i, &e.captures, &value, s);
+        }
+        if view.ignored(&value) {
+            s.claim(i, idx, Disposition::Ignored, None, true);
+            continue;
+        }
+        if e.strict {
+            let f = Failure::new(format!(
+                "strict step received a message that matches nothing ({})",
+                numbered(s, idx)
+            ))
+            .expected(describe(&pattern))
+            .actual(truncate(&s.inbox.get(idx).frame.summary(), 160))
+            .note(render_diff(&pattern, &value));
+            return Err(view.note(f));
+        }
+        passed.push(idx);
     }
-    f.nearest = seen.nearest(candidates);
-    if f.nearest.is_none() && f.actual.is_none() {
-        f.actual = Some("no message arrived during the step".into());
-    }
-    f
 }
 
 fn capture(
@@ -251,120 +381,87 @@ async fn expect_many(
     ordered: bool,
     s: &mut Session<'_>,
 ) -> Result<(), Failure> {
-    let patterns: Vec<Pattern> = m
-        .events
-        .iter()
-        .map(|p| compile(p, s))
-        .collect::<Result<_, _>>()?;
+    let mut progress = Progress::new(&m.events, ordered, |p, what| compile(p, s, what))?;
+    let view = View::new(m.filter.as_ref(), &m.ignore, s)?;
     let until = deadline(m.within);
-    let mut matched: Vec<Option<Value>> = vec![None; patterns.len()];
-    let mut seen = Seen::default();
-    let mut next_idx = 0;
     let mut event_deadline = m.each_within.map(deadline);
-    while matched.iter().any(Option::is_none) {
-        let open: Vec<usize> = if ordered {
-            vec![next_idx]
-        } else {
-            (0..patterns.len())
-                .filter(|k| matched[*k].is_none())
-                .collect()
-        };
-        let waiting = if ordered {
-            format!(
-                "event {} of {} ({})",
-                next_idx + 1,
-                patterns.len(),
-                describe(&patterns[next_idx])
-            )
-        } else {
-            let rest: Vec<String> = open.iter().map(|k| describe(&patterns[*k])).collect();
-            format!("{} unordered event(s): {}", open.len(), rest.join(", "))
-        };
+    let mut cursor = s.inbox.first_unclaimed();
+    let mut passed: Vec<usize> = Vec::new();
+    let fail = |f: Failure, passed: &[usize], progress: &Progress, s: &Session<'_>| {
+        let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
+        let f = f.note(format!("note: {}", progress.tally()));
+        view.note(with_nearest(f, &values, &progress.open_patterns()))
+    };
+    while !progress.done() {
         let step_until = event_deadline.map_or(until, |d| d.min(until));
-        let window = step_until.saturating_duration_since(tokio::time::Instant::now());
-        let frame = match next_frame(
-            s,
-            step_until,
-            i,
-            &waiting,
-            window.max(m.each_within.unwrap_or(m.within).min(m.within)),
-        )
-        .await
-        {
-            Ok(f) => f,
-            Err(mut f) => {
-                let cands: Vec<&Pattern> = open.iter().map(|k| &patterns[*k]).collect();
-                if event_deadline.is_some_and(|d| d < until) && f.message.starts_with("no message")
-                {
-                    f.message = format!(
-                        "no message matched {waiting} within each_within {}",
-                        humantime::format_duration(m.each_within.unwrap_or_default())
-                    );
+        let idx = match next_visible(s, i, &view, &mut cursor, step_until).await {
+            Next::Message(idx) => idx,
+            Next::Ended(end, at) => {
+                if progress.done_at_deadline() {
+                    break;
                 }
-                let done = matched.iter().filter(|x| x.is_some()).count();
-                f.notes.push(format!(
-                    "{done} of {} events matched before this",
-                    patterns.len()
-                ));
-                return Err(with_nearest(f, &seen, &cands, cands[0]));
+                let f = ended_failure(&end, at, &progress.waiting());
+                return Err(fail(f, &passed, &progress, s));
+            }
+            Next::TimedOut => {
+                if progress.done_at_deadline() {
+                    break;
+                }
+                let per_event = event_deadline.is_some_and(|d| d < until);
+                let window = if per_event {
+                    format!(
+                        "each_within {}",
+                        humantime::format_duration(m.each_within.unwrap_or_default())
+                    )
+                } else {
+                    humantime::format_duration(m.within).to_string()
+                };
+                let f = Failure::new(format!("{} within {window}", progress.shortfall()));
+                return Err(fail(f, &passed, &progress, s));
             }
         };
-        let value = frame.value();
-        if let Some(&k) = open.iter().find(|k| patterns[**k].matches(&value)) {
-            s.rec.record(Event::Received {
-                step: i,
-                frame,
-                disposition: Disposition::Matched,
-            });
-            matched[k] = Some(value);
-            next_idx += 1;
-            event_deadline = m.each_within.map(deadline);
-            continue;
+        let value = s.inbox.get(idx).value.clone();
+        match progress.offer(&value) {
+            Verdict::Claimed(event) => {
+                s.claim(i, idx, Disposition::Matched, Some(event), ordered);
+                event_deadline = m.each_within.map(deadline);
+            }
+            Verdict::Unexpected { later } => {
+                if view.ignored(&value) {
+                    s.claim(i, idx, Disposition::Ignored, None, ordered);
+                    continue;
+                }
+                if let Some(later) = later {
+                    let f = Failure::new(format!(
+                        "{} never matched: event {} arrived first (message #{})",
+                        progress.current_name(),
+                        later + 1,
+                        s.inbox.get(idx).seq
+                    ))
+                    .expected(progress.current_pattern())
+                    .actual(format!("event {} arrived: {}", later + 1, truncate(&s.inbox.get(idx).frame.summary(), 160)))
+                    .hint("compare the nearest message with the pattern; if the order does not matter, use `expect_unordered`");
+                    return Err(fail(f, &passed, &progress, s));
+                }
+                if m.strict {
+                    let f = Failure::new(format!(
+                        "strict step received a message that matches no event ({})",
+                        numbered(s, idx)
+                    ))
+                    .expected(progress.waiting())
+                    .actual(truncate(&s.inbox.get(idx).frame.summary(), 160));
+                    return Err(view.note(f.note(format!("note: {}", progress.tally()))));
+                }
+                passed.push(idx);
+            }
+            Verdict::EndsEvent => {}
+            Verdict::UntilTooEarly(f) => {
+                let f = *f;
+                return Err(fail(f.actual(numbered(s, idx)), &passed, &progress, s));
+            }
         }
-        if m.ignore.iter().any(|p| p.matches(&value)) {
-            s.rec.record(Event::Received {
-                step: i,
-                frame,
-                disposition: Disposition::Ignored,
-            });
-            continue;
-        }
-        s.rec.record(Event::Received {
-            step: i,
-            frame: frame.clone(),
-            disposition: Disposition::Skipped,
-        });
-        if m.strict {
-            let expected: Vec<String> = open.iter().map(|k| describe(&patterns[*k])).collect();
-            return Err(Failure::new(format!(
-                "strict step received a message that matches nothing: {}",
-                frame.summary()
-            ))
-            .expected(expected.join(" or "))
-            .actual(frame.summary()));
-        }
-        if ordered
-            && let Some(later) =
-                (next_idx + 1..patterns.len()).find(|k| patterns[*k].matches(&value))
-        {
-            let f = Failure::new(format!(
-                "event {} of the sequence never matched: event {} arrived first",
-                next_idx + 1,
-                later + 1
-            ))
-            .expected(describe(&patterns[next_idx]))
-            .actual(format!("event {} arrived: {}", later + 1, truncate(&frame.summary(), 160)))
-            .hint("compare the nearest message with the pattern; if the order does not matter, use `expect_unordered`");
-            return Err(with_nearest(
-                f,
-                &seen,
-                &[&patterns[next_idx]],
-                &patterns[next_idx],
-            ));
-        }
-        seen.frames.push(value);
     }
-    let all = Value::Array(matched.into_iter().map(Option::unwrap_or_default).collect());
+    let all = progress.captured();
     capture(i, &m.captures, &all, s)
 }
 
@@ -372,40 +469,45 @@ async fn expect_none(
     i: usize,
     pattern: &Value,
     within: Duration,
+    filter: Option<&Value>,
     s: &mut Session<'_>,
 ) -> Result<(), Failure> {
-    let pattern = compile(pattern, s)?;
+    let pattern = compile(pattern, s, "match")?;
+    let view = View::new(filter, &[], s)?;
     let until = deadline(within);
-    let mut looked_at = Vec::new();
-    while let Some(item) = s.inbox.next(s.ws, until).await {
-        if let Incoming::Frame(f) = &item
-            && pattern.matches(&f.value())
-        {
-            s.rec.record(Event::Received {
-                step: i,
-                frame: f.clone(),
-                disposition: Disposition::Matched,
-            });
-            return Err(Failure::new(format!(
-                "a message matching the `expect_none` pattern arrived: {}",
-                f.summary()
-            ))
-            .expected(format!(
-                "no message matching {} for {}",
-                describe(&pattern),
-                humantime::format_duration(within)
-            ))
-            .actual(f.summary()));
-        }
-        let stop = !matches!(item, Incoming::Frame(_));
-        looked_at.push(item);
-        if stop {
-            break;
+    let mut cursor = s.inbox.first_unclaimed();
+    let expected = format!(
+        "no message matching {} for {}",
+        describe(&pattern),
+        humantime::format_duration(within)
+    );
+    loop {
+        match next_visible(s, i, &view, &mut cursor, until).await {
+            Next::Message(idx) => {
+                let value = s.inbox.get(idx).value.clone();
+                if pattern.matches(&value) {
+                    s.claim(i, idx, Disposition::Matched, Some(0), true);
+                    let f = Failure::new(format!(
+                        "a message matching the `expect_none` pattern arrived ({})",
+                        numbered(s, idx)
+                    ))
+                    .expected(expected)
+                    .actual(s.inbox.get(idx).frame.summary());
+                    return Err(view.note(f));
+                }
+                // Not claimed: the next step sees it.
+            }
+            Next::Ended(end, at) => {
+                let f = ended_failure(
+                    &end,
+                    at,
+                    &format!("the `expect_none` window to pass ({expected})"),
+                );
+                return Err(view.note(f.expected(expected)));
+            }
+            Next::TimedOut => return Ok(()),
         }
     }
-    // Nothing was consumed: the next step sees these frames.
-    s.inbox.unread(looked_at);
-    Ok(())
 }
 
 async fn close(i: usize, code: u16, reason: &str, s: &mut Session<'_>) -> Result<(), Failure> {
@@ -423,28 +525,47 @@ async fn close(i: usize, code: u16, reason: &str, s: &mut Session<'_>) -> Result
         .map_err(|e| Failure::new(format!("cannot send the close frame: {e}")))
 }
 
-/// Waits for the server's close frame; frames before it are skipped. Shared with the
-/// handshake's `closed` expectation.
+/// Waits for the server's close frame; messages before it stay unclaimed (or, with
+/// `strict`, fail the step); a close before `after` fails. Shared with the handshake's
+/// `closed` expectation.
 pub(crate) async fn expect_close(
     i: usize,
     c: &CloseExpectation,
     s: &mut Session<'_>,
 ) -> Result<(), Failure> {
+    let started = s.inbox.elapsed();
     let until = deadline(c.within);
     let expected = describe_close(c);
+    let view = View {
+        filter: None,
+        ignore: Vec::new(),
+    };
+    let mut cursor = s.inbox.first_unclaimed();
     loop {
-        match s.inbox.next(s.ws, until).await {
-            Some(Incoming::Frame(f)) => s.rec.record(Event::Received {
-                step: i,
-                frame: f,
-                disposition: Disposition::Skipped,
-            }),
-            Some(Incoming::Close { code, reason }) => {
-                s.rec.record(Event::CloseReceived {
-                    step: i,
-                    code,
-                    reason: reason.clone(),
-                });
+        match next_visible(s, i, &view, &mut cursor, until).await {
+            Next::Message(idx) => {
+                if c.strict {
+                    return Err(Failure::new(format!(
+                        "strict `expect_close` received a message before the close ({})",
+                        numbered(s, idx)
+                    ))
+                    .expected(expected));
+                }
+            }
+            Next::Ended(End::Closed { code, reason }, at) => {
+                let code_text = code.map_or("no code".into(), |x| x.to_string());
+                if let Some(after) = c.after {
+                    let since_step = at.saturating_sub(started);
+                    if at < started + after {
+                        return Err(Failure::new(format!(
+                            "the server closed with {code_text} {reason:?} too early: {:.3}s into the step, before `after: {}`",
+                            if at < started { 0.0 } else { since_step.as_secs_f64() },
+                            humantime::format_duration(after)
+                        ))
+                        .expected(format!("{expected}, not before {}", humantime::format_duration(after)))
+                        .actual(format!("close {code_text} {reason:?}")));
+                    }
+                }
                 let code_ok = c.codes.is_empty() || code.is_some_and(|x| c.codes.contains(&x));
                 let reason_ok = c
                     .reason
@@ -453,24 +574,19 @@ pub(crate) async fn expect_close(
                 if code_ok && reason_ok {
                     return Ok(());
                 }
-                let code_text = code.map_or("no code".into(), |x| x.to_string());
                 return Err(Failure::new(format!(
                     "the server closed with {code_text} {reason:?}, not as expected"
                 ))
                 .expected(expected)
                 .actual(format!("close {code_text} {reason:?}")));
             }
-            Some(Incoming::Dropped(m)) => {
-                s.rec.record(Event::Dropped {
-                    step: i,
-                    message: m.clone(),
-                });
+            Next::Ended(End::Dropped(m), _) => {
                 return Err(Failure::new(format!(
                     "the connection dropped without a close frame ({m})"
                 ))
                 .expected(expected));
             }
-            None => {
+            Next::TimedOut => {
                 return Err(Failure::new(format!(
                     "the server did not close the connection within {}",
                     humantime::format_duration(c.within)
@@ -496,4 +612,35 @@ fn describe_close(c: &CloseExpectation) -> String {
         Some(r) => format!("close with {codes}, reason matching {}", r.raw()),
         None => format!("close with {codes}"),
     }
+}
+
+/// After the last step: messages matching the scenario's `ignore` are claimed as ignored;
+/// the indexes of the messages nobody claimed are returned (arrival order).
+pub(crate) fn settle(last_step: usize, s: &mut Session<'_>) -> Result<Vec<usize>, Failure> {
+    let view = View::new(None, &[], s)?;
+    let left: Vec<usize> = s.inbox.unclaimed().collect();
+    let mut unclaimed = Vec::new();
+    for idx in left {
+        if view.ignored(&s.inbox.get(idx).value) {
+            s.claim(last_step, idx, Disposition::Ignored, None, true);
+        } else {
+            unclaimed.push(idx);
+        }
+    }
+    Ok(unclaimed)
+}
+
+/// The failure of `unclaimed: fail` when messages were left.
+pub(crate) fn unclaimed_failure(unclaimed: &[usize], s: &Session<'_>) -> Failure {
+    let mut f = Failure::new(format!(
+        "{} message(s) were never claimed by any step, and the scenario says `unclaimed: fail`",
+        unclaimed.len()
+    ));
+    for idx in unclaimed.iter().take(8) {
+        f = f.note(numbered(s, *idx));
+    }
+    if unclaimed.len() > 8 {
+        f = f.note(format!("… and {} more", unclaimed.len() - 8));
+    }
+    f.hint("expect them, `ignore:` them (at the top, or in a step), or remove `unclaimed: fail`")
 }

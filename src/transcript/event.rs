@@ -55,14 +55,12 @@ impl Frame {
     }
 }
 
-/// What a step did with a received frame.
+/// How a step claimed a received message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
-    /// Matched a pattern of the step.
+    /// It matched an event of the step.
     Matched,
-    /// Matched nothing and was passed over.
-    Skipped,
-    /// Matched an `ignore` pattern (not shown in snapshots).
+    /// It matched an `ignore` pattern (the step's or the scenario's).
     Ignored,
 }
 
@@ -137,23 +135,37 @@ pub enum Event {
     },
     /// A frame the client sent.
     Sent {
-        /// The step that sent it (1-based).
+        /// The step that sent it (0-based; snapshots count from 1).
         step: usize,
         /// The frame.
         frame: Frame,
     },
-    /// A frame the server sent, and what a step did with it.
+    /// A frame the server sent, when it was read (whether or not a step claims it later).
     Received {
-        /// The step that saw it (1-based).
+        /// The step that was running when it was read (0-based).
         step: usize,
+        /// Its arrival number, from 1.
+        seq: usize,
         /// The frame.
         frame: Frame,
-        /// Matched, skipped or ignored.
+    },
+    /// A step claimed a received message; messages never claimed are the run's unclaimed ones.
+    Claimed {
+        /// The step that claimed it (0-based).
+        step: usize,
+        /// The arrival number of the message.
+        seq: usize,
+        /// Matched an event, or ignored.
         disposition: Disposition,
+        /// For a match: the index of the event in the step's `events` (0 for `expect`).
+        event: Option<usize>,
+        /// Whether the step asserts the order of its matches (`expect_sequence`); an
+        /// unordered step's matches are listed in the step's declared order in snapshots.
+        ordered: bool,
     },
     /// A value a step captured into a variable.
     Captured {
-        /// The step that captured it (1-based).
+        /// The step that captured it (0-based; snapshots count from 1).
         step: usize,
         /// The variable's name.
         name: String,
@@ -162,7 +174,7 @@ pub enum Event {
     },
     /// A close frame the client sent.
     CloseSent {
-        /// The step that closed (1-based).
+        /// The step that closed (0-based; snapshots count from 1).
         step: usize,
         /// The close code.
         code: u16,
@@ -171,7 +183,7 @@ pub enum Event {
     },
     /// A close frame the server sent.
     CloseReceived {
-        /// The step that was waiting (1-based).
+        /// The step that was waiting (0-based; snapshots count from 1).
         step: usize,
         /// The close code; `None` for a close frame without one.
         code: Option<u16>,
@@ -180,7 +192,7 @@ pub enum Event {
     },
     /// The connection ended without a close frame.
     Dropped {
-        /// The step that was waiting (1-based).
+        /// The step that was waiting (0-based; snapshots count from 1).
         step: usize,
         /// What the transport said.
         message: String,
@@ -258,15 +270,12 @@ impl Event {
                 step,
                 frame: frame.redact(r),
             },
-            Received {
+            Received { step, seq, frame } => Received {
                 step,
-                frame,
-                disposition,
-            } => Received {
-                step,
+                seq,
                 frame: frame.redact(r),
-                disposition,
             },
+            e @ Claimed { .. } => e,
             Captured { step, name, value } => Captured {
                 step,
                 name,

@@ -16,7 +16,7 @@ enum RenderError {
 }
 
 /// Renders the transcript as YAML for a snapshot: the [`Snapshot`] document with volatile
-/// values normalized. `ws_base` (the environment's WebSocket base URL) becomes `[ws_base]`
+/// values normalized (`normalizer`'s `redact:` paths apply to each message). `ws_base` (the environment's WebSocket base URL) becomes `[ws_base]`
 /// and `http_base` becomes `[http_base]`, so one snapshot serves every environment.
 pub(crate) fn render_snapshot(
     t: &Transcript,
@@ -25,8 +25,8 @@ pub(crate) fn render_snapshot(
     http_base: &str,
 ) -> String {
     to_yaml(
-        &Snapshot::from_transcript(t, ws_base, http_base),
-        normalizer,
+        &Snapshot::from_transcript(t, ws_base, http_base, normalizer),
+        &Normalizer::default(),
     )
     .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
 }
@@ -36,8 +36,23 @@ fn to_yaml(doc: &Snapshot, normalizer: &Normalizer) -> Result<String, RenderErro
     Ok(serde_saphyr::to_string(&value)?)
 }
 
-/// The last `n` frame events with their timings, one per line, for failure reports.
+/// The last `n` frame events with their timings, one per line, for failure reports: messages
+/// as they arrived (`#N`), tagged with what became of them (claimed by a step, ignored, or
+/// still unclaimed when the run ended).
 pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
+    let claims: std::collections::HashMap<usize, (usize, Disposition)> = t
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::Claimed {
+                step,
+                seq,
+                disposition,
+                ..
+            } => Some((*seq, (*step, *disposition))),
+            _ => None,
+        })
+        .collect();
     let lines: Vec<String> = t
         .entries
         .iter()
@@ -45,15 +60,13 @@ pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
             let ms = at.as_secs_f64() * 1000.0;
             let text = match event {
                 Event::Sent { frame, .. } => format!("→ {}", frame.summary()),
-                Event::Received {
-                    frame, disposition, ..
-                } => {
-                    let tag = match disposition {
-                        Disposition::Matched => "",
-                        Disposition::Skipped => " (skipped)",
-                        Disposition::Ignored => " (ignored)",
+                Event::Received { seq, frame, .. } => {
+                    let tag = match claims.get(seq) {
+                        Some((step, Disposition::Matched)) => format!(" (step {})", step + 1),
+                        Some((_, Disposition::Ignored)) => " (ignored)".to_string(),
+                        None => " (unclaimed)".to_string(),
                     };
-                    format!("← {}{tag}", frame.summary())
+                    format!("← #{seq} {}{tag}", frame.summary())
                 }
                 Event::CloseSent { code, reason, .. } => format!("→ close {code} {reason:?}"),
                 Event::CloseReceived { code, reason, .. } => format!(
@@ -100,6 +113,16 @@ mod tests {
         }
     }
 
+    fn claim(step: usize, seq: usize, disposition: Disposition, ordered: bool) -> Event {
+        Event::Claimed {
+            step,
+            seq,
+            disposition,
+            event: Some(0),
+            ordered,
+        }
+    }
+
     fn render(events: Vec<Event>) -> String {
         render_snapshot(&transcript(events), &Normalizer::default(), "ws://h", "")
     }
@@ -129,14 +152,35 @@ mod tests {
             },
             Event::Received {
                 step: 0,
+                seq: 1,
                 frame: Frame::Binary(12),
-                disposition: Disposition::Matched,
             },
+            claim(0, 1, Disposition::Matched, true),
             Event::Received {
                 step: 0,
+                seq: 2,
                 frame: Frame::Text("hb".into()),
-                disposition: Disposition::Ignored,
             },
+            claim(0, 2, Disposition::Ignored, true),
+            Event::Received {
+                step: 1,
+                seq: 3,
+                frame: Frame::Json(serde_json::json!({"b": 1})),
+            },
+            Event::Received {
+                step: 1,
+                seq: 4,
+                frame: Frame::Json(serde_json::json!({"a": 1})),
+            },
+            Event::Received {
+                step: 1,
+                seq: 5,
+                frame: Frame::Json(serde_json::json!({"z": "left"})),
+            },
+            // An unordered step claims in arrival order; the snapshot lists its claims
+            // canonically.
+            claim(1, 3, Disposition::Matched, false),
+            claim(1, 4, Disposition::Matched, false),
             Event::CloseReceived {
                 step: 1,
                 code: None,
@@ -167,11 +211,19 @@ frames:
   recv:
     binary_bytes: 12
 - step: 2
+  recv:
+    a: 1
+- step: 2
+  recv:
+    b: 1
+- step: 2
   close_received:
     code: null
     reason: bye
 - step: 3
   dropped: eof
+unclaimed:
+- z: left
 outcome:
   failed: dropped
 ";

@@ -1,13 +1,17 @@
 //! Owns the snapshot document: the typed form of the YAML committed as
 //! `snapshots/<id>.snap` (users commit these files, so these types are the format), and its
 //! construction from a [`Transcript`]. Field order is key order in the output; a key marked
-//! "left out" below is absent rather than empty. Normalization of volatile values happens
-//! afterwards, on the serialized document (see `render_snapshot`).
+//! "left out" below is absent rather than empty. Message contents are normalized as they are
+//! placed (volatile values, and the scenario's `redact:` paths relative to a message, which
+//! also orders them canonically); the rest of the document afterwards (see
+//! `render_snapshot`).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
-use super::{Disposition, Entry, Event, Frame, Transcript};
+use super::{Disposition, Entry, Event, Frame, Normalizer, Transcript};
 
 /// One run's snapshot: the top-level keys, in this order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -27,9 +31,13 @@ pub(super) struct Snapshot {
     pub http: Vec<HttpCall>,
     /// The WebSocket upgrade; `{}` when the run stopped before it.
     pub handshake: Handshake,
-    /// Frames sent and received after the upgrade, with captures and closes, in order
-    /// (frames matched by an `ignore` pattern are left out); `[]` when there were none.
+    /// What each step did after the upgrade, step by step: frames sent, the messages it
+    /// claimed (a step that does not assert order lists them in its declared event order),
+    /// captures and closes; `[]` when there were none.
     pub frames: Vec<FrameItem>,
+    /// Messages received that no step claimed, sorted; left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unclaimed: Vec<FrameContent>,
     /// How the run ended; `null` when it recorded no outcome.
     pub outcome: Option<Outcome>,
 }
@@ -181,10 +189,8 @@ pub(super) struct FrameItem {
 pub(super) enum FrameAction {
     /// `send`: a frame sent.
     Send(FrameContent),
-    /// `recv`: a frame received that the step matched.
+    /// `recv`: a message the step claimed by matching it.
     Recv(FrameContent),
-    /// `skipped`: a frame received that matched nothing and was passed over.
-    Skipped(FrameContent),
     /// `capture`: a value captured, as `{name: value}`.
     Capture(Capture),
     /// `close_sent`: the close frame sent.
@@ -259,7 +265,14 @@ impl Snapshot {
     /// The snapshot of `t`, with `ws_base` and `http_base` (the environment's base URLs)
     /// written `[ws_base]` and `[http_base]` in URLs, so one snapshot serves every
     /// environment. Values are not normalized yet.
-    pub(super) fn from_transcript(t: &Transcript, ws_base: &str, http_base: &str) -> Snapshot {
+    /// `messages` normalizes message contents (volatile values, and the scenario's `redact:`
+    /// paths, relative to a message).
+    pub(super) fn from_transcript(
+        t: &Transcript,
+        ws_base: &str,
+        http_base: &str,
+        messages: &Normalizer,
+    ) -> Snapshot {
         let mut doc = Snapshot {
             scenario: t.scenario.clone(),
             auth_failed_attempts: Vec::new(),
@@ -267,8 +280,14 @@ impl Snapshot {
             http: Vec::new(),
             handshake: Handshake::default(),
             frames: Vec::new(),
+            unclaimed: Vec::new(),
             outcome: None,
         };
+        let content = |f: &Frame| normalized(f, messages);
+        let mut received: BTreeMap<usize, &Frame> = BTreeMap::new();
+        let mut claimed: BTreeSet<usize> = BTreeSet::new();
+        // Sort keys of the claims in `frames`, to order each step's claims canonically.
+        let mut keys: Vec<Option<ClaimKey>> = Vec::new();
         // Failed chain attempts wait for the `Auth` event that ends the chain.
         let mut attempts = Vec::new();
         for Entry { event, .. } in &t.entries {
@@ -342,28 +361,68 @@ impl Snapshot {
                         Outcome::Failed(summary.clone())
                     });
                 }
-                frame_event => doc.frames.extend(frame(frame_event)),
+                Event::Received { seq, frame, .. } => {
+                    received.insert(*seq, frame);
+                }
+                Event::Claimed {
+                    step,
+                    seq,
+                    disposition,
+                    event,
+                    ordered,
+                } => {
+                    claimed.insert(*seq);
+                    let Some(frame) = received.get(seq) else {
+                        continue;
+                    };
+                    let c = content(frame);
+                    match disposition {
+                        Disposition::Matched => {
+                            keys.push(Some(ClaimKey {
+                                step: *step,
+                                event: event.unwrap_or(0),
+                                order: if *ordered {
+                                    Order::Arrival(*seq)
+                                } else {
+                                    Order::Text(c.canonical())
+                                },
+                            }));
+                            doc.frames.push(FrameItem {
+                                step: step + 1,
+                                action: FrameAction::Recv(c),
+                            });
+                        }
+                        // Ignored messages are left out: the scenario says they do not matter,
+                        // and their number often depends on timing (heartbeats).
+                        Disposition::Ignored => {}
+                    }
+                }
+                frame_event => {
+                    if let Some(item) = frame(frame_event, messages) {
+                        keys.push(None);
+                        doc.frames.push(item);
+                    }
+                }
             }
         }
+        sort_claims(&mut doc.frames, &keys);
+        let mut unclaimed: Vec<FrameContent> = received
+            .iter()
+            .filter(|(seq, _)| !claimed.contains(seq))
+            .map(|(_, f)| content(f))
+            .collect();
+        unclaimed.sort_by_key(FrameContent::canonical);
+        doc.unclaimed = unclaimed;
         // Every strategy of a chain failed: no `Auth` event took them.
         doc.auth_failed_attempts = attempts;
         doc
     }
 }
 
-/// The `frames` entry of a frame event; `None` for an ignored frame or any other event.
-fn frame(event: &Event) -> Option<FrameItem> {
+/// The `frames` entry of a frame event that is not a claim; `None` for any other event.
+fn frame(event: &Event, messages: &Normalizer) -> Option<FrameItem> {
     let (step, action) = match event {
-        Event::Sent { step, frame } => (step, FrameAction::Send(content(frame))),
-        Event::Received {
-            step,
-            frame,
-            disposition,
-        } => match disposition {
-            Disposition::Matched => (step, FrameAction::Recv(content(frame))),
-            Disposition::Skipped => (step, FrameAction::Skipped(content(frame))),
-            Disposition::Ignored => return None,
-        },
+        Event::Sent { step, frame } => (step, FrameAction::Send(normalized(frame, messages))),
         Event::Captured { step, name, value } => (
             step,
             FrameAction::Capture(Capture {
@@ -386,7 +445,9 @@ fn frame(event: &Event) -> Option<FrameItem> {
             }),
         ),
         Event::Dropped { step, message } => (step, FrameAction::Dropped(message.clone())),
-        Event::Auth { .. }
+        Event::Received { .. }
+        | Event::Claimed { .. }
+        | Event::Auth { .. }
         | Event::AuthAttempt { .. }
         | Event::Http { .. }
         | Event::Request { .. }
@@ -401,11 +462,64 @@ fn frame(event: &Event) -> Option<FrameItem> {
     })
 }
 
-fn content(f: &Frame) -> FrameContent {
+/// A frame's content with volatile values (and the scenario's `redact:` paths) normalized.
+fn normalized(f: &Frame, messages: &Normalizer) -> FrameContent {
     match f {
-        Frame::Json(v) => FrameContent::Json(v.clone()),
-        Frame::Text(t) => FrameContent::Text(t.clone()),
+        Frame::Json(v) => FrameContent::Json(messages.normalize_json(v)),
+        Frame::Text(t) => FrameContent::Text(messages.normalize(t)),
         Frame::Binary(n) => FrameContent::Binary { binary_bytes: *n },
+    }
+}
+
+impl FrameContent {
+    /// A text that orders contents canonically (and tells equal ones apart).
+    fn canonical(&self) -> String {
+        match self {
+            FrameContent::Json(v) => v.to_string(),
+            FrameContent::Text(t) => format!("text:{t}"),
+            FrameContent::Binary { binary_bytes } => format!("binary:{binary_bytes:020}"),
+        }
+    }
+}
+
+/// Where a claim goes among its step's claims.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ClaimKey {
+    step: usize,
+    event: usize,
+    order: Order,
+}
+
+/// The order of claims of one event: arrival where the step asserts order, else canonical.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Order {
+    Arrival(usize),
+    Text(String),
+}
+
+/// Sorts each run of consecutive claims of one step by event, then by `Order`, so a correct
+/// server gives the same snapshot whatever the interleaving.
+fn sort_claims(frames: &mut [FrameItem], keys: &[Option<ClaimKey>]) {
+    let mut start = 0;
+    while start < frames.len() {
+        let Some(first) = &keys[start] else {
+            start += 1;
+            continue;
+        };
+        let mut end = start + 1;
+        while end < frames.len() && keys[end].as_ref().is_some_and(|k| k.step == first.step) {
+            end += 1;
+        }
+        let mut run: Vec<(ClaimKey, FrameItem)> = keys[start..end]
+            .iter()
+            .zip(frames[start..end].iter())
+            .filter_map(|(k, f)| k.clone().map(|k| (k, f.clone())))
+            .collect();
+        run.sort_by(|a, b| a.0.cmp(&b.0));
+        for (slot, (_, item)) in frames[start..end].iter_mut().zip(run) {
+            *slot = item;
+        }
+        start = end;
     }
 }
 
