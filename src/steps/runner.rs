@@ -296,10 +296,43 @@ fn describe(p: &Pattern) -> String {
     p.raw().to_string()
 }
 
-/// `message #N: <summary>`.
+/// `message #N: <summary>`, naming a text frame that looks like JSON but does not parse.
 fn numbered(s: &Session<'_>, idx: usize) -> String {
     let m = s.inbox.get(idx);
-    format!("message #{}: {}", m.seq, truncate(&m.frame.summary(), 160))
+    let mut text = format!("message #{}: {}", m.seq, truncate(&m.frame.summary(), 160));
+    if let Some(problem) = json_problem(&m.frame) {
+        text.push_str(&format!(" — {problem}"));
+    }
+    text
+}
+
+/// For a text frame that starts like JSON (`{` or `[`) but does not parse: where and why.
+fn json_problem(frame: &Frame) -> Option<String> {
+    let Frame::Text(t) = frame else {
+        return None;
+    };
+    let trimmed = t.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str::<Value>(t).err().map(|e| {
+        format!(
+            "invalid JSON at line {} column {}: {e}; it is matched as a text (a JSON string)",
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+/// Notes on the passed-over messages a report involves that look like JSON but are not.
+fn json_notes(mut f: Failure, s: &Session<'_>, passed: &[usize]) -> Failure {
+    for idx in passed.iter().take(8) {
+        let m = s.inbox.get(*idx);
+        if let Some(problem) = json_problem(&m.frame) {
+            f = f.note(format!("note: message #{}: {problem}", m.seq));
+        }
+    }
+    f
 }
 
 async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), Failure> {
@@ -311,7 +344,7 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
     let waiting = format!("a message matching {}", describe(&pattern));
     let fail = |f: Failure, passed: &[usize], s: &Session<'_>| {
         let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
-        view.note(with_nearest(f, &values, &[&pattern]))
+        json_notes(view.note(with_nearest(f, &values, &[&pattern])), s, passed)
     };
     loop {
         let idx = match next_visible(s, i, &view, &mut cursor, until).await {
@@ -390,7 +423,11 @@ async fn expect_many(
     let fail = |f: Failure, passed: &[usize], progress: &Progress, s: &Session<'_>| {
         let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
         let f = f.note(format!("note: {}", progress.tally()));
-        view.note(with_nearest(f, &values, &progress.open_patterns()))
+        json_notes(
+            view.note(with_nearest(f, &values, &progress.open_patterns())),
+            s,
+            passed,
+        )
     };
     while !progress.done() {
         let step_until = event_deadline.map_or(until, |d| d.min(until));
@@ -643,4 +680,22 @@ pub(crate) fn unclaimed_failure(unclaimed: &[usize], s: &Session<'_>) -> Failure
         f = f.note(format!("… and {} more", unclaimed.len() - 8));
     }
     f.hint("expect them, `ignore:` them (at the top, or in a step), or remove `unclaimed: fail`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_looks_like_json_but_does_not_parse_is_named() {
+        let broken = Frame::from_text(r#"{"type": "tool_executing", "tool": "#);
+        let problem = json_problem(&broken).expect("named");
+        assert!(
+            problem.starts_with("invalid JSON at line 1 column 35: "),
+            "{problem}"
+        );
+        assert_eq!(json_problem(&Frame::from_text("hello")), None);
+        assert_eq!(json_problem(&Frame::from_text(r#"{"ok": 1}"#)), None);
+        assert_eq!(json_problem(&Frame::Binary(3)), None);
+    }
 }
