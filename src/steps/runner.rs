@@ -53,6 +53,7 @@ async fn run_step(step: &StepPlan, s: &mut Session<'_>) -> Result<(), Failure> {
         StepKind::ExpectNone { pattern, within } => expect_none(i, pattern, *within, s).await,
         StepKind::Close { code, reason } => close(i, *code, reason, s).await,
         StepKind::ExpectClose(c) => expect_close(i, c, s).await.map(|_| ()),
+        StepKind::Set(a) => super::set::run_set(i, a, s.rec, s.vars),
     }
 }
 
