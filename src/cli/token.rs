@@ -54,6 +54,9 @@ enum TokenError {
     #[error("start the embedded reference server: {0}")]
     Server(String),
     /// Already redacted.
+    #[error("evaluate the scenario's `vars`: {0}")]
+    Vars(String),
+    /// Already redacted.
     #[error("produce the `{strategy}` credential: {error}")]
     Auth {
         strategy: &'static str,
@@ -66,7 +69,9 @@ impl TokenError {
         match self {
             Self::Setup(_) | Self::NotFound { .. } | Self::RemoteNotNamed(_) => exit::BAD_SELECTION,
             Self::Invalid(_) => exit::INVALID,
-            Self::Secrets(_) | Self::Server(_) | Self::Auth { .. } => exit::NO_TOKEN,
+            Self::Secrets(_) | Self::Server(_) | Self::Vars(_) | Self::Auth { .. } => {
+                exit::NO_TOKEN
+            }
         }
     }
 
@@ -224,7 +229,16 @@ async fn acquire(
         }
     };
     let http = HttpEnv::new(&env.name, base);
-    let mut vars = run_vars(plan, secrets);
+    let mut vars = match run_vars(plan, secrets) {
+        Ok(vars) => vars,
+        Err(f) => {
+            if let Some(h) = server {
+                h.shutdown().await;
+            }
+            let redactor = crate::transcript::Redactor::from_secrets(secrets);
+            return Err(TokenError::Vars(redactor.redact(&f.message)));
+        }
+    };
     let mut rec = Recorder::new(
         &plan.id,
         &env.name,

@@ -1,7 +1,8 @@
 //! Owns the asynchronous part of one run: start the embedded server if the environment has
-//! one, check the environment's health, then setup, [`credential`], [`open`] (the handshake
-//! stage), [`converse`] (the steps), and teardown whatever happened before it. Renders
-//! nothing; [`super::run`] is the entry point that wraps it.
+//! one, check the environment's health, evaluate the scenario's `vars` ([`run_vars`]), then
+//! setup, [`credential`], [`open`] (the handshake stage), [`converse`] (the steps), and
+//! teardown whatever happened before it. Renders nothing; [`super::run`] is the entry point
+//! that wraps it.
 
 use serde_json::json;
 
@@ -11,7 +12,9 @@ use crate::handshake::{self, Ws, strategy_shown};
 use crate::http::HttpEnv;
 use crate::scenario::{HandshakePlan, Plan, UnclaimedPolicy};
 use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
-use crate::steps::{Inbox, Session, expect_close, run_phase, run_steps, settle, unclaimed_failure};
+use crate::steps::{
+    Inbox, Session, assign_vars, expect_close, run_phase, run_steps, settle, unclaimed_failure,
+};
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder, Redactor, Transcript};
 
@@ -72,7 +75,16 @@ pub(super) async fn execute(
         }
         return finish(rec, out, Err(Ended::Unavailable(unavailable)));
     }
-    let mut vars = run_vars(plan, secrets);
+    let mut vars = match run_vars(plan, secrets) {
+        Ok(vars) => vars,
+        Err(f) => {
+            // Nothing ran yet, so there is nothing to tear down.
+            if let Some(h) = server {
+                h.shutdown().await;
+            }
+            return finish(rec, out, Err(Ended::Failed(Box::new(f))));
+        }
+    };
     let main = async {
         run_phase(&plan.setup, "setup", &http, &mut rec, &mut vars).await?;
         let lookup = |name: &str| env.lookup_in(process, name);
@@ -166,9 +178,11 @@ async fn converse(
     result
 }
 
-/// The template variables a run starts with: a fresh `run_id`, and `secrets.NAME` for the
-/// secrets the scenario names (values the recorder redacts).
-pub(crate) fn run_vars(plan: &Plan, secrets: &Secrets) -> MapResolver {
+/// The template variables a run starts with: a fresh `run_id`, `secrets.NAME` for the
+/// secrets the scenario names (values the recorder redacts), then the scenario's `vars`,
+/// each evaluated once, in order. Fails, naming the variable, when one cannot be evaluated
+/// (an unset `env.NAME`).
+pub(crate) fn run_vars(plan: &Plan, secrets: &Secrets) -> Result<MapResolver, Failure> {
     let mut vars = MapResolver::new(uuid::Uuid::new_v4().to_string());
     let named: serde_json::Map<String, serde_json::Value> = plan
         .secrets
@@ -176,7 +190,8 @@ pub(crate) fn run_vars(plan: &Plan, secrets: &Secrets) -> MapResolver {
         .filter_map(|n| secrets.get(n).map(|s| (n.clone(), json!(s.value))))
         .collect();
     vars.insert("secrets", serde_json::Value::Object(named));
-    vars
+    assign_vars(&plan.vars, &mut vars)?;
+    Ok(vars)
 }
 
 #[derive(Default)]

@@ -34,6 +34,8 @@ pub struct Plan {
     pub tags: Vec<String>,
     /// Environments the scenario applies to; `None` means every selected one.
     pub environments: Option<Vec<String>>,
+    /// `vars:`, evaluated once per run in this order, before `setup` and `auth`.
+    pub vars: Vec<Assignment>,
     /// How the credential is produced.
     pub auth: AuthPlan,
     /// Where `auth:` is written (unknown when not written).
@@ -377,6 +379,23 @@ pub struct CloseExpectation {
     pub within: Duration,
 }
 
+/// Names no variable (`vars:`, `set:`) may take: the template builtins, `env`, `secrets` and
+/// `auth`.
+pub(crate) const RESERVED_NAMES: [&str; 7] = [
+    "uuid", "now", "now_unix", "run_id", "env", "secrets", "auth",
+];
+
+/// One variable of `vars:` or of a `set` step.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    /// The variable's name (an identifier, not one of the reserved names).
+    pub name: String,
+    /// Its value; strings may hold templates, rendered once, when it is assigned.
+    pub value: Value,
+    /// Where the name is written.
+    pub pos: Pos,
+}
+
 /// One step of the scenario, where it is written.
 #[derive(Debug, Clone)]
 pub struct StepPlan {
@@ -419,6 +438,8 @@ pub enum StepKind {
     ExpectClose(CloseExpectation),
     /// An HTTP call in the middle of the conversation.
     Http(Box<HttpPlan>),
+    /// Assign variables, in order (`set:`).
+    Set(Vec<Assignment>),
 }
 
 impl StepKind {
@@ -433,6 +454,7 @@ impl StepKind {
             StepKind::Close { .. } => "close",
             StepKind::ExpectClose(_) => "expect_close",
             StepKind::Http(_) => "http",
+            StepKind::Set(_) => "set",
         }
     }
 }

@@ -17,6 +17,7 @@ use serde_saphyr::Spanned;
 
 use super::schema::{
     Algorithm, CloseCodes, FallbackPolicy, HttpMethod, JsonPointer, ScalarText, StatusCodes,
+    Variables,
 };
 use crate::duration::{DurationText, SignedDurationText};
 
@@ -39,6 +40,13 @@ pub(super) struct RawScenario {
     /// selected environment.
     #[schemars(with = "Option<Vec<String>>")]
     pub environments: Option<Vec<S<String>>>,
+    /// Variables evaluated once per run, in the order written, before `setup` and `auth`:
+    /// `msg_id: "{{ uuid }}"` is one UUID that every later `{{ msg_id }}` repeats. Values are
+    /// any YAML value; strings may hold templates using builtins, `env.NAME`, `secrets.NAME`
+    /// and earlier variables.
+    #[serde(default)]
+    #[schemars(with = "Variables")]
+    pub vars: RawVars,
     /// Where the handshake token comes from: `none` (default), `jwt`, `bearer`, `api_key`,
     /// `exchange` or `chain`.
     #[schemars(with = "Option<RawAuth>")]
@@ -102,6 +110,9 @@ pub(super) enum RawUnclaimed {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Override")]
 pub(super) struct RawOverride {
+    /// Replaces the scenario's `vars` (the whole map; absent: the scenario's are kept).
+    #[schemars(with = "Option<Variables>")]
+    pub vars: Option<RawVars>,
     /// Replaces the scenario's `auth`.
     #[schemars(with = "Option<RawAuth>")]
     pub auth: Option<S<RawAuth>>,
@@ -465,6 +476,41 @@ pub(super) enum RawStep {
     ExpectClose(RawCloseExpectation),
     /// An HTTP call (the only step allowed in `setup` and `teardown`).
     Http(Box<RawHttp>),
+    /// Assign variables, in the order written (`set: {msg_id: "{{ uuid }}"}`); later steps
+    /// use them. Recorded in the transcript like a capture.
+    Set(#[schemars(with = "Variables")] RawVars),
+}
+
+/// `vars:` and `set:`: variable names and values in the order written, each name with its
+/// position (a map in YAML; the `Deserialize` impl keeps the order and the key positions).
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawVars(pub Vec<(S<String>, S<Value>)>);
+
+impl<'de> Deserialize<'de> for RawVars {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawVars;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map of variable names to values")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawVars, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(name) = map.next_key::<S<String>>()? {
+                    entries.push((name, map.next_value::<S<Value>>()?));
+                }
+                Ok(RawVars(entries))
+            }
+        }
+
+        d.deserialize_any(Visit)
+    }
 }
 
 /// `expect`: the next message matching a pattern.

@@ -12,7 +12,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
-use super::plan::{Fallback, JwtAlgorithm, METHODS};
+use super::plan::{Fallback, JwtAlgorithm, METHODS, RESERVED_NAMES};
 use super::raw::RawScenario;
 
 /// The schema's `$id`: it names the format and its version, not a download location (the
@@ -222,6 +222,21 @@ schema_only!(SequenceEvent, "SequenceEvent", _g => json_schema!({
         },
         {"not": {"type": "object", "required": ["repeat"]}},
     ],
+}));
+
+/// Schema-only: `vars:` and `set:`, variable names (identifiers, not reserved) to values.
+pub enum Variables {}
+
+schema_only!(Variables, "Variables", _g => json_schema!({
+    "type": "object",
+    "description": concat!(
+        "Variable names to values (any value; strings may hold templates), assigned in the ",
+        "order written and used as `{{ name }}`.",
+    ),
+    "propertyNames": {
+        "pattern": "^[A-Za-z_][A-Za-z0-9_-]*$",
+        "not": {"enum": RESERVED_NAMES},
+    },
 }));
 
 #[cfg(test)]

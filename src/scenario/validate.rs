@@ -1,12 +1,13 @@
 //! Owns validation: raw model → [`Plan`]. Checks what serde cannot (durations, regexes,
 //! status codes, templates and the variables they use, required combinations) and reports
 //! each problem as a [`Diagnostic`] with the field path and the position of the value.
-//! This file holds the entry point (`validate`, each override validated whole), the `setup`
-//! and `teardown` phases, and the `Ctx` its siblings report through, with its helpers for
-//! durations, templates, patterns and captures; `validate_connect`, `validate_steps` and
-//! `validate_auth` validate the sections.
+//! This file holds the entry point (`validate`, each override validated whole), `vars`, the
+//! `setup` and `teardown` phases, and the `Ctx` its siblings report through, with its helpers
+//! for durations, templates (a variable is defined from where `vars`, a `set` step or a
+//! capture assigns it), patterns, captures and assignments; `validate_connect`,
+//! `validate_steps` and `validate_auth` validate the sections.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,17 +21,21 @@ use super::validate_connect::{connect_plan, handshake_plan};
 use super::validate_steps::step_plan;
 use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
 use crate::pattern::Pattern;
-use crate::template::{Expr, Template, parse_value};
+use crate::template::{Expr, Template, is_ident, parse_value};
 
-/// Variables every template can use, besides `env.NAME` and captures.
+/// Variables every template can use, besides `env.NAME`, `secrets.NAME` and the variables
+/// the scenario defines.
 const BUILTINS: [&str; 4] = ["uuid", "now", "now_unix", "run_id"];
 
 pub(super) struct Ctx<'a> {
     file: &'a Path,
     source: &'a Arc<str>,
     errors: Vec<Diagnostic>,
-    /// Variables defined so far (captures, `auth`).
+    /// Variables defined so far (`vars`, `set`, captures, `auth`).
     pub(super) defined: BTreeSet<String>,
+    /// Where each variable the document defines is first defined (`vars.NAME`,
+    /// `steps[2].set.NAME`, …), to tell a use before its definition from a typo.
+    defined_at: BTreeMap<String, String>,
     /// Secrets named so far (auth keys, `{{ secrets.NAME }}`).
     pub(super) secrets: BTreeSet<String>,
 }
@@ -122,14 +127,24 @@ impl Ctx<'_> {
             }
             let hint = did_you_mean(name, known.iter().copied()).map(str::to_string);
             let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
+            let later = self.defined_at.get(name).cloned();
             let d = self.error(at, field, format!("undefined template variable `{name}`"));
             d.notes.push(format!(
                 "defined here: {}, `secrets.NAME` and `env.NAME`",
                 defined.join(", ")
             ));
-            d.help = Some(match hint {
-                Some(h) => format!("did you mean `{h}`?"),
-                None => "capture it in an earlier expect step, or use `env.NAME`".into(),
+            d.help = Some(match (later, hint) {
+                (Some(at), _) if field == at || field.starts_with(&format!("{at}.")) => {
+                    format!("a variable cannot use itself: `{name}` is not defined before `{at}`")
+                }
+                (Some(at), _) => format!(
+                    "`{name}` is only defined later, at `{at}`: use it after that, or define it earlier"
+                ),
+                (None, Some(h)) => format!("did you mean `{h}`?"),
+                (None, None) => {
+                    "define it in `vars`, `set` or capture it in an earlier step, or use `env.NAME`"
+                        .into()
+                }
             });
         }
     }
@@ -163,6 +178,63 @@ impl Ctx<'_> {
                 (name.clone(), path.value.clone())
             })
             .collect()
+    }
+
+    /// `vars:` or a `set` step: each name checked (an identifier, not reserved), each value's
+    /// templates checked against what is defined so far, the name defined from then on (a
+    /// later entry may use an earlier one).
+    pub(super) fn assignments(&mut self, raw: &RawVars, field: &str) -> Vec<Assignment> {
+        raw.0
+            .iter()
+            .map(|(name, value)| {
+                let at = format!("{field}.{}", name.value);
+                let valid = self.variable_name(name, &at);
+                self.templates(&value.value, pos(value), &at, true);
+                if valid {
+                    self.defined.insert(name.value.clone());
+                }
+                Assignment {
+                    name: name.value.clone(),
+                    value: value.value.clone(),
+                    pos: pos(name),
+                }
+            })
+            .collect()
+    }
+
+    /// Whether `name` may name a variable; reports why not.
+    fn variable_name(&mut self, name: &S<String>, field: &str) -> bool {
+        let n = name.value.as_str();
+        if RESERVED_NAMES.contains(&n) {
+            let reserved: Vec<String> = RESERVED_NAMES.iter().map(|r| format!("`{r}`")).collect();
+            let d = self.error(
+                pos(name),
+                field,
+                format!("`{n}` is reserved and cannot name a variable"),
+            );
+            d.notes
+                .push(format!("reserved names: {}", reserved.join(", ")));
+            d.help = Some(if BUILTINS.contains(&n) {
+                format!(
+                    "give the value another name (`my_{n}: \"{{{{ {n} }}}}\"`) and write `{{{{ my_{n} }}}}`"
+                )
+            } else {
+                format!("give the variable another name, such as `my_{n}`")
+            });
+        } else if !is_ident(n) {
+            self.error(
+                pos(name),
+                field,
+                format!("`{n}` is not a valid variable name"),
+            )
+            .help = Some(
+                "a name starts with a letter or `_`, followed by letters, digits, `_` or `-`"
+                    .into(),
+            );
+        } else {
+            return true;
+        }
+        false
     }
 }
 
@@ -234,6 +306,9 @@ pub(super) fn validate(
         }
         let o = o.value;
         let mut r = base.clone();
+        if let Some(v) = o.vars {
+            r.vars = v;
+        }
         if let Some(a) = o.auth {
             r.auth = Some(a);
         }
@@ -280,9 +355,11 @@ fn validate_one(
         source,
         errors: Vec::new(),
         defined: BTreeSet::new(),
+        defined_at: definitions(&raw),
         secrets: BTreeSet::new(),
     };
 
+    let vars = cx.assignments(&raw.vars, "vars");
     let setup = phase_steps(&mut cx, "setup", &raw.setup);
     let (auth, auth_pos) = match &raw.auth {
         None => (AuthPlan::None, Pos::default()),
@@ -342,6 +419,7 @@ fn validate_one(
         environments: raw
             .environments
             .map(|e| e.into_iter().map(|s| s.value).collect()),
+        vars,
         auth,
         auth_pos,
         connect,
@@ -359,6 +437,53 @@ fn validate_one(
     })
 }
 
+/// Where each variable is first defined in the document: `vars`, then the captures and `set`
+/// steps of `setup`, `steps` and `teardown`, by field path.
+fn definitions(raw: &RawScenario) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    // Reserved names never become variables (their `vars` and `set` entries are errors).
+    let assigned = |v: &RawVars| -> Vec<String> {
+        v.0.iter()
+            .map(|(n, _)| n.value.clone())
+            .filter(|n| !RESERVED_NAMES.contains(&n.as_str()))
+            .collect()
+    };
+    for name in assigned(&raw.vars) {
+        let at = format!("vars.{name}");
+        out.entry(name).or_insert(at);
+    }
+    for (phase, steps) in [
+        ("setup", &raw.setup),
+        ("steps", &raw.steps),
+        ("teardown", &raw.teardown),
+    ] {
+        for (i, step) in steps.iter().enumerate() {
+            let (kind, names): (&str, Vec<String>) = match &step.value {
+                RawStep::Set(v) => ("set", assigned(v)),
+                RawStep::Http(h) => ("http.capture", h.capture.keys().cloned().collect()),
+                RawStep::Expect(e) => ("expect.capture", e.capture.keys().cloned().collect()),
+                RawStep::ExpectSequence(m) => (
+                    "expect_sequence.capture",
+                    m.capture.keys().cloned().collect(),
+                ),
+                RawStep::ExpectUnordered(m) => (
+                    "expect_unordered.capture",
+                    m.capture.keys().cloned().collect(),
+                ),
+                RawStep::Send(_)
+                | RawStep::ExpectNone(_)
+                | RawStep::Close(_)
+                | RawStep::ExpectClose(_) => continue,
+            };
+            for name in names {
+                let at = format!("{phase}[{i}].{kind}.{name}");
+                out.entry(name).or_insert(at);
+            }
+        }
+    }
+    out
+}
+
 /// `setup` and `teardown`: HTTP steps only.
 fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[S<RawStep>]) -> Vec<StepPlan> {
     raw.iter()
@@ -370,7 +495,13 @@ fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[S<RawStep>]) -> Vec<StepPla
                     &format!("{phase}[{i}]"),
                     format!("only `http` steps may run in `{phase}`"),
                 )
-                .help = Some("move WebSocket steps to `steps`".into());
+                .help = Some(if matches!(s.value, RawStep::Set(_)) {
+                    "assign the variable in `vars` (evaluated before `setup`), or in a `set` step \
+                     of `steps`"
+                        .into()
+                } else {
+                    "move WebSocket steps to `steps`".into()
+                });
             }
             StepPlan {
                 index: i,

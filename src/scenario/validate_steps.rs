@@ -1,5 +1,5 @@
 //! Owns validating steps (`send`, `expect`, `expect_sequence`, `expect_unordered`,
-//! `expect_none`, `close`, `expect_close`, and `http` through `validate_auth`), close
+//! `expect_none`, `close`, `expect_close`, `set`, and `http` through `validate_auth`), close
 //! expectations, and lists of codes checked against a range.
 
 use std::time::Duration;
@@ -178,6 +178,14 @@ pub(super) fn step_plan(cx: &mut Ctx<'_>, phase: &str, i: usize, s: &S<RawStep>)
             c,
             &format!("steps[{i}].expect_close"),
         )),
+        RawStep::Set(vars) => {
+            let field = format!("{phase}[{i}].set");
+            if vars.0.is_empty() {
+                cx.error(at, &field, "`set` assigns nothing").help =
+                    Some("name at least one variable: `set: {msg_id: \"{{ uuid }}\"}`".into());
+            }
+            StepKind::Set(cx.assignments(vars, &field))
+        }
     }
 }
 

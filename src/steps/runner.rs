@@ -192,6 +192,7 @@ async fn run_step(step: &StepPlan, s: &mut Session<'_>) -> Result<(), Failure> {
         } => expect_none(i, pattern, *within, filter.as_ref(), s).await,
         StepKind::Close { code, reason } => close(i, *code, reason, s).await,
         StepKind::ExpectClose(c) => expect_close(i, c, s).await,
+        StepKind::Set(a) => super::set::run_set(i, a, s.rec, s.vars),
     }
 }
 

@@ -81,7 +81,8 @@ pub enum RenderError {
     },
 }
 
-fn is_ident(s: &str) -> bool {
+/// Whether `s` is an identifier: `[A-Za-z_][A-Za-z0-9_-]*` (a variable name).
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()

@@ -6,6 +6,7 @@ mod expr;
 mod resolve;
 mod value;
 
+pub(crate) use expr::is_ident;
 pub use expr::{Expr, RenderError, Template, TemplateError};
 pub use resolve::{MapResolver, Resolve};
 pub use value::{parse_value, render_value};

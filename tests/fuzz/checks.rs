@@ -53,7 +53,7 @@ pub fn check_plan(plan: &Plan) -> Result<(), TestCaseError> {
                 deadlines.push(("expect_none.within", *within));
             }
             StepKind::ExpectClose(c) => deadlines.push(("expect_close.within", c.within)),
-            StepKind::Http(_) | StepKind::Send(_) | StepKind::Close { .. } => {}
+            StepKind::Http(_) | StepKind::Send(_) | StepKind::Close { .. } | StepKind::Set(_) => {}
         }
     }
     let now = Instant::now();

@@ -1,5 +1,5 @@
-//! Owns generated scenario documents: every section of the format (auth, connect, handshake,
-//! setup/steps/teardown, overrides, reference_server), and the lists of the step kinds, auth
+//! Owns generated scenario documents: every section of the format (vars, auth, connect,
+//! handshake, setup/steps/teardown, overrides, reference_server), and the lists of the step kinds, auth
 //! strategies and handshake outcomes the generator writes (`schema_coverage` checks they are
 //! all of the schema's).
 
@@ -275,6 +275,12 @@ pub fn many(g: G, sequence: bool) -> BoxedStrategy<Y> {
     )
 }
 
+/// `vars:` and `set:`: names (valid, reserved such as `uuid` and `auth`, or junk) to values
+/// (templates naming builtins, earlier or later variables, or any pattern-shaped value).
+pub fn variables(g: G) -> BoxedStrategy<Y> {
+    string_map(prop_oneof![2 => template_string(), 1 => pattern_yaml(g)].boxed())
+}
+
 /// Every step kind the generator writes (the key of a one-key map). The schema lists the same
 /// ones (`schema_coverage`); [`step_of_kind`] generates each.
 pub const STEP_KINDS: &[&str] = &[
@@ -286,6 +292,7 @@ pub const STEP_KINDS: &[&str] = &[
     "close",
     "expect_close",
     "http",
+    "set",
 ];
 
 /// A step of `kind` and its weight among the others.
@@ -319,6 +326,7 @@ pub fn step_of_kind(g: G, kind: &'static str) -> (u32, BoxedStrategy<Y>) {
         ),
         "expect_close" => (1, close_expectation(g)),
         "http" => (2, http(g)),
+        "set" => (2, variables(g)),
         other => {
             panic!("the fuzz generator writes no step of kind `{other}`: add it to `step_of_kind`")
         }
@@ -396,6 +404,7 @@ pub fn override_map(g: G) -> BoxedStrategy<Y> {
     map_of(
         g,
         vec![
+            ("vars", variables(g)),
             ("auth", auth(g, 1)),
             ("connect", connect(g)),
             ("handshake", handshake(g)),
@@ -421,6 +430,7 @@ pub fn scenario(g: G) -> BoxedStrategy<Y> {
                 "environments",
                 seq_of(env_name().prop_map(Y::Quoted).boxed(), 3),
             ),
+            ("vars", variables(g)),
             ("auth", auth(g, 2)),
             ("connect", connect(g)),
             ("handshake", handshake(g)),

@@ -1,7 +1,7 @@
 //! The project's integration tests, one binary (one link instead of one per file): the
-//! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, secret
-//! redaction and the canary, the JSON Schema, the layering rule of `src/`, and the scenario
-//! harness's `--exact` fast path. Each module says in its `//!` what it owns.
+//! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, `vars` and
+//! `set`, secret redaction and the canary, the JSON Schema, the layering rule of `src/`, and
+//! the scenario harness's `--exact` fast path. Each module says in its `//!` what it owns.
 
 mod canary;
 mod check;
@@ -12,3 +12,4 @@ mod layering;
 mod redaction;
 mod schema;
 mod teardown;
+mod variables;

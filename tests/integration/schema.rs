@@ -164,6 +164,9 @@ fn forms_the_parser_accepts_validate() {
          \x20 - expect_none: {match: {type: error}, within: 300ms}\n\
          \x20 - close: {code: 4000, reason: bye}\n",
         "reference_server: {event_delay: 50ms, users: [{id: u1, active: false}]}\n",
+        "vars: {msg_id: '{{ uuid }}', n: 3, ping: {type: ping, id: '{{ msg_id }}'}, my-list: []}\n\
+         steps:\n  - set: {old: '{{ msg_id }}', msg_id: '{{ uuid }}'}\n  - send: '{{ ping }}'\n\
+         overrides: {local: {vars: {msg_id: fixed, n: 4, ping: x, my-list: [1]}}}\n",
     ];
     for text in cases {
         if let Err(ds) = sockspec::scenario::parse(text, Path::new("case.yaml"), "case") {
@@ -232,6 +235,16 @@ fn typical_mistakes_fail_validation() {
             "a capture that is not a pointer",
             "setup:\n  - http: {path: /x, capture: {id: id}}\n",
         ),
+        (
+            "a variable shadowing a builtin",
+            "vars: {uuid: '{{ uuid }}'}\n",
+        ),
+        (
+            "a reserved name in `set`",
+            "steps:\n  - set: {secrets: x}\n",
+        ),
+        ("a variable name with a dot", "vars: {a.b: 1}\n"),
+        ("variables that are not a map", "vars: [a, b]\n"),
     ];
     for (what, text) in cases {
         assert!(
