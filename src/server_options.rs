@@ -25,9 +25,19 @@ pub(crate) const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
 /// Largest `oversized_frame` accepted (64 MiB, tungstenite's default message limit).
 pub(crate) const MAX_OVERSIZED_FRAME: usize = 64 << 20;
 
+/// How long `message_auth` waits for the auth message when `message_auth_timeout` is not set.
+pub(crate) const DEFAULT_MESSAGE_AUTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Close code of a refused or missing auth message when no other code is configured
+/// (1008, policy violation).
+pub(crate) const DEFAULT_MESSAGE_AUTH_CLOSE_CODE: u16 = 1008;
+
+/// Largest `jitter` accepted: every reply and stream tick waits at most this much extra.
+pub(crate) const MAX_JITTER: Duration = Duration::from_secs(10);
+
 /// Longest duration an option may give (`leeway`, `token_ttl`, `event_delay`,
-/// `heartbeat_interval`): [`duration::MAX`]. The server adds them to the current time
-/// (heartbeat deadlines, token expiry) and jsonwebtoken subtracts the leeway from it: without
+/// `heartbeat_interval`, `message_auth_timeout`): [`duration::MAX`]. The server adds them to
+/// the current time (heartbeat deadlines, token expiry) and jsonwebtoken subtracts the leeway from it: without
 /// a bound, `heartbeat_interval: 18446744073709551615s`, `token_ttl: 18446744073709551615s` or
 /// `leeway: 100y` passed validation and made the server panic on overflow. YAML is capped by
 /// the parser; [`ServerOptions::validate`] checks options built in code.
@@ -95,10 +105,34 @@ pub struct ServerOptions {
     #[arg(long = "close-1011")]
     pub close_1011: bool,
     /// Accept an upgrade that carries no token, and expect `{"type": "auth", "token": ...}`
-    /// as the first message (within 5s): answered with `auth_ok`, or a close 1008 with the
-    /// rejection detail.
+    /// as the first message (within `message_auth_timeout`, default 5s): answered with
+    /// `auth_ok`, or a close (`message_auth_close_code`, default 1008) with the rejection
+    /// detail.
     #[arg(long)]
     pub message_auth: bool,
+    /// With `message_auth`: the close code of a refused auth message (default 1008; 4401
+    /// "unauthorized" or 4403 "forbidden" are typical).
+    #[arg(long, value_name = "CODE")]
+    pub message_auth_close_code: Option<u16>,
+    /// With `message_auth`: how long the server waits for the auth message (default 5s).
+    #[serde(deserialize_with = "crate::duration::serde::option")]
+    #[schemars(with = "Option<DurationText>")]
+    #[arg(long, value_parser = duration::parse_arg)]
+    pub message_auth_timeout: Option<Duration>,
+    /// With `message_auth`: the close code when no auth message arrives in time (default 1008;
+    /// 4408 is typical).
+    #[arg(long, value_name = "CODE")]
+    pub message_auth_timeout_close_code: Option<u16>,
+    /// Largest random extra delay added to each `request` reply and each subscription tick
+    /// (default 0s, at most 10s), so concurrent replies and streams interleave differently.
+    #[serde(deserialize_with = "crate::duration::serde::duration")]
+    #[schemars(with = "DurationText", default = "zero_duration_text")]
+    #[arg(long, value_parser = duration::parse_arg, default_value = "0s")]
+    pub jitter: Duration,
+    /// Seed of the `jitter` draws: the same seed and the same client messages give the same
+    /// interleaving on every connection and run. Unset: a fresh random seed per connection.
+    #[arg(long, value_name = "SEED")]
+    pub jitter_seed: Option<u64>,
     /// Send an idle `heartbeat` event at this interval (off by default).
     #[serde(deserialize_with = "crate::duration::serde::option")]
     #[schemars(with = "Option<DurationText>")]
@@ -127,6 +161,27 @@ impl ServerOptions {
                 "oversized_frame {bytes} is larger than {MAX_OVERSIZED_FRAME} bytes"
             )));
         }
+        for (name, code) in [
+            ("message_auth_close_code", self.message_auth_close_code),
+            (
+                "message_auth_timeout_close_code",
+                self.message_auth_timeout_close_code,
+            ),
+        ] {
+            if let Some(code) = code
+                && !is_sendable_close_code(code)
+            {
+                return Err(InvalidOptions(format!(
+                    "{name} {code} is not a close code a server may send"
+                )));
+            }
+        }
+        if self.message_auth_timeout == Some(Duration::ZERO) {
+            return invalid("message_auth_timeout must be longer than 0s");
+        }
+        if self.jitter > MAX_JITTER {
+            return invalid("jitter is longer than 10s");
+        }
         if self.heartbeat_interval == Some(Duration::ZERO) {
             return invalid("heartbeat_interval must be longer than 0s");
         }
@@ -138,6 +193,7 @@ impl ServerOptions {
             ("token_ttl", self.token_ttl),
             ("event_delay", Some(self.event_delay)),
             ("heartbeat_interval", self.heartbeat_interval),
+            ("message_auth_timeout", self.message_auth_timeout),
         ] {
             if let Some(d) = duration
                 && d > MAX_OPTION_DURATION
@@ -151,6 +207,24 @@ impl ServerOptions {
     /// Lifetime of minted tokens.
     pub fn token_ttl(&self) -> Duration {
         self.token_ttl.unwrap_or(DEFAULT_TOKEN_TTL)
+    }
+
+    /// How long `message_auth` waits for the auth message.
+    pub(crate) fn message_auth_timeout(&self) -> Duration {
+        self.message_auth_timeout
+            .unwrap_or(DEFAULT_MESSAGE_AUTH_TIMEOUT)
+    }
+
+    /// Close code of a refused auth message.
+    pub(crate) fn message_auth_close_code(&self) -> u16 {
+        self.message_auth_close_code
+            .unwrap_or(DEFAULT_MESSAGE_AUTH_CLOSE_CODE)
+    }
+
+    /// Close code when no auth message arrives in time.
+    pub(crate) fn message_auth_timeout_close_code(&self) -> u16 {
+        self.message_auth_timeout_close_code
+            .unwrap_or(DEFAULT_MESSAGE_AUTH_CLOSE_CODE)
     }
 }
 
@@ -226,6 +300,49 @@ mod tests {
     }
 
     #[test]
+    fn message_auth_codes_timeout_and_jitter_are_checked() {
+        let yaml = "message_auth: true\nmessage_auth_close_code: 4401\n\
+                    message_auth_timeout: 250ms\nmessage_auth_timeout_close_code: 4408\n\
+                    jitter: 20ms\njitter_seed: 7\n";
+        let o: ServerOptions = serde_saphyr::from_str(yaml).expect("valid yaml");
+        assert!(o.validate().is_ok());
+        assert_eq!(o.message_auth_close_code(), 4401);
+        assert_eq!(o.message_auth_timeout(), Duration::from_millis(250));
+        assert_eq!(o.message_auth_timeout_close_code(), 4408);
+        assert_eq!(
+            (o.jitter, o.jitter_seed),
+            (Duration::from_millis(20), Some(7))
+        );
+
+        let d = ServerOptions::default();
+        assert_eq!(d.message_auth_close_code(), 1008);
+        assert_eq!(d.message_auth_timeout_close_code(), 1008);
+        assert_eq!(d.message_auth_timeout(), Duration::from_secs(5));
+        assert_eq!(d.jitter, Duration::ZERO);
+
+        for o in [
+            ServerOptions {
+                message_auth_close_code: Some(1005),
+                ..Default::default()
+            },
+            ServerOptions {
+                message_auth_timeout_close_code: Some(5000),
+                ..Default::default()
+            },
+            ServerOptions {
+                message_auth_timeout: Some(Duration::ZERO),
+                ..Default::default()
+            },
+            ServerOptions {
+                jitter: MAX_JITTER + Duration::from_millis(1),
+                ..Default::default()
+            },
+        ] {
+            assert!(o.validate().is_err(), "{o:?}");
+        }
+    }
+
+    #[test]
     fn durations_that_would_overflow_are_rejected() {
         let day = MAX_OPTION_DURATION;
         let huge = Duration::from_secs(u64::MAX);
@@ -244,6 +361,10 @@ mod tests {
             },
             ServerOptions {
                 heartbeat_interval: Some(huge),
+                ..Default::default()
+            },
+            ServerOptions {
+                message_auth_timeout: Some(huge),
                 ..Default::default()
             },
         ] {

@@ -1,5 +1,6 @@
-//! The agent protocol's vocabulary: parsing client frames into requests and rendering server
-//! events. Every event carries `type`, (`run_id`), `user_id`, `timestamp` first, in that order.
+//! The agent protocol's vocabulary: parsing client frames into requests (the request/reply and
+//! subscription messages are read by `rpc.rs`) and rendering server events. Every agent event
+//! carries `type`, (`run_id`), `user_id`, `timestamp` first, in that order.
 //!
 //! The agent flow for one `user_message` is a fixed list of [`Step`]s so transcripts are
 //! deterministic apart from `timestamp` and a server-generated `run_id`.
@@ -8,6 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
+use super::rpc::{self, Call, Refusal, Subscribe};
 use crate::server_options::ServerOptions;
 
 /// Tool named in `tool_executing`/`tool_completed` when the client gives none.
@@ -30,6 +32,14 @@ pub(super) enum Request {
         /// Close reason (default empty).
         reason: String,
     },
+    /// `{"type":"request",...}`: answered with `response` or `error` once its delay passed.
+    Call(Call),
+    /// `{"type":"subscribe",...}`: streams `next` frames, then `complete` (or `error`).
+    Subscribe(Subscribe),
+    /// `{"type":"unsubscribe","id":any}`: stops that subscription.
+    Unsubscribe(serde_json::Value),
+    /// A `request`, `subscribe` or `unsubscribe` that cannot be accepted: answered with `error`.
+    Refused(Refusal),
     /// Not JSON: answered with `echo: <text>`.
     Echo(String),
     /// JSON that is not a known request: answered with `agent_error`.
@@ -61,6 +71,13 @@ pub(super) fn parse(text: &str) -> Request {
     match obj.get("type").and_then(Value::as_str) {
         Some("user_message") => parse_user_message(obj),
         Some("ping") => Request::Ping(obj.get("id").cloned()),
+        Some("request") => rpc::parse_request(obj).map_or_else(Request::Refused, Request::Call),
+        Some("subscribe") => {
+            rpc::parse_subscribe(obj).map_or_else(Request::Refused, Request::Subscribe)
+        }
+        Some("unsubscribe") => {
+            rpc::parse_unsubscribe(obj).map_or_else(Request::Refused, Request::Unsubscribe)
+        }
         Some("disconnect") => {
             let code = match obj.get("code") {
                 None => 1000,

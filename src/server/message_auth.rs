@@ -1,10 +1,10 @@
 //! Owns first-message authentication (`message_auth`): the upgrade is accepted without a
 //! token, the first frame must be `{"type": "auth", "token": "..."}` within
-//! [`AUTH_WINDOW`], and the token goes through the same checks as one sent in the
-//! handshake. Accepted: `{"type": "auth_ok", "user_id": ...}` and the agent session.
-//! Refused: a close 1008 whose reason is the rejection detail.
-
-use std::time::Duration;
+//! `message_auth_timeout` (default 5s), and the token goes through the same checks as one sent
+//! in the handshake. Accepted: `{"type": "auth_ok", "user_id": ...}` and the agent session.
+//! Refused: a close with `message_auth_close_code` (default 1008) whose reason is the rejection
+//! detail; no auth message in time: a close with `message_auth_timeout_close_code` (default
+//! 1008) and the reason `No auth message`.
 
 use axum::extract::ws::{Message, WebSocket};
 use serde_json::{Value, json};
@@ -14,25 +14,26 @@ use super::reply::close_with;
 use super::session;
 use super::state::{AppState, TaskToken};
 
-/// How long the server waits for the auth message.
-pub(super) const AUTH_WINDOW: Duration = Duration::from_secs(5);
-/// Policy violation: the close code for a refused or missing auth message.
-const POLICY_VIOLATION: u16 = 1008;
-
 pub(super) async fn run(mut socket: WebSocket, state: AppState, token: TaskToken) {
+    let options = &state.options;
+    let (window, refused, timed_out) = (
+        options.message_auth_timeout(),
+        options.message_auth_close_code(),
+        options.message_auth_timeout_close_code(),
+    );
     let first = tokio::select! {
-        r = tokio::time::timeout(AUTH_WINDOW, socket.recv()) => r,
+        r = tokio::time::timeout(window, socket.recv()) => r,
         () = state.stopped() => return,
     };
     let text = match first {
         Ok(Some(Ok(Message::Text(text)))) => text,
         Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) => return,
         Ok(Some(Ok(_))) => {
-            close_with(socket, &state, POLICY_VIOLATION, "Expected an auth message").await;
+            close_with(socket, &state, refused, "Expected an auth message").await;
             return;
         }
         Err(_) => {
-            close_with(socket, &state, POLICY_VIOLATION, "No auth message").await;
+            close_with(socket, &state, timed_out, "No auth message").await;
             return;
         }
     };
@@ -56,8 +57,8 @@ pub(super) async fn run(mut socket: WebSocket, state: AppState, token: TaskToken
         }
         Err(rejection) => {
             let detail = rejection.detail();
-            tracing::info!(detail = %detail, "auth message rejected");
-            close_with(socket, &state, POLICY_VIOLATION, &detail).await;
+            tracing::info!(detail = %detail, code = refused, "auth message rejected");
+            close_with(socket, &state, refused, &detail).await;
         }
     }
 }

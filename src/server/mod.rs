@@ -11,6 +11,8 @@ mod lifecycle;
 mod message_auth;
 mod reply;
 mod routes;
+mod rpc;
+mod schedule;
 mod secrets;
 mod serve;
 mod session;

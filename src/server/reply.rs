@@ -22,13 +22,15 @@ pub(super) fn detail(status: StatusCode, detail: &str) -> Response {
     (status, Json(json!({ "detail": detail }))).into_response()
 }
 
-/// Sends a Close frame and waits (bounded) for the client's answer.
+/// Sends a Close frame and waits (bounded) for the client's answer. Sending is bounded too:
+/// a client that stopped reading (full socket buffers) is given [`CLOSE_WAIT`], then dropped.
 pub(super) async fn close_with(mut socket: WebSocket, state: &AppState, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
         reason: truncate(reason, MAX_CLOSE_REASON).into(),
     };
-    if socket.send(Message::Close(Some(frame))).await.is_err() {
+    let sent = tokio::time::timeout(CLOSE_WAIT, socket.send(Message::Close(Some(frame)))).await;
+    if !matches!(sent, Ok(Ok(()))) {
         return;
     }
     let drain = async { while let Some(Ok(_)) = socket.recv().await {} };

@@ -1,6 +1,10 @@
 //! One upgraded WebSocket connection: reads client frames, answers them per the agent
 //! protocol, applies the per-event failure behaviours (`event_delay`, `drop_after`,
-//! `close_1011`...), sends optional timer heartbeats, and closes with 1001 at shutdown.
+//! `close_1011`...), sends optional timer heartbeats, sends the `request` replies and
+//! subscription ticks of its schedule as they fall due, and closes with 1001 at shutdown.
+//!
+//! All of it runs in the session's one task: nothing is spawned per request or stream, so a
+//! connection's work is bounded by the schedule's limits and ends with the session.
 //!
 //! A session only ever writes to its own socket, with the user id it authenticated as, so
 //! events cannot reach another user's connection.
@@ -11,6 +15,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::auth::Principal;
 use super::events::{self, Request, Step, UserMessage};
 use super::reply::{CLOSE_WAIT, close_with};
+use super::rpc::{self, code};
+use super::schedule::Schedule;
 use super::state::{AppState, TaskToken};
 use crate::server_options::is_sendable_close_code;
 
@@ -32,6 +38,7 @@ struct Session {
     state: AppState,
     user_id: String,
     sent: u32,
+    schedule: Schedule,
 }
 
 /// Runs the session until the client leaves, a behaviour ends it, or the server stops.
@@ -42,11 +49,13 @@ pub(super) async fn run(
     token: TaskToken,
 ) {
     let _token = token;
+    let schedule = Schedule::new(&state.options);
     let mut session = Session {
         socket,
         state,
         user_id: principal.user_id,
         sent: 0,
+        schedule,
     };
     let end = session.serve().await;
     match end {
@@ -85,8 +94,25 @@ impl Session {
                     None => std::future::pending::<()>().await,
                 }
             };
+            let due = self.schedule.next_due();
+            let fire = async move {
+                match due {
+                    Some(due) => tokio::time::sleep_until(due).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            // Biased: shutdown first, then whatever the client already sent (so messages sent
+            // together are all scheduled before anything due is sent), then due replies/ticks.
             let incoming = tokio::select! {
+                biased;
                 () = state.stopped() => return End::Shutdown,
+                incoming = self.socket.recv() => incoming,
+                () = fire => {
+                    if let Err(end) = self.fire_due().await {
+                        return end;
+                    }
+                    continue;
+                }
                 () = tick => {
                     let text = events::render("heartbeat", None, &self.user_id, Default::default());
                     if let Err(end) = self.send(text).await {
@@ -94,7 +120,6 @@ impl Session {
                     }
                     continue;
                 }
-                incoming = self.socket.recv() => incoming,
             };
             let result = match incoming {
                 None | Some(Err(_)) => return End::Drop,
@@ -129,6 +154,37 @@ impl Session {
                 Err(End::Close(code, reason))
             }
             Request::Disconnect { .. } => self.error(None, "invalid close code").await,
+            Request::Call(call) => {
+                let outcome = rpc::evaluate(&call, &self.user_id);
+                let now = Instant::now();
+                match self
+                    .schedule
+                    .add_reply(now, call.id.clone(), call.delay, outcome)
+                {
+                    Ok(()) => Ok(()),
+                    Err(fault) => self.send(rpc::error(&call.id, &fault)).await,
+                }
+            }
+            Request::Subscribe(sub) => {
+                let id = sub.id.clone();
+                match self.schedule.add_stream(Instant::now(), sub) {
+                    Ok(()) => Ok(()),
+                    Err(fault) => self.send(rpc::error(&id, &fault)).await,
+                }
+            }
+            Request::Unsubscribe(id) => {
+                let text = if self.schedule.cancel(&id) {
+                    rpc::unsubscribed(&id)
+                } else {
+                    let fault = rpc::Fault::new(
+                        code::NO_SUBSCRIPTION,
+                        "no subscription with this id is streaming",
+                    );
+                    rpc::error(&id, &fault)
+                };
+                self.send(text).await
+            }
+            Request::Refused(refusal) => self.send(rpc::error(&refusal.id, &refusal.fault)).await,
             Request::Echo(text) => self.send(format!("echo: {text}")).await,
             Request::Invalid(error) => self.error(None, &error).await,
         }
@@ -169,16 +225,29 @@ impl Session {
         Ok(())
     }
 
+    /// Sends the frames of the schedule's earliest item, if it is due.
+    async fn fire_due(&mut self) -> Result<(), End> {
+        for frame in self.schedule.fire(Instant::now()) {
+            self.send(frame).await?;
+        }
+        Ok(())
+    }
+
     async fn send(&mut self, text: String) -> Result<(), End> {
         self.send_message(Message::Text(text.into())).await
     }
 
     /// Sends one frame; after `drop_after` frames the connection is dropped (no close frame).
+    /// A send blocked by a client that does not read gives way to shutdown.
     async fn send_message(&mut self, message: Message) -> Result<(), End> {
         if self.state.is_stopping() {
             return Err(End::Shutdown);
         }
-        self.socket.send(message).await.map_err(|_| End::Drop)?;
+        let sent = tokio::select! {
+            sent = self.socket.send(message) => sent,
+            () = self.state.stopped() => return Err(End::Shutdown),
+        };
+        sent.map_err(|_| End::Drop)?;
         self.sent += 1;
         match self.state.options.drop_after {
             Some(limit) if self.sent >= limit => Err(End::Drop),

@@ -3,6 +3,7 @@
 
 mod auth;
 mod failures;
+mod families;
 mod protocol;
 mod serve;
 mod staging;

@@ -92,6 +92,34 @@ fn flags_map_onto_options() {
     );
     assert!(o.validate().is_ok());
 
+    let cli = Cli::try_parse_from([
+        "serve",
+        "--message-auth",
+        "--message-auth-close-code",
+        "4401",
+        "--message-auth-timeout",
+        "2s",
+        "--message-auth-timeout-close-code",
+        "4408",
+        "--jitter",
+        "20ms",
+        "--jitter-seed",
+        "7",
+    ])
+    .expect("valid protocol flags");
+    let o = cli.serve.options();
+    assert!(o.message_auth);
+    assert_eq!(
+        (o.message_auth_close_code, o.message_auth_timeout_close_code),
+        (Some(4401), Some(4408))
+    );
+    assert_eq!(o.message_auth_timeout, Some(Duration::from_secs(2)));
+    assert_eq!(
+        (o.jitter, o.jitter_seed),
+        (Duration::from_millis(20), Some(7))
+    );
+    assert!(o.validate().is_ok());
+
     let both = Cli::try_parse_from(["serve", "--silent-reject", "--close-after-accept", "1008"]);
     assert!(
         both.is_err(),
