@@ -11,5 +11,6 @@ mod exact_fast_path;
 mod layering;
 mod redaction;
 mod schema;
+mod stable_snapshots;
 mod teardown;
 mod variables;
