@@ -200,9 +200,18 @@ impl Progress {
         }
     }
 
-    /// `event 2 of the sequence`.
+    /// `event 2 of the sequence`, with the count so far for a repeated event.
     pub(crate) fn current_name(&self) -> String {
-        format!("event {} of the sequence", self.current + 1)
+        match self.events.get(self.current) {
+            Some(e) if e.repeats => format!(
+                "event {} of the sequence ({} of {} messages matching {})",
+                self.current + 1,
+                e.values.len(),
+                e.expected_count(),
+                e.pattern.raw()
+            ),
+            _ => format!("event {} of the sequence", self.current + 1),
+        }
     }
 
     /// The current event's pattern, for reports.

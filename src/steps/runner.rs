@@ -355,7 +355,8 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
             }
             Next::TimedOut => {
                 let f = Failure::new(format!(
-                    "no message matched {waiting} within {}",
+                    "no message matching {} arrived within {}",
+                    describe(&pattern),
                     humantime::format_duration(e.within)
                 ));
                 return Err(fail(f, &passed, s));
