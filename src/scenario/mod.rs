@@ -14,7 +14,7 @@ mod validate_steps;
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
-    AuthPlan, BearerSource, CloseExpectation, ConnectPlan, ExpectMany, ExpectOne, Fallback,
-    HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan, StepKind, StepPlan,
-    Target, TokenPlacement,
+    AcceptedExpectation, AuthPlan, BearerSource, CloseExpectation, ConnectPlan, ExpectMany,
+    ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan,
+    StepKind, StepPlan, Target, TokenPlacement,
 };
