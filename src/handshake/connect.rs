@@ -1,14 +1,16 @@
-//! Owns opening the connection and classifying what happened: accepted (101), rejected
-//! with a status and body, no answer before the deadline, or a transport failure (refused,
-//! DNS, TLS, reset, protocol), each with words a person can act on.
+//! Owns opening the connection and classifying what happened: accepted (101, with what it
+//! negotiated), rejected with a status and body, no answer before the deadline, or a transport
+//! failure (refused, DNS, TLS, reset, protocol), each with words a person can act on.
 
 use std::io::ErrorKind;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::tungstenite::http::{HeaderMap, Request};
+use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::upgrade::{offered_subprotocols, upgrade};
 
 /// An open WebSocket connection (plain or TLS).
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -46,6 +48,42 @@ fn shown(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What a 101 negotiated, for judging `handshake: {accepted: ...}`. Never recorded: the
+/// transcript shows [`ResponseInfo::headers`] only, so headers outside
+/// `SHOWN_RESPONSE_HEADERS` (cookies, internal ids) stay out of snapshots.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Negotiated {
+    /// The subprotocols the request offered, in order.
+    pub offered: Vec<String>,
+    /// The subprotocol the server selected; `None` when it selected none (legal, RFC 6455).
+    pub subprotocol: Option<String>,
+    /// Every response header, names lowercase, in order (a repeated header once per line).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Negotiated {
+    fn new(offered: Vec<String>, headers: &HeaderMap) -> Self {
+        let text = |v: &HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned();
+        Negotiated {
+            offered,
+            subprotocol: headers.get("sec-websocket-protocol").map(text),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), text(v)))
+                .collect(),
+        }
+    }
+
+    /// The values of header `name` (lowercase), in order; empty when the 101 has none.
+    pub(crate) fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
 /// How a transport failure looked, so diagnostics can explain it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FailureKind {
@@ -68,8 +106,10 @@ pub(crate) enum FailureKind {
 pub(crate) enum Outcome {
     /// 101 Switching Protocols: the connection is open.
     Accepted {
-        /// The 101 response.
+        /// The 101 response, as the transcript shows it.
         response: ResponseInfo,
+        /// What it negotiated: subprotocol, every header (judged, never recorded).
+        negotiated: Negotiated,
         /// The open connection.
         ws: Box<Ws>,
     },
@@ -94,7 +134,8 @@ pub(crate) enum Outcome {
 
 /// Connects, giving up after `timeout` (tungstenite itself never times out).
 pub(crate) async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(req)).await {
+    let offered = offered_subprotocols(&req);
+    match tokio::time::timeout(timeout, upgrade(req)).await {
         Err(_) => Outcome::TimedOut { after: timeout },
         Ok(Ok((ws, resp))) => Outcome::Accepted {
             response: ResponseInfo {
@@ -102,6 +143,7 @@ pub(crate) async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
                 headers: shown(resp.headers()),
                 body: None,
             },
+            negotiated: Negotiated::new(offered, resp.headers()),
             ws: Box::new(ws),
         },
         Ok(Err(WsError::Http(resp))) => {

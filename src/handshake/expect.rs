@@ -1,16 +1,44 @@
 //! Owns judging a handshake outcome against the scenario's expectation, and the hints that
 //! name the likely cause when they differ (a fake or mis-signed token, an unknown user, a
-//! silent rejection hiding behind a timeout, auth not enforced, an environment down).
+//! silent rejection hiding behind a timeout, auth not enforced, an environment down, a 101
+//! without the subprotocol or headers the scenario asserts).
 
 use serde_json::Value;
 
-use super::{FailureKind, Outcome};
-use crate::scenario::HandshakePlan;
+use super::{FailureKind, Negotiated, Outcome};
+use crate::pattern::Pattern;
+use crate::scenario::{AcceptedExpectation, HandshakePlan};
 use crate::transcript::{Failure, Frame};
+
+/// Response headers whose values may carry a credential: a failure shows them masked.
+const MASKED_RESPONSE_HEADERS: [&str; 3] = [
+    "set-cookie",
+    "authentication-info",
+    "proxy-authentication-info",
+];
 
 fn expected_text(plan: &HandshakePlan) -> String {
     match plan {
-        HandshakePlan::Accepted => "the upgrade accepted (101 Switching Protocols)".into(),
+        HandshakePlan::Accepted(e) => {
+            let mut with: Vec<String> = e
+                .subprotocol
+                .iter()
+                .map(|p| format!("subprotocol {}", subprotocol_text(p)))
+                .collect();
+            with.extend(
+                e.headers
+                    .iter()
+                    .map(|(name, p)| header_expectation(name, p)),
+            );
+            if with.is_empty() {
+                "the upgrade accepted (101 Switching Protocols)".into()
+            } else {
+                format!(
+                    "the upgrade accepted (101 Switching Protocols) with {}",
+                    with.join(", ")
+                )
+            }
+        }
         HandshakePlan::Rejected { statuses, body } => {
             let s: Vec<String> = statuses.iter().map(u16::to_string).collect();
             match body {
@@ -61,7 +89,10 @@ pub(crate) fn judge(
     let auth_strategy = sent.strategy;
     let expected = expected_text(plan);
     match (plan, outcome) {
-        (HandshakePlan::Accepted | HandshakePlan::Closed(_), Outcome::Accepted { .. }) => Ok(()),
+        (HandshakePlan::Accepted(e), Outcome::Accepted { negotiated, .. }) => {
+            judge_accepted(e, negotiated).map_err(|f| f.expected(expected))
+        }
+        (HandshakePlan::Closed(_), Outcome::Accepted { .. }) => Ok(()),
         (HandshakePlan::Timeout, Outcome::TimedOut { .. }) => Ok(()),
         (HandshakePlan::Rejected { statuses, body }, Outcome::Rejected { response: r }) => {
             if !statuses.contains(&r.status) {
@@ -126,6 +157,138 @@ pub(crate) fn judge(
                 FailureKind::Other => "see the message above",
             })),
     }
+}
+
+/// How a subprotocol expectation reads: `graphql-ws`, `no subprotocol`, or `a subprotocol
+/// matching {"regex":"^graphql"}`.
+fn subprotocol_text(p: &Pattern) -> String {
+    match p.raw() {
+        Value::String(name) => name.clone(),
+        Value::Null => "no subprotocol".into(),
+        raw => format!("a subprotocol matching {raw}"),
+    }
+}
+
+/// How a header expectation reads: `no header server` or `header x-id matching {...}`.
+fn header_expectation(name: &str, p: &Pattern) -> String {
+    match p.raw() {
+        Value::Null => format!("no header {name}"),
+        raw => format!("header {name} matching {raw}"),
+    }
+}
+
+/// A header value as a failure may show it: cookie values and authentication parameters
+/// masked, since they may be credentials the redactor does not know.
+fn shown_value(name: &str, value: &str) -> String {
+    if !MASKED_RESPONSE_HEADERS.contains(&name) {
+        return value.to_owned();
+    }
+    if name != "set-cookie" {
+        return "[hidden]".to_owned();
+    }
+    // `name=value; attributes`: keep the cookie's name and attributes.
+    let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+    let cookie = pair.split_once('=').map_or(pair, |(n, _)| n).trim();
+    let sep = if attributes.is_empty() { "" } else { ";" };
+    format!("{cookie}=[hidden]{sep}{attributes}")
+}
+
+/// Judges an accepted upgrade's 101 against `handshake: {accepted: ...}`: the subprotocol,
+/// then each header in order. The first difference names the failure; the others are notes.
+fn judge_accepted(e: &AcceptedExpectation, n: &Negotiated) -> Result<(), Failure> {
+    let mut failures: Vec<Failure> = Vec::new();
+    if let Some(p) = &e.subprotocol {
+        let selected = n.subprotocol.clone().map_or(Value::Null, Value::String);
+        if !p.matches(&selected) {
+            let offered = if n.offered.is_empty() {
+                "none".to_owned()
+            } else {
+                n.offered.join(", ")
+            };
+            let (what, actual, hint) = match &n.subprotocol {
+                None => (
+                    "selected no subprotocol".to_owned(),
+                    "101 Switching Protocols without Sec-WebSocket-Protocol: no subprotocol selected".to_owned(),
+                    "the server speaks none of the offered subprotocols (a 101 without \
+                     `Sec-WebSocket-Protocol` selects none): check their spelling in \
+                     `connect.subprotocols` and which ones this server supports",
+                ),
+                Some(s) => (
+                    format!("selected subprotocol {s}"),
+                    format!("101 Switching Protocols, Sec-WebSocket-Protocol: {s}"),
+                    if p.raw().is_null() {
+                        "the server selected one of the offered subprotocols: expect it, or \
+                         stop offering it"
+                    } else {
+                        "the server selected another of the offered subprotocols (a server \
+                         picks by its own preference, not necessarily the client's order): \
+                         offer only the one expected, or expect the one it selects"
+                    },
+                ),
+            };
+            failures.push(
+                Failure::new(format!(
+                    "handshake accepted, but the server {what}; offered: {offered}; the scenario expects {}",
+                    subprotocol_text(p)
+                ))
+                .actual(actual)
+                .hint(hint),
+            );
+        }
+    }
+    for (name, p) in &e.headers {
+        let values = n.header(name);
+        let received = (!values.is_empty()).then(|| values.join(", "));
+        if p.matches(&received.clone().map_or(Value::Null, Value::String)) {
+            continue;
+        }
+        let shown = values
+            .iter()
+            .map(|v| shown_value(name, v))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (message, actual) = match (&received, p.raw()) {
+            (None, raw) => (
+                format!(
+                    "handshake accepted, but the 101 has no header `{name}`; the scenario expects one matching {raw}"
+                ),
+                format!("no header {name}"),
+            ),
+            (Some(_), Value::Null) => (
+                format!(
+                    "handshake accepted, but the 101 has header `{name}` ({shown:?}); the scenario expects none"
+                ),
+                format!("{name}: {shown}"),
+            ),
+            (Some(_), raw) => (
+                format!(
+                    "handshake accepted, but response header `{name}` is {shown:?}, which does not match {raw}"
+                ),
+                format!("{name}: {shown}"),
+            ),
+        };
+        let mut names: Vec<&str> = Vec::new();
+        for (h, _) in &n.headers {
+            if !names.contains(&h.as_str()) {
+                names.push(h);
+            }
+        }
+        failures.push(
+            Failure::new(message)
+                .actual(actual)
+                .note(format!("headers received: {}", names.join(", ")))
+                .hint(
+                    "the 101's headers come from the server and any proxy in front of it: \
+                       compare with this environment's configuration (header names are \
+                       case-insensitive)",
+                ),
+        );
+    }
+    let mut failures = failures.into_iter();
+    let Some(first) = failures.next() else {
+        return Ok(());
+    };
+    Err(failures.fold(first, |f, other| f.note(format!("also: {}", other.message))))
 }
 
 /// The table of likely causes for a rejected upgrade: `(cause, what to do)`. The cause
@@ -196,4 +359,130 @@ pub(crate) fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> 
         )
     };
     (cause.to_string(), hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn pattern(raw: Value) -> Pattern {
+        Pattern::compile(&raw).expect("pattern")
+    }
+
+    fn negotiated(
+        offered: &[&str],
+        subprotocol: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Negotiated {
+        Negotiated {
+            offered: offered.iter().map(|s| (*s).to_owned()).collect(),
+            subprotocol: subprotocol.map(str::to_owned),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn first_line(e: &AcceptedExpectation, n: &Negotiated) -> String {
+        judge_accepted(e, n)
+            .err()
+            .map(|f| f.message)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_subprotocol_failure_says_what_was_offered_and_selected() {
+        let offered = ["graphql-transport-ws", "graphql-ws"];
+        let e = AcceptedExpectation {
+            subprotocol: Some(pattern(json!("graphql-transport-ws"))),
+            headers: Vec::new(),
+        };
+        assert_eq!(
+            first_line(&e, &negotiated(&offered, None, &[])),
+            "handshake accepted, but the server selected no subprotocol; offered: \
+             graphql-transport-ws, graphql-ws; the scenario expects graphql-transport-ws"
+        );
+        assert_eq!(
+            first_line(&e, &negotiated(&offered, Some("graphql-ws"), &[])),
+            "handshake accepted, but the server selected subprotocol graphql-ws; offered: \
+             graphql-transport-ws, graphql-ws; the scenario expects graphql-transport-ws"
+        );
+        assert!(
+            judge_accepted(&e, &negotiated(&offered, Some("graphql-transport-ws"), &[])).is_ok()
+        );
+        let none = AcceptedExpectation {
+            subprotocol: Some(pattern(Value::Null)),
+            headers: Vec::new(),
+        };
+        assert!(judge_accepted(&none, &negotiated(&offered, None, &[])).is_ok());
+        assert!(
+            first_line(&none, &negotiated(&offered, Some("graphql-ws"), &[]))
+                .ends_with("the scenario expects no subprotocol")
+        );
+        // Nothing asserted: a 101 without a subprotocol is fine.
+        assert!(
+            judge_accepted(
+                &AcceptedExpectation::default(),
+                &negotiated(&offered, None, &[])
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_header_failure_names_the_header_the_pattern_and_the_value() {
+        let e = AcceptedExpectation {
+            subprotocol: None,
+            headers: vec![
+                (
+                    "x-request-id".into(),
+                    pattern(json!({"regex": "^[0-9a-f-]{36}$"})),
+                ),
+                ("server".into(), pattern(Value::Null)),
+            ],
+        };
+        let n = negotiated(&[], None, &[("x-request-id", "abc"), ("server", "nginx")]);
+        let f = judge_accepted(&e, &n).expect_err("two mismatches");
+        assert_eq!(
+            f.message,
+            r#"handshake accepted, but response header `x-request-id` is "abc", which does not match {"regex":"^[0-9a-f-]{36}$"}"#
+        );
+        assert!(f.notes.iter().any(|n| n
+            == r#"also: handshake accepted, but the 101 has header `server` ("nginx"); the scenario expects none"#));
+        assert_eq!(
+            first_line(&e, &negotiated(&[], None, &[])),
+            r#"handshake accepted, but the 101 has no header `x-request-id`; the scenario expects one matching {"regex":"^[0-9a-f-]{36}$"}"#
+        );
+        let ok = negotiated(
+            &[],
+            None,
+            &[("x-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e")],
+        );
+        assert!(judge_accepted(&e, &ok).is_ok());
+    }
+
+    #[test]
+    fn repeated_headers_are_joined_and_cookie_values_masked() {
+        let e = AcceptedExpectation {
+            subprotocol: None,
+            headers: vec![("set-cookie".into(), pattern(json!({"regex": "^theme="})))],
+        };
+        let n = negotiated(
+            &[],
+            None,
+            &[
+                ("set-cookie", "sid=s3cr3t; Path=/; HttpOnly"),
+                ("set-cookie", "lang=en"),
+            ],
+        );
+        let message = first_line(&e, &n);
+        assert!(!message.contains("s3cr3t"), "{message}");
+        assert!(
+            message.contains(r#""sid=[hidden]; Path=/; HttpOnly, lang=[hidden]""#),
+            "{message}"
+        );
+    }
 }

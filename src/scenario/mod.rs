@@ -14,7 +14,7 @@ mod validate_steps;
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
-    Assignment, AuthPlan, BearerSource, CloseExpectation, ConnectPlan, EventPlan, ExpectMany,
-    ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan,
-    StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
+    AcceptedExpectation, Assignment, AuthPlan, BearerSource, CloseExpectation, ConnectPlan,
+    EventPlan, ExpectMany, ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan,
+    KeySource, Mutation, Plan, StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
 };

@@ -349,8 +349,8 @@ pub struct ConnectPlan {
 /// The expected outcome of the upgrade (`handshake:`).
 #[derive(Debug, Clone)]
 pub enum HandshakePlan {
-    /// 101 Switching Protocols; the steps follow.
-    Accepted,
+    /// 101 Switching Protocols, carrying what the expectation asks for; the steps follow.
+    Accepted(AcceptedExpectation),
     /// Refused with one of `statuses`, optionally with a body matching `body`.
     Rejected {
         /// The acceptable statuses.
@@ -362,6 +362,26 @@ pub enum HandshakePlan {
     Timeout,
     /// Accepted, then closed by the server.
     Closed(CloseExpectation),
+}
+
+impl Default for HandshakePlan {
+    /// Accepted, with nothing asserted about the 101: the expectation when `handshake:` is
+    /// not written.
+    fn default() -> Self {
+        HandshakePlan::Accepted(AcceptedExpectation::default())
+    }
+}
+
+/// What an accepted upgrade's 101 must carry (`handshake: {accepted: ...}`); nothing for
+/// `handshake: accepted`.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptedExpectation {
+    /// A pattern for the selected subprotocol, matched against its name, or against `null`
+    /// when the server selected none; `None` when not checked.
+    pub subprotocol: Option<Pattern>,
+    /// `(lowercase name, pattern)`: the header's value must match (`null` when the 101 has
+    /// no such header).
+    pub headers: Vec<(String, Pattern)>,
 }
 
 /// An expected close: code (any when empty), reason pattern, window.

@@ -322,12 +322,20 @@ pub(super) enum RawTokenIn {
 }
 
 /// The expected outcome of the upgrade.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
+// Read by the `Deserialize` impl below: `accepted` is written both bare and as a key
+// (`{accepted: {subprotocol: ...}}`), which a derived enum cannot read. The schema is
+// derived, one variant per spelling.
+#[derive(Debug, Clone, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "Handshake")]
 pub(super) enum RawHandshake {
     /// The server answers 101.
     Accepted,
+    /// The server answers 101, and the 101 carries what is listed: `{accepted: {subprotocol:
+    /// graphql-transport-ws, headers: {x-request-id: {regex: ...}}}}` (`{accepted: null}` is
+    /// plain `accepted`).
+    #[serde(rename = "accepted")]
+    AcceptedWith(#[schemars(with = "Option<RawAccepted>")] RawAccepted),
     /// The server refuses the upgrade with an HTTP status: `rejected: 403`,
     /// `rejected: [401, 403]`, or `rejected: {status: 403, body: {detail: ...}}`.
     Rejected(#[schemars(with = "RejectedForms")] RawRejected),
@@ -335,6 +343,148 @@ pub(super) enum RawHandshake {
     Timeout,
     /// The server accepts the upgrade, then closes with a code.
     Closed(RawCloseExpectation),
+}
+
+/// The keys (and bare values) of `handshake`, for "unknown variant" errors.
+const HANDSHAKE_VARIANTS: &[&str] = &["accepted", "rejected", "timeout", "closed"];
+
+/// What `handshake:` holds, in words.
+const HANDSHAKE_FORMS: &str =
+    "`accepted`, `timeout`, or a map with one key: `accepted`, `rejected` or `closed`";
+
+/// serde's "unknown variant" message for a bare `handshake:` value, as a custom error: the
+/// parser locates those at the value (`E::unknown_variant` would point at the key).
+fn unknown<E: serde::de::Error>(v: impl std::fmt::Display) -> E {
+    E::custom(format!(
+        "unknown variant `{v}`, expected one of {}",
+        HANDSHAKE_VARIANTS.join(", ")
+    ))
+}
+
+impl<'de> Deserialize<'de> for RawHandshake {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        /// One of [`HANDSHAKE_VARIANTS`], read as a key so an unknown one is reported there.
+        #[derive(Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum Key {
+            Accepted,
+            Rejected,
+            Timeout,
+            Closed,
+        }
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawHandshake;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(HANDSHAKE_FORMS)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawHandshake, E> {
+                match v {
+                    "accepted" => Ok(RawHandshake::Accepted),
+                    "timeout" => Ok(RawHandshake::Timeout),
+                    "rejected" => Err(E::custom(
+                        "`rejected` needs a status: `rejected: 403`, `rejected: [401, 403]` or \
+                         `rejected: {status: 403, body: ...}`",
+                    )),
+                    "closed" => Err(E::custom(
+                        "`closed` needs a map: `closed: {code: 1008}` (`closed: {}` for any code)",
+                    )),
+                    other => Err(unknown(other)),
+                }
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawHandshake, E> {
+                Err(unknown(v))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawHandshake, E> {
+                Err(unknown(v))
+            }
+
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<RawHandshake, E> {
+                Err(unknown(v))
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawHandshake, E> {
+                Err(unknown(v))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                _seq: A,
+            ) -> Result<RawHandshake, A::Error> {
+                Err(serde::de::Error::custom(format!(
+                    "`handshake` is a list: expected {HANDSHAKE_FORMS}"
+                )))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawHandshake, A::Error> {
+                let Some(key) = map.next_key::<Key>()? else {
+                    return Err(serde::de::Error::custom(format!(
+                        "`handshake` is empty: expected {HANDSHAKE_FORMS}"
+                    )));
+                };
+                let handshake = match key {
+                    Key::Accepted => match map.next_value::<Option<RawAccepted>>()? {
+                        None => RawHandshake::Accepted,
+                        Some(a) => RawHandshake::AcceptedWith(a),
+                    },
+                    Key::Rejected => RawHandshake::Rejected(map.next_value()?),
+                    Key::Timeout => {
+                        map.next_value::<()>()?;
+                        RawHandshake::Timeout
+                    }
+                    Key::Closed => RawHandshake::Closed(map.next_value()?),
+                };
+                if map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::custom(
+                        "`handshake` is one outcome: a map with a single key",
+                    ));
+                }
+                Ok(handshake)
+            }
+        }
+
+        d.deserialize_any(Visit)
+    }
+}
+
+/// `handshake: {accepted: ...}`: what the 101 must carry. Each entry is a pattern (the
+/// pattern language of `expect`); an absent entry is not checked.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Accepted")]
+pub(super) struct RawAccepted {
+    /// The subprotocol the server selects (`Sec-WebSocket-Protocol` of the 101): a name, a
+    /// pattern (`{regex: ^graphql}`, `{one_of: [a, b]}`), or `null` for none selected (legal:
+    /// a server may speak none of the offered ones).
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<Value>", transform = no_default)]
+    pub subprotocol: Option<S<Value>>,
+    /// Response headers of the 101 (names case-insensitive): each value must match its
+    /// pattern (a string is compared exactly); `null` requires the header to be absent.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Value>")]
+    pub headers: BTreeMap<String, S<Value>>,
+}
+
+/// Schema only: no `default` for `subprotocol`, whose `null` means "none selected", not
+/// "not checked".
+fn no_default(schema: &mut schemars::Schema) {
+    schema.remove("default");
+}
+
+/// Reads a field that may be `null` as `Some(null)`, so an explicit `null` differs from an
+/// absent field (`#[serde(default)]` gives `None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<S<Value>>, D::Error> {
+    S::<Value>::deserialize(d).map(Some)
 }
 
 /// `handshake: {rejected: ...}`: the full form (the short forms `403` and `[401, 403]` are

@@ -370,8 +370,8 @@ fn validate_one(
     }
     let connect = connect_plan(&mut cx, &raw.connect, &auth);
     let (handshake, handshake_pos) = match &raw.handshake {
-        None => (HandshakePlan::Accepted, Pos::default()),
-        Some(h) => (handshake_plan(&mut cx, h), pos(h)),
+        None => (HandshakePlan::default(), Pos::default()),
+        Some(h) => (handshake_plan(&mut cx, h, &connect), pos(h)),
     };
     let steps = raw
         .steps
@@ -392,7 +392,7 @@ fn validate_one(
 
     if let (Some(first), false) = (
         raw.steps.first(),
-        matches!(handshake, HandshakePlan::Accepted),
+        matches!(handshake, HandshakePlan::Accepted(_)),
     ) {
         cx.error(pos(first), "steps", "steps need an accepted handshake")
             .help = Some("remove `steps`, or expect `handshake: accepted`".into());

@@ -1,6 +1,7 @@
 //! Owns validating how the scenario opens its WebSocket: the `connect` section (path or URL,
 //! headers, query, subprotocols, token placement, timeout) and the expected `handshake`
-//! outcome (accepted, rejected with statuses and body, closed, timeout).
+//! outcome (accepted, with what its 101 must carry; rejected with statuses and body; closed;
+//! timeout).
 
 use serde_json::Value;
 
@@ -8,6 +9,8 @@ use super::plan::*;
 use super::raw::*;
 use super::validate::{Ctx, pos};
 use super::validate_steps::{close_expectation, codes};
+use crate::diagnostic::Pos;
+use crate::pattern::Pattern;
 
 pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) -> ConnectPlan {
     let target = match (&c.path, &c.url) {
@@ -89,9 +92,16 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
     }
 }
 
-pub(super) fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> HandshakePlan {
+pub(super) fn handshake_plan(
+    cx: &mut Ctx<'_>,
+    h: &S<RawHandshake>,
+    connect: &ConnectPlan,
+) -> HandshakePlan {
     match &h.value {
-        RawHandshake::Accepted => HandshakePlan::Accepted,
+        RawHandshake::Accepted => HandshakePlan::Accepted(AcceptedExpectation::default()),
+        RawHandshake::AcceptedWith(a) => {
+            HandshakePlan::Accepted(accepted_expectation(cx, a, connect, pos(h)))
+        }
         RawHandshake::Timeout => HandshakePlan::Timeout,
         RawHandshake::Rejected(r) => {
             // The short forms (`rejected: 403`) carry no position of their own.
@@ -121,5 +131,205 @@ pub(super) fn handshake_plan(cx: &mut Ctx<'_>, h: &S<RawHandshake>) -> Handshake
         RawHandshake::Closed(c) => {
             HandshakePlan::Closed(close_expectation(cx, c, "handshake.closed"))
         }
+    }
+}
+
+/// `handshake: {accepted: ...}`: the subprotocol and header patterns, with the misuses caught
+/// here rather than by a run that cannot pass (a subprotocol the scenario never offers, a
+/// header name that cannot exist or is listed twice, a list where a value is a string).
+fn accepted_expectation(
+    cx: &mut Ctx<'_>,
+    a: &RawAccepted,
+    connect: &ConnectPlan,
+    section: Pos,
+) -> AcceptedExpectation {
+    let at = |p: Pos| if p.is_known() { p } else { section };
+    let subprotocol = a.subprotocol.as_ref().and_then(|p| {
+        let field = "handshake.accepted.subprotocol";
+        let value = scalar_text(&p.value);
+        let pattern = string_pattern(cx, &value, at(pos(p)), field)?;
+        let token_prefix = match &connect.token_in {
+            TokenPlacement::Subprotocol(prefix) => Some(prefix.as_str()),
+            _ => None,
+        };
+        if connect.subprotocols.is_empty()
+            && token_prefix.is_none()
+            && !pattern.matches(&Value::Null)
+        {
+            cx.error(
+                at(pos(p)),
+                field,
+                "the scenario expects a subprotocol but offers none",
+            )
+            .help = Some(
+                "a server selects only a subprotocol the client offers: list them in \
+                 `connect.subprotocols`, or expect `subprotocol: null`"
+                    .into(),
+            );
+        } else if let Value::String(name) = &value
+            && !connect.subprotocols.contains(name)
+            && !token_prefix.is_some_and(|prefix| name.starts_with(prefix))
+        {
+            let offered: Vec<String> = token_prefix
+                .map(|prefix| format!("{prefix}<token>"))
+                .into_iter()
+                .chain(connect.subprotocols.iter().cloned())
+                .collect();
+            cx.error(
+                at(pos(p)),
+                field,
+                format!("the scenario expects subprotocol `{name}`, which it does not offer"),
+            )
+            .help = Some(format!(
+                "a server selects only a subprotocol the client offers: add `{name}` to \
+                 `connect.subprotocols` (offered: {})",
+                offered.join(", ")
+            ));
+        }
+        Some(pattern)
+    });
+    let mut headers: Vec<(String, Pattern)> = Vec::new();
+    for (name, p) in &a.headers {
+        let field = format!("handshake.accepted.headers.{name}");
+        let lower = name.to_ascii_lowercase();
+        if !is_header_name(name) {
+            cx.error(
+                at(pos(p)),
+                &field,
+                format!("`{name}` is not an HTTP header name"),
+            )
+            .help =
+                Some("a header name is letters, digits and `-` (or one of !#$%&'*+.^_`|~)".into());
+        } else if headers.iter().any(|(n, _)| *n == lower) {
+            cx.error(
+                at(pos(p)),
+                &field,
+                format!("header `{name}` is listed twice (header names are case-insensitive)"),
+            );
+        } else if let Some(pattern) = string_pattern(cx, &scalar_text(&p.value), at(pos(p)), &field)
+        {
+            headers.push((lower, pattern));
+        }
+    }
+    AcceptedExpectation {
+        subprotocol,
+        headers,
+    }
+}
+
+/// A number or boolean as the text a header carries (`x-version: 2` means `"2"`).
+fn scalar_text(v: &Value) -> Value {
+    match v {
+        Value::Number(_) | Value::Bool(_) => Value::String(v.to_string()),
+        other => other.clone(),
+    }
+}
+
+/// A pattern for a value that is a string or absent (`null`): a list can never match one.
+fn string_pattern(cx: &mut Ctx<'_>, value: &Value, at: Pos, field: &str) -> Option<Pattern> {
+    if value.is_array() {
+        cx.error(
+            at,
+            field,
+            "a list never matches here: the value is a string (or null when absent)",
+        )
+        .help = Some("to accept any of several values, write `{one_of: [a, b]}`".into());
+        return None;
+    }
+    cx.pattern(value, at, field)
+}
+
+/// Whether `name` is an HTTP field name (RFC 9110 `token`).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::scenario::{HandshakePlan, parse};
+
+    /// The handshake plan of a scenario offering `agent.v1`, or its diagnostics' messages.
+    fn handshake(yaml: &str) -> Result<HandshakePlan, Vec<String>> {
+        let text = format!("connect: {{subprotocols: [agent.v1]}}\nhandshake: {yaml}\n");
+        parse(&text, Path::new("t.yaml"), "t")
+            .map(|p| p.handshake)
+            .map_err(|ds| ds.into_iter().map(|d| d.message).collect())
+    }
+
+    fn accepted(yaml: &str) -> (Option<serde_json::Value>, Vec<String>) {
+        match handshake(yaml) {
+            Ok(HandshakePlan::Accepted(e)) => (
+                e.subprotocol.map(|p| p.raw().clone()),
+                e.headers.into_iter().map(|(n, _)| n).collect(),
+            ),
+            other => panic!("{yaml}: not accepted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepted_is_written_bare_as_null_or_with_what_the_101_carries() {
+        assert_eq!(accepted("accepted"), (None, vec![]));
+        assert_eq!(accepted("{accepted: null}"), (None, vec![]));
+        assert_eq!(accepted("{accepted: {}}"), (None, vec![]));
+        assert_eq!(
+            accepted("{accepted: {subprotocol: null}}"),
+            (Some(serde_json::Value::Null), vec![])
+        );
+        assert_eq!(
+            accepted("{accepted: {subprotocol: agent.v1, headers: {X-Id: 1, server: null}}}"),
+            (
+                Some(serde_json::json!("agent.v1")),
+                vec!["x-id".to_owned(), "server".to_owned()]
+            )
+        );
+        assert!(matches!(handshake("timeout"), Ok(HandshakePlan::Timeout)));
+        assert!(matches!(
+            handshake("{timeout: null}"),
+            Ok(HandshakePlan::Timeout)
+        ));
+        assert!(matches!(
+            handshake("{rejected: 403}"),
+            Ok(HandshakePlan::Rejected { .. })
+        ));
+        assert!(matches!(
+            handshake("{closed: {code: 1008}}"),
+            Ok(HandshakePlan::Closed(_))
+        ));
+    }
+
+    #[test]
+    fn misuses_are_reported_before_a_run() {
+        let first = |yaml: &str| handshake(yaml).err().unwrap_or_default().join("\n");
+        assert!(first("{accepted: {subprotocol: graphql-ws}}").contains("does not offer"));
+        assert!(first("{accepted: {headers: {a b: x}}}").contains("not an HTTP header name"));
+        assert!(first("{accepted: {headers: {X-A: x, x-a: y}}}").contains("listed twice"));
+        assert!(first("{accepted: {headers: {x: [a, b]}}}").contains("a list never matches"));
+        assert!(first("{accepted: {subprotcol: x}}").contains("unknown field `subprotcol`"));
+        assert!(first("acepted").contains("unknown variant `acepted`"));
+        assert!(first("rejected").contains("needs a status"));
+        assert!(first("{accepted: null, timeout: null}").contains("a single key"));
+    }
+
+    #[test]
+    fn a_subprotocol_the_token_entry_carries_is_offered() {
+        let text = "auth: {jwt: {secret: jwt}}\nconnect: {token_in: {subprotocol: jwt.}}\n\
+                    handshake: {accepted: {subprotocol: {regex: '^jwt\\.'}}}\n";
+        assert!(parse(text, Path::new("t.yaml"), "t").is_ok());
+        let text = "handshake: {accepted: {subprotocol: {regex: '^graphql'}}}\n";
+        let messages: Vec<String> = parse(text, Path::new("t.yaml"), "t")
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(
+            messages,
+            ["the scenario expects a subprotocol but offers none"]
+        );
     }
 }

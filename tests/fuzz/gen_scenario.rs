@@ -201,14 +201,69 @@ pub fn close_expectation(g: G) -> BoxedStrategy<Y> {
     )
 }
 
-/// Every handshake outcome the generator writes: a plain value, or the key of a one-key map.
-/// The schema lists the same ones (`schema_coverage`); [`handshake_outcome`] generates each.
+/// `handshake: {accepted: ...}`: the subprotocol (a name, `null`, a pattern) and header
+/// patterns, with header names that differ only in case, that are not HTTP names, and values
+/// that can never match a header (lists).
+pub fn accepted_expectation(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            (
+                "subprotocol",
+                prop_oneof![
+                    3 => pick(&["agent.v1", "graphql-ws", "jwt.", "null", "~", "\"\"", "2"]),
+                    1 => pattern_yaml(g),
+                ]
+                .boxed(),
+            ),
+            (
+                "headers",
+                named_map(
+                    prop::sample::select(
+                        &[
+                            "Upgrade",
+                            "upgrade",
+                            "sec-websocket-accept",
+                            "X-Request-Id",
+                            "x-request-id",
+                            "set-cookie",
+                            "a b",
+                            "",
+                            "é",
+                            "x:y",
+                        ][..],
+                    )
+                    .prop_map(str::to_owned)
+                    .boxed(),
+                    prop_oneof![
+                        3 => pattern_yaml(g),
+                        1 => pick(&["null", "websocket", "1", "true", "[a, b]", "{}"]),
+                    ]
+                    .boxed(),
+                ),
+            ),
+        ],
+    )
+}
+
+/// Every handshake outcome the generator writes: a plain value, or the key of a one-key map
+/// (`accepted` is both). The schema lists the same ones (`schema_coverage`);
+/// [`handshake_outcome`] generates each.
 pub const HANDSHAKE_OUTCOMES: &[&str] = &["accepted", "timeout", "rejected", "closed"];
 
 /// The handshake outcome `name` and its weight among the others.
 pub fn handshake_outcome(g: G, name: &'static str) -> (u32, BoxedStrategy<Y>) {
     match name {
-        "accepted" | "timeout" => (3, Just(plain(name)).boxed()),
+        "accepted" => (
+            5,
+            prop_oneof![
+                3 => Just(plain(name)),
+                1 => Just(Y::Map(vec![(name.to_owned(), plain("null"))], true)),
+                4 => single(name, accepted_expectation(g)),
+            ]
+            .boxed(),
+        ),
+        "timeout" => (3, Just(plain(name)).boxed()),
         "rejected" => (
             4,
             single(
@@ -234,8 +289,23 @@ pub fn handshake(g: G) -> BoxedStrategy<Y> {
         g,
         clean.boxed(),
         prop_oneof![
-            pick(&["rejected", "closed", "refused"]),
-            single("accepted", junk())
+            pick(&[
+                "rejected",
+                "closed",
+                "refused",
+                "acepted",
+                "[accepted]",
+                "{}"
+            ]),
+            single("accepted", junk()),
+            prop::collection::vec(prop::sample::select(HANDSHAKE_OUTCOMES), 2..3).prop_map(
+                |keys| Y::Map(
+                    keys.into_iter()
+                        .map(|k| (k.to_owned(), plain("null")))
+                        .collect(),
+                    true
+                )
+            ),
         ]
         .boxed(),
     )

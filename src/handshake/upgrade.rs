@@ -1,0 +1,280 @@
+//! Owns performing the upgrade: TCP, TLS (rustls with the system's roots, as
+//! tokio-tungstenite does), the HTTP/1.1 exchange and RFC 6455's checks of the 101.
+//!
+//! It replaces `tokio_tungstenite::connect_async` for one reason: tungstenite fails a 101 that
+//! selects none of the offered subprotocols (`SubProtocolError::NoSubProtocol`), which RFC 6455
+//! (§4.1, §4.2.2) allows. Here that 101 is an open connection with no subprotocol, and only a
+//! scenario's assertion (`handshake: {accepted: {subprotocol: ...}}`) can fail it. Everything
+//! else is what tungstenite does, with tungstenite's own pieces (`generate_request`,
+//! `derive_accept_key`, its response parser) and its error values, so failures are classified
+//! and worded as before.
+
+use std::io::ErrorKind;
+use std::sync::{Arc, OnceLock};
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, RootCertStore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::client::uri_mode;
+use tokio_tungstenite::tungstenite::error::{
+    Error as WsError, ProtocolError, SubProtocolError, TlsError, UrlError,
+};
+use tokio_tungstenite::tungstenite::handshake::client::{Request, Response, generate_request};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::handshake::machine::TryParse;
+use tokio_tungstenite::tungstenite::http::{HeaderMap, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::stream::Mode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use super::Ws;
+
+/// Longest response head read before giving up (tungstenite's parser allows 124 headers).
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// The subprotocols `request` offers, in order (`Sec-WebSocket-Protocol`, comma-separated).
+pub(super) fn offered_subprotocols(request: &Request) -> Vec<String> {
+    let mut offered = Vec::new();
+    for value in request.headers().get_all("sec-websocket-protocol") {
+        let value = String::from_utf8_lossy(value.as_bytes());
+        offered.extend(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    offered
+}
+
+/// Connects and upgrades. `Err(WsError::Http(..))` is an answer other than 101 (its body holds
+/// the bytes that came with the head); other errors are what tungstenite would report.
+pub(super) async fn upgrade(request: Request) -> Result<(Ws, Response), WsError> {
+    let mode = uri_mode(request.uri())?;
+    let host = request
+        .uri()
+        .host()
+        .ok_or(WsError::Url(UrlError::NoHostName))?;
+    // rustls expects IPv6 addresses without the brackets.
+    let domain = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+        .to_owned();
+    let port = request.uri().port_u16().unwrap_or(match mode {
+        Mode::Plain => 80,
+        Mode::Tls => 443,
+    });
+    let offered = offered_subprotocols(&request);
+    let (head, key) = generate_request(request)?;
+    let tcp = TcpStream::connect(format!("{domain}:{port}"))
+        .await
+        .map_err(WsError::Io)?;
+    let mut stream = match mode {
+        Mode::Plain => MaybeTlsStream::Plain(tcp),
+        Mode::Tls => MaybeTlsStream::Rustls(tls(&domain, tcp).await?),
+    };
+    stream.write_all(&head).await?;
+    stream.flush().await?;
+    let (response, tail) = read_head(&mut stream).await?;
+    let response = match verify(response, &key, &offered) {
+        Ok(r) => r,
+        Err(WsError::Http(mut r)) => {
+            *r.body_mut() = Some(tail);
+            return Err(WsError::Http(r));
+        }
+        Err(e) => return Err(e),
+    };
+    let ws = WebSocketStream::from_partially_read(stream, tail, Role::Client, None).await;
+    Ok((ws, response))
+}
+
+/// The client TLS configuration: the system's root certificates, loaded once.
+fn tls_config() -> Result<Arc<ClientConfig>, WsError> {
+    static CONFIG: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let found = rustls_native_certs::load_native_certs();
+            if found.certs.is_empty() {
+                return Err(format!(
+                    "no native root CA certificates found (errors: {:?})",
+                    found.errors
+                ));
+            }
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(found.certs);
+            Ok(Arc::new(
+                ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            ))
+        })
+        .clone()
+        .map_err(|e| WsError::Io(std::io::Error::new(ErrorKind::NotFound, e)))
+}
+
+async fn tls(domain: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>, WsError> {
+    let name = ServerName::try_from(domain.to_owned())
+        .map_err(|_| WsError::Tls(TlsError::InvalidDnsName))?;
+    TlsConnector::from(tls_config()?)
+        .connect(name, tcp)
+        .await
+        .map_err(WsError::Io)
+}
+
+/// Reads up to the end of the response head; returns it and the bytes that followed it.
+async fn read_head(stream: &mut MaybeTlsStream<TcpStream>) -> Result<(Response, Vec<u8>), WsError> {
+    let mut buf = Vec::with_capacity(4096);
+    loop {
+        if let Some((len, response)) = Response::try_parse(&buf)? {
+            let tail = buf.split_off(len);
+            return Ok((response, tail));
+        }
+        if buf.len() >= MAX_HEAD_BYTES {
+            return Err(WsError::AttackAttempt);
+        }
+        if stream.read_buf(&mut buf).await? == 0 {
+            return Err(WsError::Protocol(ProtocolError::HandshakeIncomplete));
+        }
+    }
+}
+
+/// Whether one of `name`'s comma-separated values is `token` (ASCII case-insensitive).
+fn has_token(headers: &HeaderMap, name: &str, token: &str) -> bool {
+    headers.get_all(name).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    })
+}
+
+/// RFC 6455 §4.1's checks of the server's answer, as tungstenite makes them, except that a
+/// 101 selecting no subprotocol is accepted.
+fn verify(response: Response, key: &str, offered: &[String]) -> Result<Response, WsError> {
+    if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+        return Err(WsError::Http(Box::new(response)));
+    }
+    let headers = response.headers();
+    if !has_token(headers, "upgrade", "websocket") {
+        return Err(WsError::Protocol(
+            ProtocolError::MissingUpgradeWebSocketHeader,
+        ));
+    }
+    if !has_token(headers, "connection", "upgrade") {
+        return Err(WsError::Protocol(
+            ProtocolError::MissingConnectionUpgradeHeader,
+        ));
+    }
+    if headers
+        .get("sec-websocket-accept")
+        .is_none_or(|v| v.as_bytes() != derive_accept_key(key.as_bytes()).as_bytes())
+    {
+        return Err(WsError::Protocol(
+            ProtocolError::SecWebSocketAcceptKeyMismatch,
+        ));
+    }
+    if let Some(selected) = headers.get("sec-websocket-protocol") {
+        let selected = String::from_utf8_lossy(selected.as_bytes());
+        let error = if offered.is_empty() {
+            Some(SubProtocolError::ServerSentSubProtocolNoneRequested)
+        } else if !offered.iter().any(|p| *p == selected) {
+            Some(SubProtocolError::InvalidSubProtocol)
+        } else {
+            None
+        };
+        if let Some(e) = error {
+            return Err(WsError::Protocol(
+                ProtocolError::SecWebSocketSubProtocolError(e),
+            ));
+        }
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> Response {
+        let mut r = Response::new(None);
+        *r.status_mut() = StatusCode::from_u16(status).expect("status");
+        for (n, v) in headers {
+            let name: tokio_tungstenite::tungstenite::http::HeaderName =
+                n.parse().expect("header name");
+            r.headers_mut()
+                .append(name, v.parse().expect("header value"));
+        }
+        r
+    }
+
+    fn accepted(key: &str, protocol: Option<&str>) -> Response {
+        let accept = derive_accept_key(key.as_bytes());
+        let mut h = vec![
+            ("upgrade", "websocket"),
+            ("connection", "keep-alive, Upgrade"),
+            ("sec-websocket-accept", accept.as_str()),
+        ];
+        h.extend(protocol.map(|p| ("sec-websocket-protocol", p)));
+        response(101, &h)
+    }
+
+    fn protocol_error(r: Result<Response, WsError>) -> Option<SubProtocolError> {
+        match r {
+            Err(WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(e))) => Some(e),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_101_selecting_no_offered_subprotocol_is_accepted() {
+        let offered = vec!["graphql-transport-ws".to_owned(), "graphql-ws".to_owned()];
+        assert!(verify(accepted("k", None), "k", &offered).is_ok());
+        assert!(verify(accepted("k", Some("graphql-ws")), "k", &offered).is_ok());
+        assert_eq!(
+            protocol_error(verify(accepted("k", Some("agent.v1")), "k", &offered)),
+            Some(SubProtocolError::InvalidSubProtocol)
+        );
+        assert_eq!(
+            protocol_error(verify(accepted("k", Some("agent.v1")), "k", &[])),
+            Some(SubProtocolError::ServerSentSubProtocolNoneRequested)
+        );
+    }
+
+    #[test]
+    fn the_other_rfc_6455_checks_stay() {
+        assert!(matches!(
+            verify(accepted("k", None), "other", &[]),
+            Err(WsError::Protocol(
+                ProtocolError::SecWebSocketAcceptKeyMismatch
+            ))
+        ));
+        assert!(matches!(
+            verify(response(101, &[("connection", "upgrade")]), "k", &[]),
+            Err(WsError::Protocol(
+                ProtocolError::MissingUpgradeWebSocketHeader
+            ))
+        ));
+        assert!(matches!(
+            verify(response(403, &[]), "k", &[]),
+            Err(WsError::Http(r)) if r.status() == 403
+        ));
+    }
+
+    #[test]
+    fn offered_subprotocols_are_split_and_trimmed() {
+        let mut req = "ws://h/ws".into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "jwt.t, graphql-ws ,agent.v1".parse().expect("value"),
+        );
+        assert_eq!(
+            offered_subprotocols(&req),
+            ["jwt.t", "graphql-ws", "agent.v1"]
+        );
+    }
+}
