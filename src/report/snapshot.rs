@@ -18,7 +18,7 @@ static SECRET_MARKER: LazyLock<Regex> =
 /// secrets' sources and fingerprints (which differ per machine and environment) removed.
 pub(crate) fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_base: &str) -> String {
     let normalizer = Normalizer::new(plan.redact.clone());
-    let text = render_snapshot(t, &normalizer, ws_base, http_base);
+    let text = render_snapshot(t, &normalizer, ws_base, http_base, plan.snapshot_frames);
     SECRET_MARKER.replace_all(&text, "[secret $1]").into_owned()
 }
 

@@ -16,5 +16,6 @@ pub use load::{load, parse, yaml_options};
 pub use plan::{
     AcceptedExpectation, Assignment, AuthPlan, BearerSource, CloseExpectation, ConnectPlan,
     EventPlan, ExpectMany, ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan,
-    KeySource, Mutation, Plan, StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
+    KeySource, Mutation, Plan, SnapshotFrames, StepKind, StepPlan, Target, TokenPlacement,
+    UnclaimedPolicy,
 };

@@ -62,6 +62,8 @@ pub struct Plan {
     pub ignore: Vec<Value>,
     /// What happens to messages no step claimed.
     pub unclaimed: UnclaimedPolicy,
+    /// Which frames the snapshot holds.
+    pub snapshot_frames: SnapshotFrames,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
     pub reference_server: Option<crate::server_options::ServerOptions>,
 }
@@ -394,7 +396,8 @@ pub struct CloseExpectation {
     /// The acceptable codes; any code when empty.
     pub codes: Vec<u16>,
     /// A pattern the close reason must match.
-    pub reason: Option<Pattern>,
+    /// A pattern (templated) the close reason must match.
+    pub reason: Option<Value>,
     /// How long to wait for the close.
     pub within: Duration,
 }
@@ -545,6 +548,18 @@ impl EventPlan {
     pub fn repeats(&self) -> bool {
         self.min != 1 || self.max != Some(1) || self.until.is_some()
     }
+}
+
+/// Which frames the snapshot holds (`snapshot_frames:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SnapshotFrames {
+    /// Every step's frames, and the unclaimed messages (the default).
+    #[default]
+    All,
+    /// Every step's frames; unclaimed messages are left out.
+    Claimed,
+    /// No frames at all (the handshake, HTTP calls and outcome remain).
+    None,
 }
 
 /// What happens to messages no step claimed by the end of the scenario.

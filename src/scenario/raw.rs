@@ -88,10 +88,28 @@ pub(super) struct RawScenario {
     /// (default) or `fail` the scenario.
     #[schemars(with = "Option<RawUnclaimed>")]
     pub unclaimed: Option<S<RawUnclaimed>>,
+    /// Which frames the snapshot holds: `all` (default: every step's frames and the
+    /// unclaimed messages), `claimed` (no unclaimed list) or `none` (no frames: for
+    /// scenarios whose messages are not worth committing, e.g. a 10,000-message stream).
+    #[schemars(with = "Option<RawSnapshotFrames>")]
+    pub snapshot_frames: Option<S<RawSnapshotFrames>>,
     /// Behaviour of the embedded reference server for this scenario (replaces the
     /// environment's `embedded.options`); ignored by environments without one.
     #[schemars(with = "Option<crate::server_options::ServerOptions>")]
     pub reference_server: Option<S<crate::server_options::ServerOptions>>,
+}
+
+/// `snapshot_frames:`: which frames the snapshot holds.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "SnapshotFrames")]
+pub(super) enum RawSnapshotFrames {
+    /// Every step's frames and the unclaimed messages.
+    All,
+    /// Every step's frames, without the unclaimed messages.
+    Claimed,
+    /// No frames.
+    None,
 }
 
 /// `unclaimed:`: what happens to messages no step claimed.

@@ -389,6 +389,11 @@ fn validate_one(
         None | Some(RawUnclaimed::List) => UnclaimedPolicy::List,
         Some(RawUnclaimed::Fail) => UnclaimedPolicy::Fail,
     };
+    let snapshot_frames = match raw.snapshot_frames.as_ref().map(|f| f.value) {
+        None | Some(RawSnapshotFrames::All) => SnapshotFrames::All,
+        Some(RawSnapshotFrames::Claimed) => SnapshotFrames::Claimed,
+        Some(RawSnapshotFrames::None) => SnapshotFrames::None,
+    };
 
     if let (Some(first), false) = (
         raw.steps.first(),
@@ -433,6 +438,7 @@ fn validate_one(
         redact: raw.redact.into_iter().map(|s| s.value).collect(),
         ignore,
         unclaimed,
+        snapshot_frames,
         reference_server: raw.reference_server.map(|s| s.value),
     })
 }

@@ -38,9 +38,10 @@ pub(super) fn close_expectation(
             list
         }
     };
-    let reason = reason
-        .as_ref()
-        .and_then(|r| cx.pattern(&r.value, pos(r), &format!("{field}.reason")));
+    let reason = reason.as_ref().map(|r| {
+        cx.templated_pattern(&r.value, pos(r), &format!("{field}.reason"));
+        r.value.clone()
+    });
     let within = cx.duration(within, &format!("{field}.within"), DEFAULT_WITHIN);
     let after = after.as_ref().map(|a| {
         let d = cx.duration(

@@ -574,7 +574,12 @@ pub(crate) async fn expect_close(
 ) -> Result<(), Failure> {
     let started = s.inbox.elapsed();
     let until = deadline(c.within);
-    let expected = describe_close(c);
+    let reason_pattern = c
+        .reason
+        .as_ref()
+        .map(|r| compile(r, s, "close reason"))
+        .transpose()?;
+    let expected = describe_close(c, reason_pattern.as_ref());
     let view = View {
         filter: None,
         ignore: Vec::new(),
@@ -606,8 +611,7 @@ pub(crate) async fn expect_close(
                     }
                 }
                 let code_ok = c.codes.is_empty() || code.is_some_and(|x| c.codes.contains(&x));
-                let reason_ok = c
-                    .reason
+                let reason_ok = reason_pattern
                     .as_ref()
                     .is_none_or(|p| p.matches(&Value::String(reason.clone())));
                 if code_ok && reason_ok {
@@ -637,7 +641,7 @@ pub(crate) async fn expect_close(
     }
 }
 
-fn describe_close(c: &CloseExpectation) -> String {
+fn describe_close(c: &CloseExpectation, reason: Option<&Pattern>) -> String {
     let codes = if c.codes.is_empty() {
         "any code".to_string()
     } else {
@@ -647,7 +651,7 @@ fn describe_close(c: &CloseExpectation) -> String {
             .collect::<Vec<_>>()
             .join(" or ")
     };
-    match &c.reason {
+    match reason {
         Some(r) => format!("close with {codes}, reason matching {}", r.raw()),
         None => format!("close with {codes}"),
     }

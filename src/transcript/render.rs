@@ -4,6 +4,7 @@
 
 use super::snapshot_doc::Snapshot;
 use super::{Disposition, Entry, Event, Normalizer, Transcript};
+use crate::scenario::SnapshotFrames;
 
 /// Why a snapshot document could not be turned into YAML (not expected: every key is a
 /// string); the rendered text then says so in a comment.
@@ -23,12 +24,19 @@ pub(crate) fn render_snapshot(
     normalizer: &Normalizer,
     ws_base: &str,
     http_base: &str,
+    frames: SnapshotFrames,
 ) -> String {
-    to_yaml(
-        &Snapshot::from_transcript(t, ws_base, http_base, normalizer),
-        &Normalizer::default(),
-    )
-    .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
+    let mut doc = Snapshot::from_transcript(t, ws_base, http_base, normalizer);
+    match frames {
+        SnapshotFrames::All => {}
+        SnapshotFrames::Claimed => doc.unclaimed.clear(),
+        SnapshotFrames::None => {
+            doc.unclaimed.clear();
+            doc.frames.clear();
+        }
+    }
+    to_yaml(&doc, &Normalizer::default())
+        .unwrap_or_else(|e| format!("# transcript could not be rendered: {e}\n"))
 }
 
 fn to_yaml(doc: &Snapshot, normalizer: &Normalizer) -> Result<String, RenderError> {
@@ -124,7 +132,13 @@ mod tests {
     }
 
     fn render(events: Vec<Event>) -> String {
-        render_snapshot(&transcript(events), &Normalizer::default(), "ws://h", "")
+        render_snapshot(
+            &transcript(events),
+            &Normalizer::default(),
+            "ws://h",
+            "",
+            SnapshotFrames::All,
+        )
     }
 
     #[test]
@@ -228,5 +242,46 @@ outcome:
   failed: dropped
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn snapshot_frames_claimed_drops_the_unclaimed_and_none_drops_every_frame() {
+        let events = || {
+            vec![
+                Event::Sent {
+                    step: 0,
+                    frame: Frame::Text("hi".into()),
+                },
+                Event::Received {
+                    step: 0,
+                    seq: 1,
+                    frame: Frame::Text("left".into()),
+                },
+            ]
+        };
+        let with = |frames| {
+            render_snapshot(
+                &transcript(events()),
+                &Normalizer::default(),
+                "",
+                "",
+                frames,
+            )
+        };
+        let all = with(SnapshotFrames::All);
+        assert!(
+            all.contains("unclaimed:\n- left\n") && all.contains("send: hi"),
+            "{all}"
+        );
+        let claimed = with(SnapshotFrames::Claimed);
+        assert!(
+            !claimed.contains("unclaimed") && claimed.contains("send: hi"),
+            "{claimed}"
+        );
+        let none = with(SnapshotFrames::None);
+        assert!(
+            none.contains("frames: []") && !none.contains("left"),
+            "{none}"
+        );
     }
 }
