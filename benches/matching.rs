@@ -6,9 +6,10 @@
 //! other nine match from a buffer of `N` messages.
 //!
 //! Each size runs `ITERATIONS` times through `harness::run` (the entry point the tests use);
-//! the report gives, per size, the median and spread of (a) the whole run and (b) the matching
-//! phase read from the transcript (from the first message received to the last claim), and
-//! the cost per message, which stays flat when matching is linear. A baseline run at each size
+//! the report gives, per size, min/median/max of (a) the whole run, (b) reading and matching,
+//! from the transcript (first message received to last claim), (c) matching the buffered
+//! messages (last message received to last claim: steps 2–10 and the end of step 1), and the
+//! cost per message of (b), which stays flat when matching is linear. A baseline run at each size
 //! (one step: `{repeat: {}, count: N}`, no `where`) is measured in the same go.
 //!
 //! `cargo bench --bench matching` (release); `-- <iterations> <sizes…>` to change them.
@@ -69,8 +70,8 @@ fn scenario(n: usize, filtered: bool) -> String {
     yaml
 }
 
-/// One run: (whole run, matching phase).
-fn once(addr: SocketAddr, n: usize, filtered: bool) -> (Duration, Duration) {
+/// One run: (whole run, reading and matching, matching of the buffered messages).
+fn once(addr: SocketAddr, n: usize, filtered: bool) -> (Duration, Duration, Duration) {
     let config = format!("environments:\n  bench:\n    ws_url: ws://{addr}\n");
     let config = Config::parse(&config, Path::new("."), Path::new("sockspec.yaml"))
         .expect("bench configuration");
@@ -91,17 +92,23 @@ fn once(addr: SocketAddr, n: usize, filtered: bool) -> (Duration, Duration) {
         .iter()
         .find(|e| matches!(e.event, Event::Received { .. }))
         .map(|e| e.at);
+    let last_read = t
+        .entries
+        .iter()
+        .rev()
+        .find(|e| matches!(e.event, Event::Received { .. }))
+        .map(|e| e.at);
     let last = t
         .entries
         .iter()
         .rev()
         .find(|e| matches!(e.event, Event::Claimed { .. }))
         .map(|e| e.at);
-    let matching = match (first, last) {
+    let span = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
         (Some(a), Some(b)) => b.saturating_sub(a),
         _ => Duration::ZERO,
     };
-    (whole, matching)
+    (whole, span(first, last), span(last_read, last))
 }
 
 fn stats(mut xs: Vec<Duration>) -> (Duration, Duration, Duration) {
@@ -126,8 +133,13 @@ fn main() {
         .build()
         .expect("runtime");
     println!(
-        "{:>8} {:>9} {:>28} {:>28} {:>12}",
-        "messages", "kind", "run min/median/max", "matching min/median/max", "match/msg"
+        "{:>8} {:>9} {:>26} {:>26} {:>26} {:>10}",
+        "messages",
+        "kind",
+        "run min/med/max",
+        "read+match min/med/max",
+        "buffered min/med/max",
+        "r+m/msg"
     );
     for &n in &sizes {
         let n = n.max(STREAMS) / STREAMS * STREAMS;
@@ -137,18 +149,21 @@ fn main() {
         let addr = listener.local_addr().expect("local address");
         let server = runtime.spawn(serve(listener, n));
         for (kind, filtered) in [("baseline", false), ("10 where", true)] {
-            let (mut runs, mut matches) = (Vec::new(), Vec::new());
+            let (mut runs, mut matches, mut buffered) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..iterations {
-                let (whole, matching) = once(addr, n, filtered);
+                let (whole, matching, after_read) = once(addr, n, filtered);
                 runs.push(whole);
                 matches.push(matching);
+                buffered.push(after_read);
             }
             let (r0, r1, r2) = stats(runs);
             let (m0, m1, m2) = stats(matches);
+            let (b0, b1, b2) = stats(buffered);
             println!(
-                "{n:>8} {kind:>9} {:>28} {:>28} {:>9.2} µs",
+                "{n:>8} {kind:>9} {:>26} {:>26} {:>26} {:>7.2} µs",
                 format!("{r0:.1?}/{r1:.1?}/{r2:.1?}"),
                 format!("{m0:.1?}/{m1:.1?}/{m2:.1?}"),
+                format!("{b0:.1?}/{b1:.1?}/{b2:.1?}"),
                 m1.as_secs_f64() * 1e6 / n as f64
             );
         }

@@ -57,10 +57,21 @@ pub(crate) struct Received {
     pub seq: usize,
     /// The frame as received.
     pub frame: Frame,
-    /// The value patterns see.
-    pub value: Value,
+    /// What patterns see of a frame that is not JSON (a string); `Null` for JSON frames,
+    /// whose value is the frame's own (no second copy).
+    text: Value,
     /// Claimed by a step (matched or ignored): invisible to later steps.
     pub claimed: bool,
+}
+
+impl Received {
+    /// The value patterns are matched against.
+    pub(crate) fn value(&self) -> &Value {
+        match &self.frame {
+            Frame::Json(v) => v,
+            Frame::Text(_) | Frame::Binary(_) => &self.text,
+        }
+    }
 }
 
 /// What reading more from the connection gave.
@@ -161,11 +172,14 @@ impl Inbox {
                     });
                 }
             };
-            let value = frame.value();
+            let text = match &frame {
+                Frame::Json(_) => Value::Null,
+                other => other.value(),
+            };
             self.messages.push(Received {
                 seq: self.messages.len() + 1,
                 frame,
-                value,
+                text,
                 claimed: false,
             });
             return Pulled::Message(self.messages.len() - 1);

@@ -33,16 +33,17 @@ struct Event {
     min: usize,
     max: Option<usize>,
     repeats: bool,
-    values: Vec<Value>,
+    /// The inbox indexes of the messages this event claimed.
+    claimed: Vec<usize>,
 }
 
 impl Event {
     fn full(&self) -> bool {
-        self.max.is_some_and(|m| self.values.len() >= m)
+        self.max.is_some_and(|m| self.claimed.len() >= m)
     }
 
     fn satisfied(&self) -> bool {
-        self.values.len() >= self.min
+        self.claimed.len() >= self.min
     }
 
     fn expected_count(&self) -> String {
@@ -77,7 +78,7 @@ impl Progress {
                 min: e.min,
                 max: e.max,
                 repeats: e.repeats(),
-                values: Vec::new(),
+                claimed: Vec::new(),
             });
         }
         let mut p = Progress {
@@ -118,8 +119,8 @@ impl Progress {
         }
     }
 
-    /// Offers a visible message.
-    pub(crate) fn offer(&mut self, v: &Value) -> Verdict {
+    /// Offers a visible message; `handle` (its inbox index) is kept for captures.
+    pub(crate) fn offer(&mut self, v: &Value, handle: usize) -> Verdict {
         if !self.ordered {
             return match self
                 .events
@@ -127,7 +128,7 @@ impl Progress {
                 .position(|e| !e.full() && e.pattern.matches(v))
             {
                 Some(k) => {
-                    self.events[k].values.push(v.clone());
+                    self.events[k].claimed.push(handle);
                     Verdict::Claimed(k)
                 }
                 None => Verdict::Unexpected { later: None },
@@ -146,7 +147,7 @@ impl Progress {
                         Failure::new(format!(
                             "event {} of the sequence ended early: its `until` arrived after {} of {} messages matching {}",
                             k + 1,
-                            e.values.len(),
+                            e.claimed.len(),
                             e.expected_count(),
                             e.pattern.raw()
                         ))
@@ -161,7 +162,7 @@ impl Progress {
                 continue;
             }
             if !e.full() && e.pattern.matches(v) {
-                self.events[k].values.push(v.clone());
+                self.events[k].claimed.push(handle);
                 if self.events[k].full() {
                     self.current += 1;
                     self.skip_empty();
@@ -206,7 +207,7 @@ impl Progress {
             Some(e) if e.repeats => format!(
                 "event {} of the sequence ({} of {} messages matching {})",
                 self.current + 1,
-                e.values.len(),
+                e.claimed.len(),
                 e.expected_count(),
                 e.pattern.raw()
             ),
@@ -233,7 +234,7 @@ impl Progress {
                 format!(
                     "event {} of {n} ({} of {} messages matching {})",
                     self.current + 1,
-                    e.values.len(),
+                    e.claimed.len(),
                     e.expected_count(),
                     e.pattern.raw()
                 )
@@ -250,7 +251,7 @@ impl Progress {
                         format!(
                             "{} ({} of {})",
                             e.pattern.raw(),
-                            e.values.len(),
+                            e.claimed.len(),
                             e.expected_count()
                         )
                     } else {
@@ -270,7 +271,7 @@ impl Progress {
         {
             return format!(
                 "only {} of {} messages matching {} (event {} of {}) arrived",
-                e.values.len(),
+                e.claimed.len(),
                 e.expected_count(),
                 e.pattern.raw(),
                 self.current + 1,
@@ -289,7 +290,7 @@ impl Progress {
                 out.push_str(&format!(
                     "; event {}: {} of {}",
                     k + 1,
-                    e.values.len(),
+                    e.claimed.len(),
                     e.expected_count()
                 ));
             }
@@ -298,16 +299,19 @@ impl Progress {
     }
 
     /// What captures read: one entry per event, the message (or the list of messages of a
-    /// repeated event).
-    pub(crate) fn captured(&self) -> Value {
+    /// repeated event), read through `value_of` (inbox index → message).
+    pub(crate) fn captured<'a>(&self, value_of: impl Fn(usize) -> &'a Value) -> Value {
         Value::Array(
             self.events
                 .iter()
                 .map(|e| {
                     if e.repeats {
-                        Value::Array(e.values.clone())
+                        Value::Array(e.claimed.iter().map(|h| value_of(*h).clone()).collect())
                     } else {
-                        e.values.first().cloned().unwrap_or_default()
+                        e.claimed
+                            .first()
+                            .map(|h| value_of(*h).clone())
+                            .unwrap_or_default()
                     }
                 })
                 .collect(),
@@ -347,24 +351,28 @@ mod tests {
             true,
         );
         assert!(matches!(
-            p.offer(&json!({"type": "b"})),
+            p.offer(&json!({"type": "b"}), 0),
             Verdict::Unexpected { later: Some(1) }
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "x"})),
+            p.offer(&json!({"type": "x"}), 0),
             Verdict::Unexpected { later: None }
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "a"})),
+            p.offer(&json!({"type": "a"}), 0),
             Verdict::Claimed(0)
         ));
         assert!(!p.done());
         assert!(matches!(
-            p.offer(&json!({"type": "b"})),
+            p.offer(&json!({"type": "b"}), 1),
             Verdict::Claimed(1)
         ));
         assert!(p.done());
-        assert_eq!(p.captured(), json!([{"type": "a"}, {"type": "b"}]));
+        let msgs = [json!({"type": "a"}), json!({"type": "b"})];
+        assert_eq!(
+            p.captured(|h| &msgs[h]),
+            json!([{"type": "a"}, {"type": "b"}])
+        );
     }
 
     #[test]
@@ -378,7 +386,7 @@ mod tests {
         );
         for _ in 0..2 {
             assert!(matches!(
-                p.offer(&json!({"type": "next"})),
+                p.offer(&json!({"type": "next"}), 0),
                 Verdict::Claimed(0)
             ));
         }
@@ -388,24 +396,25 @@ mod tests {
         );
         // `complete` before the third `next`: out of order.
         assert!(matches!(
-            p.offer(&json!({"type": "complete"})),
+            p.offer(&json!({"type": "complete"}), 0),
             Verdict::Unexpected { later: Some(1) }
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "next"})),
+            p.offer(&json!({"type": "next"}), 0),
             Verdict::Claimed(0)
         ));
         // A fourth `next` is not taken: the count is full.
         assert!(matches!(
-            p.offer(&json!({"type": "next"})),
+            p.offer(&json!({"type": "next"}), 0),
             Verdict::Unexpected { later: None }
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "complete"})),
+            p.offer(&json!({"type": "complete"}), 0),
             Verdict::Claimed(1)
         ));
         assert!(p.done());
-        assert_eq!(p.captured()[0].as_array().map(Vec::len), Some(3));
+        let msg = json!({"type": "next"});
+        assert_eq!(p.captured(|_| &msg)[0].as_array().map(Vec::len), Some(3));
     }
 
     #[test]
@@ -423,19 +432,19 @@ mod tests {
             true,
         );
         assert!(matches!(
-            p.offer(&json!({"type": "complete"})),
+            p.offer(&json!({"type": "complete"}), 0),
             Verdict::UntilTooEarly(_)
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "next"})),
+            p.offer(&json!({"type": "next"}), 0),
             Verdict::Claimed(0)
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "next"})),
+            p.offer(&json!({"type": "next"}), 0),
             Verdict::Claimed(0)
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "complete"})),
+            p.offer(&json!({"type": "complete"}), 0),
             Verdict::Claimed(1)
         ));
         assert!(p.done());
@@ -451,15 +460,15 @@ mod tests {
             true,
         );
         assert!(matches!(
-            p.offer(&json!({"type": "end"})),
+            p.offer(&json!({"type": "end"}), 0),
             Verdict::Unexpected { later: Some(1) }
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "tick"})),
+            p.offer(&json!({"type": "tick"}), 0),
             Verdict::Claimed(0)
         ));
         assert!(matches!(
-            p.offer(&json!({"type": "end"})),
+            p.offer(&json!({"type": "end"}), 0),
             Verdict::Claimed(1)
         ));
         assert!(p.done());
@@ -474,15 +483,15 @@ mod tests {
             ],
             false,
         );
-        assert!(matches!(p.offer(&json!({"id": 2})), Verdict::Claimed(1)));
+        assert!(matches!(p.offer(&json!({"id": 2}), 0), Verdict::Claimed(1)));
         assert!(matches!(
-            p.offer(&json!({"id": 2})),
+            p.offer(&json!({"id": 2}), 0),
             Verdict::Unexpected { later: None }
         ));
-        assert!(matches!(p.offer(&json!({"id": 1})), Verdict::Claimed(0)));
+        assert!(matches!(p.offer(&json!({"id": 1}), 0), Verdict::Claimed(0)));
         assert!(!p.done());
         assert!(p.tally().contains("event 1: 1 of 2"), "{}", p.tally());
-        assert!(matches!(p.offer(&json!({"id": 1})), Verdict::Claimed(0)));
+        assert!(matches!(p.offer(&json!({"id": 1}), 0), Verdict::Claimed(0)));
         assert!(p.done());
     }
 
@@ -490,8 +499,8 @@ mod tests {
     fn a_trailing_range_is_done_at_the_deadline_once_it_has_its_min() {
         let mut p = progress(vec![repeat(json!({"t": 1}), 2, Some(10), None)], true);
         assert!(!p.done_at_deadline());
-        p.offer(&json!({"t": 1}));
-        p.offer(&json!({"t": 1}));
+        p.offer(&json!({"t": 1}), 0);
+        p.offer(&json!({"t": 1}), 0);
         assert!(!p.done());
         assert!(p.done_at_deadline());
     }

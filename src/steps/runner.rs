@@ -143,7 +143,7 @@ async fn next_visible(
             let idx = *cursor;
             *cursor += 1;
             let m = s.inbox.get(idx);
-            if !m.claimed && view.visible(&m.value) {
+            if !m.claimed && view.visible(m.value()) {
                 return Next::Message(idx);
             }
         }
@@ -344,7 +344,7 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
     let mut passed: Vec<usize> = Vec::new();
     let waiting = format!("a message matching {}", describe(&pattern));
     let fail = |f: Failure, passed: &[usize], s: &Session<'_>| {
-        let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
+        let values: Vec<&Value> = passed.iter().map(|k| s.inbox.get(*k).value()).collect();
         json_notes(view.note(with_nearest(f, &values, &[&pattern])), s, passed)
     };
     loop {
@@ -362,16 +362,17 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
                 return Err(fail(f, &passed, s));
             }
         };
-        let value = s.inbox.get(idx).value.clone();
-        if pattern.matches(&value) {
+        if pattern.matches(s.inbox.get(idx).value()) {
             s.claim(i, idx, Disposition::Matched, Some(0), true);
+            let value = s.inbox.get(idx).value().clone();
             return capture(i, &e.captures, &value, s);
         }
-        if view.ignored(&value) {
+        if view.ignored(s.inbox.get(idx).value()) {
             s.claim(i, idx, Disposition::Ignored, None, true);
             continue;
         }
         if e.strict {
+            let value = s.inbox.get(idx).value().clone();
             let f = Failure::new(format!(
                 "strict step received a message that matches nothing ({})",
                 numbered(s, idx)
@@ -423,7 +424,7 @@ async fn expect_many(
     let mut cursor = s.inbox.first_unclaimed();
     let mut passed: Vec<usize> = Vec::new();
     let fail = |f: Failure, passed: &[usize], progress: &Progress, s: &Session<'_>| {
-        let values: Vec<&Value> = passed.iter().map(|k| &s.inbox.get(*k).value).collect();
+        let values: Vec<&Value> = passed.iter().map(|k| s.inbox.get(*k).value()).collect();
         let f = f.note(format!("note: {}", progress.tally()));
         json_notes(
             view.note(with_nearest(f, &values, &progress.open_patterns())),
@@ -459,14 +460,14 @@ async fn expect_many(
                 return Err(fail(f, &passed, &progress, s));
             }
         };
-        let value = s.inbox.get(idx).value.clone();
-        match progress.offer(&value) {
+        let verdict = progress.offer(s.inbox.get(idx).value(), idx);
+        match verdict {
             Verdict::Claimed(event) => {
                 s.claim(i, idx, Disposition::Matched, Some(event), ordered);
                 event_deadline = m.each_within.map(deadline);
             }
             Verdict::Unexpected { later } => {
-                if view.ignored(&value) {
+                if view.ignored(s.inbox.get(idx).value()) {
                     s.claim(i, idx, Disposition::Ignored, None, ordered);
                     continue;
                 }
@@ -500,7 +501,10 @@ async fn expect_many(
             }
         }
     }
-    let all = progress.captured();
+    if m.captures.is_empty() {
+        return Ok(());
+    }
+    let all = progress.captured(|h| s.inbox.get(h).value());
     capture(i, &m.captures, &all, s)
 }
 
@@ -523,7 +527,7 @@ async fn expect_none(
     loop {
         match next_visible(s, i, &view, &mut cursor, until).await {
             Next::Message(idx) => {
-                let value = s.inbox.get(idx).value.clone();
+                let value = s.inbox.get(idx).value().clone();
                 if pattern.matches(&value) {
                     s.claim(i, idx, Disposition::Matched, Some(0), true);
                     let f = Failure::new(format!(
@@ -664,7 +668,7 @@ pub(crate) fn settle(last_step: usize, s: &mut Session<'_>) -> Result<Vec<usize>
     let left: Vec<usize> = s.inbox.unclaimed().collect();
     let mut unclaimed = Vec::new();
     for idx in left {
-        if view.ignored(&s.inbox.get(idx).value) {
+        if view.ignored(s.inbox.get(idx).value()) {
             s.claim(last_step, idx, Disposition::Ignored, None, true);
         } else {
             unclaimed.push(idx);
