@@ -1,6 +1,7 @@
 //! Owns the checks the parse properties share: a scenario text is either accepted as a plan
-//! whose durations cannot overflow where the runner and the reference server use them, or
-//! rejected with located diagnostics that render with the right excerpt.
+//! whose durations cannot overflow where the runner and the reference server use them, and
+//! whose repeated events and close windows can be met, or rejected with located diagnostics
+//! that render with the right excerpt.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -8,7 +9,7 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use sockspec::diagnostic::{Diagnostic, Pos};
-use sockspec::scenario::{HandshakePlan, Plan, StepKind};
+use sockspec::scenario::{CloseExpectation, EventPlan, HandshakePlan, Plan, StepKind};
 
 pub const FILE: &str = "scenarios/fuzz/case.yaml";
 
@@ -36,11 +37,14 @@ pub fn check_parse(text: &str) -> Result<(), TestCaseError> {
 /// `Instant::now() + heartbeat_interval`, mints tokens expiring at `now_unix + token_ttl`, and
 /// jsonwebtoken checks `exp` against `now_unix - leeway` and `nbf` against `now_unix + leeway`.
 /// (Timeouts given to `tokio::time::timeout`, and `event_delay` given to `sleep`, are clamped
-/// by tokio.)
+/// by tokio.) Its repeated events can end and be met, as the runner assumes (steps/matching.rs):
+/// `max` is positive and at least `min`, an event without `max` has `until`, only a sequence
+/// uses `until`; and a close's `after` is shorter than its `within`.
 pub fn check_plan(plan: &Plan) -> Result<(), TestCaseError> {
     let mut deadlines: Vec<(&'static str, Duration)> = Vec::new();
     if let HandshakePlan::Closed(c) = &plan.handshake {
         deadlines.push(("handshake.closed.within", c.within));
+        check_close(c)?;
     }
     for step in plan.setup.iter().chain(&plan.steps).chain(&plan.teardown) {
         match &step.kind {
@@ -48,11 +52,18 @@ pub fn check_plan(plan: &Plan) -> Result<(), TestCaseError> {
             StepKind::Sequence(m) | StepKind::Unordered(m) => {
                 deadlines.push(("within", m.within));
                 deadlines.extend(m.each_within.map(|d| ("each_within", d)));
+                let ordered = matches!(step.kind, StepKind::Sequence(_));
+                for e in &m.events {
+                    check_event(e, ordered)?;
+                }
             }
             StepKind::ExpectNone { within, .. } => {
                 deadlines.push(("expect_none.within", *within));
             }
-            StepKind::ExpectClose(c) => deadlines.push(("expect_close.within", c.within)),
+            StepKind::ExpectClose(c) => {
+                deadlines.push(("expect_close.within", c.within));
+                check_close(c)?;
+            }
             StepKind::Http(_) | StepKind::Send(_) | StepKind::Close { .. } | StepKind::Set(_) => {}
         }
     }
@@ -82,6 +93,34 @@ pub fn check_plan(plan: &Plan) -> Result<(), TestCaseError> {
             "accepted {what} = {d:?}, which overflows a deadline"
         );
     }
+    Ok(())
+}
+
+/// An accepted event of a sequence (`ordered`) or an unordered set can end and be met.
+fn check_event(e: &EventPlan, ordered: bool) -> Result<(), TestCaseError> {
+    prop_assert!(
+        e.max.is_some() || e.until.is_some(),
+        "accepted a repeated event without `max` or `until`: {e:?}"
+    );
+    prop_assert!(
+        e.max.is_none_or(|max| max > 0 && max >= e.min),
+        "accepted a repeated event whose `max` is zero or below `min`: {e:?}"
+    );
+    prop_assert!(
+        ordered || e.until.is_none(),
+        "accepted `until` in an unordered set: {e:?}"
+    );
+    Ok(())
+}
+
+/// An accepted close expectation leaves room for the close between `after` and `within`.
+fn check_close(c: &CloseExpectation) -> Result<(), TestCaseError> {
+    prop_assert!(
+        c.after.is_none_or(|after| after < c.within),
+        "accepted `after` = {:?}, not shorter than `within` = {:?}",
+        c.after,
+        c.within
+    );
     Ok(())
 }
 

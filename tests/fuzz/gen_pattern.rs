@@ -1,12 +1,12 @@
 //! Owns generated patterns and JSON values: patterns as JSON (for `Pattern::compile`) and as
 //! YAML inside scenarios, with every predicate, path keys and regexes that break; the JSON
-//! frames patterns are matched against.
+//! frames patterns are matched against; patterns with templates in them (`where:`, `ignore:`).
 
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
 use crate::gen_text::text;
-use crate::gen_yaml::{G, Y, from_json, junk, sometimes, template_string};
+use crate::gen_yaml::{G, Y, from_json, junk, plain, sometimes, template_string};
 
 pub const PREDICATES: &[&str] = &[
     "eq", "ne", "regex", "contains", "gt", "gte", "lt", "lte", "exists", "one_of", "type",
@@ -220,4 +220,41 @@ pub fn pattern_yaml(g: G) -> BoxedStrategy<Y> {
         1 => template_string(),
     ];
     sometimes(g, clean.boxed(), junk())
+}
+
+/// Patterns that are valid wherever templates are allowed: their variables are built in.
+pub const TEMPLATED_PATTERNS: &[&str] = &[
+    "{type: token}",
+    "{type: heartbeat}",
+    "{run_id: \"{{ run_id }}\"}",
+    "{id: \"{{ uuid }}\", type: ack}",
+    "{type: {one_of: [next, data]}}",
+    "{payload.n: {gte: 1}}",
+    "{type: {regex: \"^agent_\"}}",
+];
+
+/// A pattern where templates are allowed (`where:`, `ignore:`, repeated events): a pattern,
+/// or a map of paths to templates and patterns (`{type: result, run_id: "{{ run }}"}`), whose
+/// variables are captured earlier, or not; and often a valid one, so that some steps using
+/// them are accepted.
+pub fn templated_pattern_yaml(g: G) -> BoxedStrategy<Y> {
+    let value = prop_oneof![
+        2 => template_string(),
+        1 => pattern_json().prop_map(|v| from_json(&v)),
+    ];
+    let templated = (
+        prop::collection::vec((path_key(), value), 1..4),
+        prop::bool::weighted(0.6),
+    )
+        .prop_map(|(mut entries, flow)| {
+            let mut seen = std::collections::BTreeSet::new();
+            entries.retain(|(k, _)| seen.insert(k.clone()));
+            Y::Map(entries, flow)
+        });
+    prop_oneof![
+        2 => pattern_yaml(g),
+        1 => templated,
+        2 => prop::sample::select(TEMPLATED_PATTERNS).prop_map(plain),
+    ]
+    .boxed()
 }

@@ -1,16 +1,21 @@
 //! Owns generated scenario documents: every section of the format (vars, auth, connect,
-//! handshake, setup/steps/teardown, overrides, reference_server), and the lists of the step kinds, auth
-//! strategies and handshake outcomes the generator writes (`schema_coverage` checks they are
-//! all of the schema's).
+//! handshake, setup/steps/teardown, overrides, reference_server, ignore, unclaimed), and the lists
+//! of the step kinds, auth strategies and handshake outcomes the generator writes, and the fields
+//! of the expect steps, close expectations, repeated events and the scenario itself
+//! (`schema_coverage` checks they are all of the schema's).
 
 use proptest::prelude::*;
 
-use crate::gen_pattern::{PATH_KEYS, pattern_yaml};
+use crate::gen_pattern::{PATH_KEYS, pattern_yaml, templated_pattern_yaml};
 use crate::gen_text::text;
 use crate::gen_yaml::{
-    G, Y, boolean, codes, duration, env_name, junk, junk_key, map_of, named_map, pick, plain,
-    seq_of, server_duration, single, sometimes, string_map, template_string, uint, uint16,
+    G, Y, boolean, codes, duration, env_name, junk, junk_key, map_of, named_map, or_junk, pick,
+    plain, seq_of, server_duration, single, sometimes, string_map, template_string, uint, uint16,
 };
+
+/// The fields of a map the generator writes, as [`map_of`] takes them (`!name` for a required
+/// one). `schema_coverage` compares their names with the schema's properties.
+pub type Fields = Vec<(&'static str, BoxedStrategy<Y>)>;
 
 pub fn http(g: G) -> BoxedStrategy<Y> {
     map_of(g, vec![
@@ -191,14 +196,18 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
 }
 
 pub fn close_expectation(g: G) -> BoxedStrategy<Y> {
-    map_of(
-        g,
-        vec![
-            ("code", codes(g)),
-            ("reason", pattern_yaml(g)),
-            ("within", duration(g)),
-        ],
-    )
+    map_of(g, close_expectation_fields(g))
+}
+
+/// The fields of `expect_close` and `handshake: {closed: ...}`.
+pub fn close_expectation_fields(g: G) -> Fields {
+    vec![
+        ("code", codes(g)),
+        ("reason", pattern_yaml(g)),
+        ("within", duration(g)),
+        ("after", duration(g)),
+        ("strict", boolean(g)),
+    ]
 }
 
 /// `handshake: {accepted: ...}`: the subprotocol (a name, `null`, a pattern) and header
@@ -328,20 +337,170 @@ pub fn captures(sequence: bool) -> BoxedStrategy<Y> {
     string_map(pick(paths))
 }
 
+/// `ignore:` (of an expect step or of the scenario): a pattern or a list of them.
+pub fn ignore_patterns(g: G) -> BoxedStrategy<Y> {
+    prop_oneof![
+        2 => templated_pattern_yaml(g),
+        2 => seq_of(templated_pattern_yaml(g), 3),
+    ]
+    .boxed()
+}
+
+/// A count of a repeated event: mostly small, sometimes zero, over the limit, negative, not
+/// whole, not a number.
+pub fn repeat_number(g: G) -> BoxedStrategy<Y> {
+    let clean = prop_oneof![
+        8 => pick(&["1", "2", "3", "5", "10", "800"]),
+        3 => pick(&[
+            "0", "1000000", "1000001", "-1", "1.5", "1e3", "\"3\"", "null", "true",
+            "4294967296", "18446744073709551616", "[2]", "{n: 2}"
+        ]),
+        1 => any::<u32>().prop_map(|n| Y::Plain(n.to_string())),
+    ];
+    sometimes(g, clean.boxed(), junk())
+}
+
+/// The keys of a repeated event, any subset of them: with `count` and `min`, with no end,
+/// with `until` in `expect_unordered`...
+pub fn repeat_fields(g: G) -> Fields {
+    vec![
+        ("!repeat", templated_pattern_yaml(g)),
+        ("count", repeat_number(g)),
+        ("min", repeat_number(g)),
+        ("max", repeat_number(g)),
+        ("until", templated_pattern_yaml(g)),
+    ]
+}
+
+/// A map holding every one of `fields`, in that order (each value possibly junk).
+fn map_with(g: G, fields: Fields) -> BoxedStrategy<Y> {
+    let (keys, values): (Vec<&'static str>, Vec<BoxedStrategy<Y>>) =
+        fields.into_iter().map(|(k, v)| (k, or_junk(g, v))).unzip();
+    (values, prop::bool::weighted(0.5))
+        .prop_map(move |(values, flow)| {
+            Y::Map(
+                keys.iter().map(|k| (*k).to_owned()).zip(values).collect(),
+                flow,
+            )
+        })
+        .boxed()
+}
+
+/// Keys a repeated event does not have: misspelt, or of the step.
+const NOT_REPEAT_KEYS: &[&str] = &[
+    "times",
+    "match",
+    "each_within",
+    "within",
+    "Count",
+    "minimum",
+];
+
+/// `map` with one more entry at its end.
+fn with_entry(map: Y, key: &str, value: Y) -> Y {
+    match map {
+        Y::Map(mut entries, flow) => {
+            entries.push((key.to_owned(), value));
+            Y::Map(entries, flow)
+        }
+        other => other,
+    }
+}
+
+/// A repeated event of `expect_sequence` (`sequence`) or `expect_unordered`: mostly one of
+/// the forms that end (`count`; `min`/`max`; `max`; `until`, sometimes with `min`, which only
+/// a sequence accepts), also any subset of the keys, and a misspelt or misplaced key.
+pub fn repeat_event(g: G, sequence: bool) -> BoxedStrategy<Y> {
+    let pattern = || templated_pattern_yaml(g);
+    let n = || repeat_number(g);
+    let until = (
+        map_with(g, vec![("repeat", pattern()), ("until", pattern())]),
+        prop::option::weighted(0.3, n()),
+    )
+        .prop_map(|(map, min)| match min {
+            Some(min) => with_entry(map, "min", min),
+            None => map,
+        })
+        .boxed();
+    let unknown = (
+        map_with(g, vec![("repeat", pattern()), ("count", n())]),
+        prop::sample::select(NOT_REPEAT_KEYS),
+        n(),
+    )
+        .prop_map(|(map, key, value)| with_entry(map, key, value))
+        .boxed();
+    proptest::strategy::Union::new_weighted(vec![
+        (3, map_with(g, vec![("repeat", pattern()), ("count", n())])),
+        (
+            2,
+            map_with(g, vec![("repeat", pattern()), ("min", n()), ("max", n())]),
+        ),
+        (1, map_with(g, vec![("repeat", pattern()), ("max", n())])),
+        (if sequence { 2 } else { 1 }, until),
+        (3, map_of(g, repeat_fields(g))),
+        (1, unknown),
+    ])
+    .boxed()
+}
+
+/// One event of `expect_sequence` / `expect_unordered`: a pattern or a repeated event.
+pub fn event(g: G, sequence: bool) -> BoxedStrategy<Y> {
+    prop_oneof![3 => pattern_yaml(g), 2 => repeat_event(g, sequence)].boxed()
+}
+
 pub fn many(g: G, sequence: bool) -> BoxedStrategy<Y> {
-    map_of(
+    map_of(g, many_fields(g, sequence))
+}
+
+/// The fields of `expect_sequence` (`sequence`) and `expect_unordered`.
+pub fn many_fields(g: G, sequence: bool) -> Fields {
+    vec![
+        ("!events", seq_of(event(g, sequence), 5)),
+        ("ignore", ignore_patterns(g)),
+        ("where", templated_pattern_yaml(g)),
+        ("within", duration(g)),
+        ("each_within", duration(g)),
+        ("capture", captures(sequence)),
+        ("strict", boolean(g)),
+    ]
+}
+
+/// The fields of `expect`.
+pub fn expect_fields(g: G) -> Fields {
+    vec![
+        ("!match", pattern_yaml(g)),
+        ("within", duration(g)),
+        ("capture", captures(false)),
+        ("strict", boolean(g)),
+        ("where", templated_pattern_yaml(g)),
+        ("ignore", ignore_patterns(g)),
+    ]
+}
+
+/// The fields of `expect_none`.
+pub fn expect_none_fields(g: G) -> Fields {
+    vec![
+        ("!match", pattern_yaml(g)),
+        ("!within", duration(g)),
+        ("where", templated_pattern_yaml(g)),
+    ]
+}
+
+/// `unclaimed:`: `list` or `fail`; in a dirty document sometimes a value it is not.
+pub fn unclaimed(g: G) -> BoxedStrategy<Y> {
+    sometimes(
         g,
-        vec![
-            ("!events", seq_of(pattern_yaml(g), 5)),
-            (
-                "ignore",
-                prop_oneof![pattern_yaml(g), seq_of(pattern_yaml(g), 3)].boxed(),
-            ),
-            ("within", duration(g)),
-            ("each_within", duration(g)),
-            ("capture", captures(sequence)),
-            ("strict", boolean(g)),
-        ],
+        pick(&["list", "fail"]),
+        pick(&[
+            "maybe",
+            "List",
+            "FAIL",
+            "\"\"",
+            "null",
+            "true",
+            "[list]",
+            "{fail: true}",
+        ]),
     )
 }
 
@@ -369,27 +528,10 @@ pub const STEP_KINDS: &[&str] = &[
 pub fn step_of_kind(g: G, kind: &'static str) -> (u32, BoxedStrategy<Y>) {
     let (weight, body) = match kind {
         "send" => (3, prop_oneof![template_string(), pattern_yaml(g)].boxed()),
-        "expect" => (
-            3,
-            map_of(
-                g,
-                vec![
-                    ("!match", pattern_yaml(g)),
-                    ("within", duration(g)),
-                    ("capture", captures(false)),
-                    ("strict", boolean(g)),
-                ],
-            ),
-        ),
+        "expect" => (3, map_of(g, expect_fields(g))),
         "expect_sequence" => (2, many(g, true)),
         "expect_unordered" => (2, many(g, false)),
-        "expect_none" => (
-            1,
-            map_of(
-                g,
-                vec![("!match", pattern_yaml(g)), ("!within", duration(g))],
-            ),
-        ),
+        "expect_none" => (1, map_of(g, expect_none_fields(g))),
         "close" => (
             1,
             map_of(g, vec![("code", uint16(g)), ("reason", template_string())]),
@@ -487,44 +629,79 @@ pub fn override_map(g: G) -> BoxedStrategy<Y> {
 }
 
 pub fn scenario(g: G) -> BoxedStrategy<Y> {
-    let fields = map_of(
-        g,
-        vec![
-            (
-                "name",
-                prop_oneof![pick(&["Fuzzed", "\"\""]), text(6).prop_map(Y::Quoted)].boxed(),
-            ),
-            ("description", text(8).prop_map(Y::Quoted).boxed()),
-            ("tags", seq_of(pick(&["smoke", "agent", "é"]), 3)),
-            (
-                "environments",
-                seq_of(env_name().prop_map(Y::Quoted).boxed(), 3),
-            ),
-            ("vars", variables(g)),
-            ("auth", auth(g, 2)),
-            ("connect", connect(g)),
-            ("handshake", handshake(g)),
-            ("setup", steps(g, true)),
-            ("steps", steps(g, false)),
-            ("teardown", steps(g, true)),
-            ("overrides", named_map(env_name(), override_map(g))),
-            (
-                "redact",
-                seq_of(
-                    prop::sample::select(PATH_KEYS)
-                        .prop_map(|k| Y::Quoted(k.to_owned()))
-                        .boxed(),
-                    3,
-                ),
-            ),
-            ("reference_server", reference_server(g)),
-        ],
-    );
+    let fields = map_of(g, scenario_fields(g));
     // The document itself is block style, as scenario files are.
     fields
         .prop_map(|y| match y {
             Y::Map(entries, _) => Y::Map(entries, false),
             other => other,
+        })
+        .boxed()
+}
+
+/// The top-level fields of a scenario.
+pub fn scenario_fields(g: G) -> Fields {
+    vec![
+        (
+            "name",
+            prop_oneof![pick(&["Fuzzed", "\"\""]), text(6).prop_map(Y::Quoted)].boxed(),
+        ),
+        ("description", text(8).prop_map(Y::Quoted).boxed()),
+        ("tags", seq_of(pick(&["smoke", "agent", "é"]), 3)),
+        (
+            "environments",
+            seq_of(env_name().prop_map(Y::Quoted).boxed(), 3),
+        ),
+        ("vars", variables(g)),
+        ("auth", auth(g, 2)),
+        ("connect", connect(g)),
+        ("handshake", handshake(g)),
+        ("setup", steps(g, true)),
+        ("steps", steps(g, false)),
+        ("teardown", steps(g, true)),
+        ("overrides", named_map(env_name(), override_map(g))),
+        (
+            "redact",
+            seq_of(
+                prop::sample::select(PATH_KEYS)
+                    .prop_map(|k| Y::Quoted(k.to_owned()))
+                    .boxed(),
+                3,
+            ),
+        ),
+        ("ignore", ignore_patterns(g)),
+        ("unclaimed", unclaimed(g)),
+        (
+            "snapshot_frames",
+            pick(&["all", "claimed", "none", "some", "All", "[all]"]),
+        ),
+        ("reference_server", reference_server(g)),
+    ]
+}
+
+/// A small scenario around one step, or around a handshake the server closes, with the
+/// top-level keys that apply to every expect step: most of these are accepted (a whole
+/// generated scenario rarely is), so the checks on accepted plans see every kind of step, its
+/// `where`, `ignore`, repeated events and close windows.
+pub fn one_step_scenario(g: G) -> BoxedStrategy<Y> {
+    let sequence = |kind| step_of_kind(g, kind).1;
+    let body = prop_oneof![
+        4 => step(g).prop_map(|step| ("steps", Y::Seq(vec![step], false))),
+        3 => prop_oneof![sequence("expect_sequence"), sequence("expect_unordered")]
+            .prop_map(|step| ("steps", Y::Seq(vec![step], false))),
+        1 => single("closed", close_expectation(g)).prop_map(|closed| ("handshake", closed)),
+    ];
+    (
+        body,
+        prop::option::weighted(0.3, ignore_patterns(g)),
+        prop::option::weighted(0.3, unclaimed(g)),
+    )
+        .prop_map(|((key, value), ignore, unclaimed)| {
+            let mut entries = vec![("name".to_owned(), plain("One step"))];
+            entries.extend(ignore.map(|v| ("ignore".to_owned(), v)));
+            entries.extend(unclaimed.map(|v| ("unclaimed".to_owned(), v)));
+            entries.push((key.to_owned(), value));
+            Y::Map(entries, false)
         })
         .boxed()
 }

@@ -23,7 +23,8 @@
 //! property), `checks` (what every parse must satisfy), the generators `gen_text`, `gen_yaml`,
 //! `gen_pattern` and `gen_scenario`, `mutate` (mutations of the corpus), `props` (the
 //! properties), `regressions`, and `schema_coverage` (the generator writes every step kind,
-//! auth strategy and handshake outcome of the JSON Schema).
+//! auth strategy and handshake outcome of the JSON Schema, and every property of the scenario,
+//! the expect steps, close expectations and repeated events).
 
 mod checks;
 mod gen_pattern;

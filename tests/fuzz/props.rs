@@ -1,6 +1,7 @@
-//! Owns the properties: the scenario parser on arbitrary text, on generated scenarios and on
-//! the mutated corpus (and that generated scenarios reach validation), templates, template
-//! values, patterns (`explain` is empty exactly when `matches`) and the diagnostic renderer.
+//! Owns the properties: the scenario parser on arbitrary text, on generated scenarios, on
+//! generated one-step scenarios and on the mutated corpus (and that generated scenarios reach
+//! validation), templates, template values, patterns (`explain` is empty exactly when
+//! `matches`) and the diagnostic renderer.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use sockspec::template::{MapResolver, RenderError, Template, parse_value, render
 
 use crate::checks::{FILE, check_parse, shows_line};
 use crate::gen_pattern::{json_value, pattern_json};
-use crate::gen_scenario::scenario;
+use crate::gen_scenario::{one_step_scenario, scenario};
 use crate::gen_text::{lossy_bytes, text};
 use crate::gen_yaml::{CLEAN, DIRTY};
 use crate::mutate::{apply, corpus, mutation, mutations};
@@ -45,6 +46,27 @@ fn parse_never_panics_on_generated_scenarios() {
     let strategy = (prop_oneof![scenario(CLEAN), scenario(DIRTY)], mutations());
     fuzz(
         "parse_generated_scenarios",
+        300,
+        strategy,
+        move |(doc, mutations)| {
+            let text = apply(&doc.document(), &mutations, &corpus);
+            check_parse(&text)
+        },
+    );
+}
+
+/// Small scenarios around one step (or a closed handshake): unlike whole generated
+/// scenarios, many are accepted, so `check_plan` sees accepted repeated events, `where`,
+/// `ignore`, `unclaimed` and close windows.
+#[test]
+fn parse_never_panics_on_generated_steps() {
+    let corpus = corpus();
+    let strategy = (
+        prop_oneof![one_step_scenario(CLEAN), one_step_scenario(DIRTY)],
+        mutations(),
+    );
+    fuzz(
+        "parse_generated_steps",
         300,
         strategy,
         move |(doc, mutations)| {

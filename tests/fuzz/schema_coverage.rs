@@ -2,13 +2,17 @@
 //! and handshake outcome of the generated JSON Schema is one the generator writes (and the
 //! other way round), so a new one cannot silently go unfuzzed. The keys are read from the
 //! schema — the variants of the definitions that `steps`, `auth` and `handshake` refer to —
-//! and compared with the generator's lists in `gen_scenario`.
+//! and compared with the generator's lists in `gen_scenario`. Likewise every property of the
+//! scenario, of the expect steps, of close expectations and of repeated events is a field the
+//! generator writes (its `*_fields` functions), and the other way round.
 
 use serde_json::Value;
 use sockspec::scenario::schema::scenario_schema;
 
 use crate::gen_scenario::{
-    AUTH_STRATEGIES, HANDSHAKE_OUTCOMES, STEP_KINDS, auth_strategy, handshake_outcome, step_of_kind,
+    AUTH_STRATEGIES, Fields, HANDSHAKE_OUTCOMES, STEP_KINDS, auth_strategy,
+    close_expectation_fields, expect_fields, expect_none_fields, handshake_outcome, many_fields,
+    repeat_fields, scenario_fields, step_of_kind,
 };
 use crate::gen_yaml::{CLEAN, DIRTY};
 
@@ -98,6 +102,119 @@ fn the_generator_writes_every_step_kind_auth_strategy_and_handshake_outcome_of_t
                     "the fuzz generator writes {what} `{key}`, which the schema does not have: \
                      remove it from `{list}` in tests/fuzz/gen_scenario.rs (the dirty mode \
                      writes unknown ones on purpose)"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The maps whose every property the generator writes: a name for messages, the schema
+/// definition that holds the properties (`None`: the scenario itself), the function of
+/// `gen_scenario` that lists the generator's fields, and those fields.
+fn field_lists() -> Vec<(&'static str, Option<&'static str>, &'static str, Fields)> {
+    let g = CLEAN;
+    vec![
+        ("the scenario", None, "scenario_fields", scenario_fields(g)),
+        (
+            "`expect`",
+            Some("Expect"),
+            "expect_fields",
+            expect_fields(g),
+        ),
+        (
+            "`expect_sequence`",
+            Some("ExpectMany"),
+            "many_fields",
+            many_fields(g, true),
+        ),
+        (
+            "`expect_unordered`",
+            Some("ExpectMany"),
+            "many_fields",
+            many_fields(g, false),
+        ),
+        (
+            "`expect_none`",
+            Some("ExpectNone"),
+            "expect_none_fields",
+            expect_none_fields(g),
+        ),
+        (
+            "a close expectation",
+            Some("CloseExpectation"),
+            "close_expectation_fields",
+            close_expectation_fields(g),
+        ),
+        (
+            "a repeated event",
+            Some("SequenceEvent"),
+            "repeat_fields",
+            repeat_fields(g),
+        ),
+    ]
+}
+
+/// The property names of the schema's root (`definition` `None`) or of a definition in
+/// `$defs`: its own `properties`, or those of its one variant that has any (the repeated form
+/// of `SequenceEvent`).
+fn property_names(root: &Value, definition: Option<&str>) -> Vec<String> {
+    let schema = match definition {
+        None => root,
+        Some(name) => root["$defs"]
+            .get(name)
+            .unwrap_or_else(|| panic!("the schema has no definition `{name}`")),
+    };
+    let properties = schema.get("properties").or_else(|| {
+        let variants = schema
+            .get("anyOf")
+            .or_else(|| schema.get("oneOf"))
+            .and_then(Value::as_array)?;
+        let mut with = variants.iter().filter_map(|v| v.get("properties"));
+        match (with.next(), with.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    });
+    let place = definition.unwrap_or("the root");
+    properties
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| {
+            panic!(
+                "{place} of the schema has no properties (or no one variant with them): {schema}"
+            )
+        })
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn the_generator_writes_every_property_of_the_scenario_expect_steps_closes_and_repeats() {
+    let schema = scenario_schema();
+    let mut problems = Vec::new();
+    for (what, definition, function, fields) in field_lists() {
+        let place = definition.map_or("its root".to_owned(), |d| format!("`$defs/{d}`"));
+        let keys = property_names(&schema, definition);
+        assert!(!keys.is_empty(), "the schema lists no property of {what}");
+        let generated: Vec<&str> = fields
+            .iter()
+            .map(|(k, _)| k.strip_prefix('!').unwrap_or(k))
+            .collect();
+        for key in &keys {
+            if !generated.contains(&key.as_str()) {
+                problems.push(format!(
+                    "`{key}` of {what} is in the schema ({place}) but the fuzz generator never \
+                     writes it: add it to `{function}` in tests/fuzz/gen_scenario.rs"
+                ));
+            }
+        }
+        for key in generated {
+            if !keys.iter().any(|k| k == key) {
+                problems.push(format!(
+                    "the fuzz generator writes `{key}` in {what}, which the schema does not have \
+                     ({place}): remove it from `{function}` in tests/fuzz/gen_scenario.rs (the \
+                     dirty mode writes unknown keys on purpose)"
                 ));
             }
         }
