@@ -108,6 +108,7 @@ mod tests {
             subprotocols: Vec::new(),
             token_in,
             timeout: Duration::from_secs(1),
+            binary: crate::scenario::BinaryFrames::Bytes,
         }
     }
 

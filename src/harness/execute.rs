@@ -150,7 +150,7 @@ async fn converse(
 ) -> Result<(), Failure> {
     let mut session = Session {
         ws: &mut ws,
-        inbox: Inbox::new(),
+        inbox: Inbox::new(plan.connect.binary),
         rec,
         vars,
         http,

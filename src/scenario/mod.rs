@@ -14,8 +14,8 @@ mod validate_steps;
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
-    AcceptedExpectation, Assignment, AuthPlan, BearerSource, CloseExpectation, ConnectPlan,
-    EventPlan, ExpectMany, ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan,
-    KeySource, Mutation, Plan, SnapshotFrames, StepKind, StepPlan, Target, TokenPlacement,
+    AcceptedExpectation, Assignment, AuthPlan, BearerSource, BinaryFrames, CloseExpectation,
+    ConnectPlan, EventPlan, ExpectMany, ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm,
+    JwtPlan, KeySource, Mutation, Plan, SnapshotFrames, StepKind, StepPlan, Target, TokenPlacement,
     UnclaimedPolicy,
 };

@@ -346,6 +346,18 @@ pub struct ConnectPlan {
     pub token_in: TokenPlacement,
     /// The deadline of the whole upgrade.
     pub timeout: Duration,
+    /// How binary frames from the server are read.
+    pub binary: BinaryFrames,
+}
+
+/// How binary frames from the server are read (`connect.binary:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BinaryFrames {
+    /// As bytes: shown as `binary (N bytes)`, matched as the string `<N bytes binary>`.
+    #[default]
+    Bytes,
+    /// As UTF-8 JSON text (a frame that is not is kept as bytes).
+    Json,
 }
 
 /// The expected outcome of the upgrade (`handshake:`).

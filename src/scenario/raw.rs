@@ -112,6 +112,17 @@ pub(super) enum RawSnapshotFrames {
     None,
 }
 
+/// `connect.binary:`: how binary frames are read.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "BinaryFrames")]
+pub(super) enum RawBinary {
+    /// As bytes.
+    Bytes,
+    /// As UTF-8 JSON text.
+    Json,
+}
+
 /// `unclaimed:`: what happens to messages no step claimed.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -320,6 +331,11 @@ pub(super) struct RawConnect {
     /// Handshake deadline (default 10s).
     #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<S<String>>,
+    /// How binary frames from the server are read: `bytes` (default: shown as
+    /// `binary (N bytes)`, never matched as JSON) or `json` (decoded as UTF-8 JSON text, for
+    /// protocols that send JSON in binary frames).
+    #[schemars(with = "Option<RawBinary>")]
+    pub binary: Option<S<RawBinary>>,
 }
 
 /// Where the handshake carries the token.

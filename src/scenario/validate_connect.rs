@@ -89,6 +89,10 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
         subprotocols: c.subprotocols.iter().map(|s| s.value.clone()).collect(),
         token_in,
         timeout: cx.duration(&c.timeout, "connect.timeout", DEFAULT_HANDSHAKE_TIMEOUT),
+        binary: match c.binary.as_ref().map(|b| b.value) {
+            None | Some(RawBinary::Bytes) => BinaryFrames::Bytes,
+            Some(RawBinary::Json) => BinaryFrames::Json,
+        },
     }
 }
 

@@ -18,6 +18,9 @@ pub(super) const DEFAULT_TOOL: &str = "cost_analyzer";
 /// Non-JSON text sent by `malformed_frame`.
 pub const MALFORMED_FRAME: &str = "{\"type\": \"tool_executing\", \"tool\": ";
 
+/// Largest binary frame a `binary` request may ask for.
+const MAX_BINARY_BYTES: u64 = 1 << 20;
+
 /// What a client text frame asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Request {
@@ -40,6 +43,9 @@ pub(super) enum Request {
     Unsubscribe(serde_json::Value),
     /// A `request`, `subscribe` or `unsubscribe` that cannot be accepted: answered with `error`.
     Refused(Refusal),
+    /// `{"type":"binary","json"?:any,"bytes"?:int}`: answered with one binary frame holding
+    /// `json` serialized, or `bytes` bytes (0xFF, not UTF-8; at most 1 MiB).
+    Binary(Vec<u8>),
     /// Not JSON: answered with `echo: <text>`.
     Echo(String),
     /// JSON that is not a known request: answered with `agent_error`.
@@ -71,6 +77,15 @@ pub(super) fn parse(text: &str) -> Request {
     match obj.get("type").and_then(Value::as_str) {
         Some("user_message") => parse_user_message(obj),
         Some("ping") => Request::Ping(obj.get("id").cloned()),
+        Some("binary") => match (obj.get("json"), obj.get("bytes").and_then(Value::as_u64)) {
+            (Some(json), None) => Request::Binary(json.to_string().into_bytes()),
+            (None, Some(n)) if n <= MAX_BINARY_BYTES => {
+                Request::Binary(vec![0xFF; usize::try_from(n).unwrap_or(0)])
+            }
+            _ => Request::Invalid(format!(
+                "invalid binary request: give `json` or `bytes` (at most {MAX_BINARY_BYTES})"
+            )),
+        },
         Some("request") => rpc::parse_request(obj).map_or_else(Request::Refused, Request::Call),
         Some("subscribe") => {
             rpc::parse_subscribe(obj).map_or_else(Request::Refused, Request::Subscribe)
@@ -312,6 +327,18 @@ mod tests {
     #[test]
     fn parsing() {
         assert_eq!(parse("hello"), Request::Echo("hello".into()));
+        assert_eq!(
+            parse(r#"{"type":"binary","json":{"a":1}}"#),
+            Request::Binary(br#"{"a":1}"#.to_vec())
+        );
+        assert_eq!(
+            parse(r#"{"type":"binary","bytes":3}"#),
+            Request::Binary(vec![0xFF; 3])
+        );
+        assert!(matches!(
+            parse(r#"{"type":"binary","bytes":99999999}"#),
+            Request::Invalid(_)
+        ));
         assert_eq!(
             parse("[1]"),
             Request::Invalid("unknown message type".into())

@@ -142,6 +142,7 @@ impl Session {
     async fn answer(&mut self, request: Request) -> Result<(), End> {
         match request {
             Request::UserMessage(msg) => self.agent_flow(msg).await,
+            Request::Binary(bytes) => self.send_message(Message::Binary(bytes.into())).await,
             Request::Ping(id) => {
                 let mut extra = serde_json::Map::new();
                 if let Some(id) = id {

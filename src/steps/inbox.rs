@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::handshake::Ws;
+use crate::scenario::BinaryFrames;
 use crate::transcript::Frame;
 
 /// How the connection ended.
@@ -90,6 +91,7 @@ pub(crate) enum Pulled {
 /// Every message received on the connection, in arrival order, with its claim.
 pub(crate) struct Inbox {
     messages: Vec<Received>,
+    binary: BinaryFrames,
     end: Option<(End, Duration)>,
     /// Every message before this index is claimed (a scan starts here).
     first_unclaimed: usize,
@@ -97,9 +99,10 @@ pub(crate) struct Inbox {
 }
 
 impl Inbox {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(binary: BinaryFrames) -> Self {
         Self {
             messages: Vec::new(),
+            binary,
             end: None,
             first_unclaimed: 0,
             started: Instant::now(),
@@ -160,7 +163,14 @@ impl Inbox {
                 }
                 Some(Err(e)) => return self.ended(End::Dropped(e.to_string())),
                 Some(Ok(Message::Text(t))) => Frame::from_text(t.as_str()),
-                Some(Ok(Message::Binary(b))) => Frame::Binary(b.len()),
+                Some(Ok(Message::Binary(b))) => match self.binary {
+                    BinaryFrames::Json => std::str::from_utf8(&b)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                        .filter(|v| v.is_object() || v.is_array())
+                        .map_or(Frame::Binary(b.len()), Frame::Json),
+                    BinaryFrames::Bytes => Frame::Binary(b.len()),
+                },
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(frame))) => {
                     return self.ended(End::Closed {
@@ -194,12 +204,6 @@ impl Inbox {
     /// Indexes of the messages nobody claimed.
     pub(crate) fn unclaimed(&self) -> impl Iterator<Item = usize> + '_ {
         (self.first_unclaimed..self.messages.len()).filter(|i| !self.messages[*i].claimed)
-    }
-}
-
-impl Default for Inbox {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

@@ -332,6 +332,13 @@ fn json_notes(mut f: Failure, s: &Session<'_>, passed: &[usize]) -> Failure {
         if let Some(problem) = json_problem(&m.frame) {
             f = f.note(format!("note: message #{}: {problem}", m.seq));
         }
+        if let Frame::Binary(n) = m.frame {
+            f = f.note(format!(
+                "note: message #{} is a binary frame ({n} bytes), matched as bytes; if the \
+                 protocol sends JSON in binary frames, write `connect: {{binary: json}}`",
+                m.seq
+            ));
+        }
     }
     f
 }

@@ -177,6 +177,7 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
         ("headers", string_map(template_string())),
         ("query", string_map(template_string())),
         ("subprotocols", seq_of(template_string(), 3)),
+        ("binary", pick(&["bytes", "json", "text", "Json", "[json]"])),
         (
             "token_in",
             sometimes(

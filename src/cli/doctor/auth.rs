@@ -172,6 +172,7 @@ impl Doctor<'_> {
             subprotocols: Vec::new(),
             token_in: TokenPlacement::Header,
             timeout: DEADLINE,
+            binary: crate::scenario::BinaryFrames::Bytes,
         };
         let request = match handshake::build(&connect, ws_base, Some(&credential.token), &vars) {
             Ok(r) => r,
