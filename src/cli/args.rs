@@ -54,5 +54,9 @@ pub(crate) enum Command {
     /// Write a commented starter scenario (never overwrites).
     New(super::new::NewArgs),
     /// Print the JSON Schema of scenario files (editors: schema/scenario.schema.json).
-    Schema,
+    Schema {
+        /// Print the schema of fragments instead (`_shared/` files; schema/fragment.schema.json).
+        #[arg(long)]
+        fragment: bool,
+    },
 }

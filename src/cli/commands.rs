@@ -30,7 +30,7 @@ pub fn main() -> ExitCode {
         Command::Decode(args) => super::decode::run(&args),
         Command::Doctor(args) => super::doctor::run(&cli.root, &args),
         Command::New(args) => super::new::run(&cli.root, &args),
-        Command::Schema => super::schema::run(),
+        Command::Schema { fragment } => super::schema::run(fragment),
     };
     ExitCode::from(code)
 }

@@ -6,6 +6,11 @@
 /// file as a whole") and covers `len` characters of that line. `len == 0` means the end is not
 /// known (a position computed by hand, a YAML block collection): the renderer then underlines
 /// the YAML token starting there — a word, a key, a quoted string, a flow collection.
+///
+/// `origin` tells which file of a document made of several the span is in: 0 (the default)
+/// is the main file; for a scenario, `n` is the `n`-th fragment it includes
+/// (`Plan::fragments[n - 1]`). Only the owner of that list resolves it: a [`super::Diagnostic`]
+/// is always about its own file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
     /// 1-based line; 0 means the file as a whole.
@@ -14,6 +19,8 @@ pub struct Pos {
     pub column: usize,
     /// Characters covered from `column`; 0 = unknown.
     pub len: usize,
+    /// Which file of a multi-file document (0: the main one).
+    pub origin: u32,
 }
 
 impl Pos {
@@ -23,7 +30,15 @@ impl Pos {
             line,
             column,
             len: 0,
+            origin: 0,
         }
+    }
+
+    /// The same span, in file `origin` of a multi-file document.
+    #[must_use]
+    pub const fn in_origin(mut self, origin: u32) -> Self {
+        self.origin = origin;
+        self
     }
 
     /// The same start, covering `len` characters.

@@ -1,6 +1,8 @@
 //! Owns the golden corpus of bad input: one trial per file in `scenarios/invalid/`, named
 //! `invalid::<name>`, which loads the file, requires it to be rejected, and compares the
-//! rendered diagnostics with `snapshots/invalid/<name>.snap`.
+//! rendered diagnostics with `snapshots/invalid/<name>.snap`. The fragments of the corpus
+//! (`scenarios/invalid/_shared/`, broken on purpose) are no trials: they are reported through
+//! the files that include them.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -11,7 +13,7 @@ use super::discover::{discover, display_path};
 use crate::diagnostic::Diagnostic;
 use crate::environment::Config;
 use crate::report::assert_snapshot_file;
-use crate::scenario;
+use crate::scenario::{self, FRAGMENT_DIR};
 
 /// Entry point of `tests/diagnostics.rs`.
 pub fn diagnostics_main(root: &Path) -> ExitCode {
@@ -64,8 +66,11 @@ fn check_one(snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
         }
         Err(ds) => ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n"),
     };
+    // The scenario's file, or a fragment it includes (from `invalid/_shared/` or above).
     let first = rendered.lines().nth(1).unwrap_or_default();
-    if !first.contains(&format!("{}:", path.display())) {
+    if !first.contains(&format!("{}:", path.display()))
+        && !first.contains(&format!("{FRAGMENT_DIR}/"))
+    {
         return Err(format!("the diagnostic does not name file:line:column:\n{rendered}").into());
     }
     assert_snapshot_file(

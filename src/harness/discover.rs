@@ -2,8 +2,12 @@
 //! (`auth/valid_jwt`), sorted; and the reverse, from a trial name to its one file, so a
 //! process started with `--exact local::auth/valid_jwt` reads one file, not the suite.
 //!
+//! Fragments (files in a `_shared/` directory, at any depth: `scenario::FRAGMENT_DIR`) are
+//! parts of scenarios, not scenarios: the scan skips them.
+//!
 //! The fast path selects what the full scan would: a name outside the scan (a file of
-//! `invalid/` or `failing/`, a path that escapes the root) points at no file. It stays on
+//! `invalid/`, `failing/` or a `_shared/` directory, a path that escapes the root) points at no
+//! file. It stays on
 //! with `--skip` (datatest-stable turns its fast path off then): libtest-mimic applies the
 //! skip filters to the trials built from the one file, as it would to the full list.
 //!
@@ -15,6 +19,8 @@
 //! harnesses: those scan.
 
 use std::path::{Path, PathBuf};
+
+use crate::scenario::FRAGMENT_DIR;
 
 /// Directories whose files are not examples (they are checked by their own tests).
 pub const EXCLUDED_DIRS: [&str; 2] = ["invalid", "failing"];
@@ -43,11 +49,9 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> std::io::R
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            let excluded = dir == root
-                && path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| EXCLUDED_DIRS.contains(&n));
+            let name = path.file_name().and_then(|n| n.to_str());
+            let excluded = name == Some(FRAGMENT_DIR)
+                || (dir == root && name.is_some_and(|n| EXCLUDED_DIRS.contains(&n)));
             if !excluded {
                 walk(root, &path, out)?;
             }
@@ -85,10 +89,12 @@ pub(crate) fn from_trial_name(root: &Path, name: &str) -> Option<(String, String
     if id.is_empty() || id.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
         return None;
     }
-    // The directories the scan leaves out (at the root only, as the scan does).
+    // The directories the scan leaves out (at the root only, as the scan does), and fragments
+    // (at any depth).
     if id
         .split_once('/')
         .is_some_and(|(first, _)| EXCLUDED_DIRS.contains(&first))
+        || id.split('/').any(|p| p == FRAGMENT_DIR)
     {
         return None;
     }
@@ -113,6 +119,17 @@ mod tests {
         assert!(from_trial_name(&root, "local::../Cargo").is_none());
         assert!(from_trial_name(&root, "local::nope/none").is_none());
         assert!(all.iter().all(|(id, _)| !id.starts_with("invalid/")));
+        // Fragments are no scenarios, and no trials.
+        assert!(
+            all.iter()
+                .all(|(id, _)| !id.split('/').any(|p| p == FRAGMENT_DIR))
+        );
+        let fragment = std::fs::read_dir(root.join(FRAGMENT_DIR))
+            .expect("scenarios/_shared")
+            .find_map(|e| id_of(&root.join(FRAGMENT_DIR), &e.ok()?.path()))
+            .expect("a fragment in scenarios/_shared");
+        assert!(from_trial_name(&root, &format!("local::{FRAGMENT_DIR}/{fragment}")).is_none());
+        assert!(from_trial_name(&root, "local::invalid/_shared/x").is_none());
         // A file the scan leaves out is no trial either.
         for dir in EXCLUDED_DIRS {
             let file = std::fs::read_dir(root.join(dir))

@@ -17,14 +17,30 @@ pub(crate) fn failure_diagnostic(
     f: &Failure,
     t: Option<&Transcript>,
 ) -> Diagnostic {
-    let mut d = Diagnostic::new(f.message.clone(), &plan.file)
-        .with_source(plan.source.clone())
+    // The step or section may come from a fragment the scenario includes.
+    let (file, source, included) = plan.file_of(f.pos);
+    let mut d = Diagnostic::new(f.message.clone(), file)
+        .with_source(source.clone())
         .at(f.pos);
     if let Some(l) = &f.label {
         d = d.with_label(l.clone());
     }
     for (pos, label) in &f.context {
-        d = d.with_context(*pos, label.clone());
+        if pos.origin == f.pos.origin {
+            d = d.with_context(*pos, label.clone());
+        } else {
+            // Another file: named, since an excerpt shows one file.
+            let (other, _, _) = plan.file_of(*pos);
+            d = d.with_note(format!(
+                "{label}: {}:{}:{}",
+                other.display(),
+                pos.line,
+                pos.column
+            ));
+        }
+    }
+    for note in included {
+        d = d.with_note(note.clone());
     }
     d = d.with_note(format!("environment: {environment}"));
     if let Some(e) = &f.expected {

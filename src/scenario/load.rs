@@ -1,9 +1,10 @@
-//! Owns loading one scenario file: read it, parse the YAML into the raw model, validate it
-//! into a [`Plan`]. Every failure comes back as located [`Diagnostic`]s, never a panic.
+//! Owns loading one scenario file: read it, parse the YAML into the raw model, load the
+//! fragments it includes, validate it into a [`Plan`]. Every failure comes back as located [`Diagnostic`]s, never a panic.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use super::fragments::resolve;
 use super::plan::Plan;
 use super::raw::RawScenario;
 use super::validate::validate;
@@ -64,7 +65,8 @@ fn strip_location_prefix(msg: &str) -> &str {
     msg
 }
 
-/// Reads and validates one scenario file. `id` is its name below the scenario root.
+/// Reads and validates one scenario file. `id` is its name below the scenario root (its
+/// fragments are looked up from the file's directory up to that root).
 pub fn load(file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
     let text = std::fs::read_to_string(file).map_err(|e| {
         vec![
@@ -75,7 +77,8 @@ pub fn load(file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
     parse(&text, file, id)
 }
 
-/// Parses and validates scenario text (used by `load` and by tests).
+/// Parses and validates scenario text (used by `load` and by tests); the fragments it
+/// includes are read from the file system, relative to `file`.
 pub fn parse(text: &str, file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
     let source: Arc<str> = Arc::from(text);
     if text.trim().is_empty()
@@ -91,5 +94,6 @@ pub fn parse(text: &str, file: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>>
         ]);
     }
     let raw: RawScenario = parse_yaml(text, file, &source).map_err(|d| vec![d])?;
-    validate(raw, id, file, &source)
+    let included = resolve(&raw.include, file, id, &source)?;
+    validate(raw, &included, id, file, &source)
 }

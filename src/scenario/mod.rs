@@ -1,7 +1,8 @@
-//! Scenario files: the raw YAML model with source spans, templates, validation, the
-//! validated [`Plan`] that the rest of the pipeline executes, and the JSON Schema editors use
-//! ([`schema`]).
+//! Scenario files: the raw YAML model with source spans, shared fragments they include,
+//! templates, validation, the validated [`Plan`] that the rest of the pipeline executes, and
+//! the JSON Schemas editors use ([`schema`]).
 
+mod fragments;
 mod load;
 mod plan;
 mod raw;
@@ -11,6 +12,7 @@ mod validate_auth;
 mod validate_connect;
 mod validate_steps;
 
+pub use fragments::{FRAGMENT_DIR, Fragment};
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{

@@ -66,6 +66,9 @@ pub struct Plan {
     pub snapshot_frames: SnapshotFrames,
     /// Reference-server behaviour for this scenario, when the environment embeds one.
     pub reference_server: Option<crate::server_options::ServerOptions>,
+    /// The fragments it includes (`include:`), in the order they were read: a position whose
+    /// `origin` is `n` points into `fragments[n - 1]` ([`Plan::file_of`]).
+    pub fragments: Vec<super::fragments::Fragment>,
 }
 
 impl Plan {
@@ -79,6 +82,19 @@ impl Plan {
     /// The plan that runs in `environment`: its override when it has one.
     pub fn for_environment(&self, environment: &str) -> &Plan {
         self.overrides.get(environment).unwrap_or(self)
+    }
+
+    /// The file a position of this plan points into, its text, and where that file is
+    /// included (empty for the scenario itself).
+    pub fn file_of(&self, pos: Pos) -> (&std::path::Path, &Arc<str>, &[String]) {
+        let fragment = usize::try_from(pos.origin)
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| self.fragments.get(i));
+        match fragment {
+            Some(f) => (&f.file, &f.source, &f.included),
+            None => (&self.file, &self.source, &[]),
+        }
     }
 
     /// Names of the environment secrets this scenario needs.

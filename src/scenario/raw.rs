@@ -16,8 +16,8 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::schema::{
-    Algorithm, CloseCodes, FallbackPolicy, HttpMethod, JsonPointer, ScalarText, StatusCodes,
-    Variables,
+    Algorithm, CloseCodes, FallbackPolicy, FragmentName, HttpMethod, JsonPointer, ScalarText,
+    StatusCodes, Variables,
 };
 use crate::duration::{DurationText, SignedDurationText};
 
@@ -40,6 +40,12 @@ pub(super) struct RawScenario {
     /// selected environment.
     #[schemars(with = "Option<Vec<String>>")]
     pub environments: Option<Vec<S<String>>>,
+    /// Fragments to include, by name, applied in order before the scenario's own keys: `qa_user`
+    /// is `_shared/qa_user.yaml` in the scenario's directory or the nearest directory above it,
+    /// up to the scenario root, that has one.
+    #[serde(default)]
+    #[schemars(with = "Vec<FragmentName>")]
+    pub include: Vec<S<String>>,
     /// Variables evaluated once per run, in the order written, before `setup` and `auth`:
     /// `msg_id: "{{ uuid }}"` is one UUID that every later `{{ msg_id }}` repeats. Values are
     /// any YAML value; strings may hold templates using builtins, `env.NAME`, `secrets.NAME`
@@ -54,7 +60,8 @@ pub(super) struct RawScenario {
     /// How the WebSocket is opened: path or URL, headers, query, subprotocols, where the token
     /// goes, handshake deadline.
     #[serde(default)]
-    pub connect: RawConnect,
+    #[schemars(with = "RawConnect")]
+    pub connect: Option<RawConnect>,
     /// The expected outcome of the upgrade: `accepted` (default), `{rejected: ...}`,
     /// `timeout` or `{closed: ...}`.
     #[schemars(with = "Option<RawHandshake>")]
@@ -121,6 +128,68 @@ pub(super) enum RawBinary {
     Bytes,
     /// As UTF-8 JSON text.
     Json,
+}
+
+/// A fragment: a file in a `_shared/` directory holding top-level keys that scenarios include
+/// by name (`include: [qa_user]`). Not a scenario: it has no name, environments or overrides
+/// of its own. The scenario's keys and the fragments' combine as docs/scenario-format.md
+/// ("Shared fragments") describes: `vars` merge by name, lists (`setup`, `steps`, `ignore`,
+/// `redact`, `tags`) are joined, `teardown` runs after the scenario's, and any other key
+/// written later replaces the earlier one whole.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Fragment")]
+pub(super) struct RawFragment {
+    /// Further fragments, applied before this one's keys (a fragment may not include itself,
+    /// directly or through others).
+    #[serde(default)]
+    #[schemars(with = "Vec<FragmentName>")]
+    pub include: Vec<S<String>>,
+    /// Labels added to the including scenario's.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Variables, before the scenario's; a name assigned again later keeps its place and takes
+    /// the later value.
+    #[serde(default)]
+    #[schemars(with = "Variables")]
+    pub vars: RawVars,
+    /// The auth strategy, unless the scenario (or a later fragment) has its own.
+    #[schemars(with = "Option<RawAuth>")]
+    pub auth: Option<S<RawAuth>>,
+    /// How the WebSocket is opened, unless the scenario (or a later fragment) says so itself
+    /// (replaced whole, not merged field by field).
+    pub connect: Option<RawConnect>,
+    /// The expected outcome of the upgrade, unless the scenario (or a later fragment) has its
+    /// own.
+    #[schemars(with = "Option<RawHandshake>")]
+    pub handshake: Option<S<RawHandshake>>,
+    /// HTTP steps run before the scenario's `setup`.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
+    pub setup: Vec<S<RawStep>>,
+    /// Steps run before the scenario's `steps` (only with an accepted handshake).
+    #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
+    pub steps: Vec<S<RawStep>>,
+    /// HTTP steps run after the scenario's `teardown` (the fragments' in reverse order), always.
+    #[serde(default)]
+    #[schemars(with = "Vec<RawStep>")]
+    pub teardown: Vec<S<RawStep>>,
+    /// Dotted JSON paths redacted in snapshots, added to the scenario's.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub redact: Vec<S<String>>,
+    /// A pattern, or a list of patterns, that every expect step ignores, added to the
+    /// scenario's.
+    #[schemars(with = "Option<Value>")]
+    pub ignore: Option<S<Value>>,
+    /// What happens to unclaimed messages, unless the scenario (or a later fragment) says so.
+    #[schemars(with = "Option<RawUnclaimed>")]
+    pub unclaimed: Option<S<RawUnclaimed>>,
+    /// Behaviour of the embedded reference server, unless the scenario (or a later fragment)
+    /// has its own.
+    #[schemars(with = "Option<crate::server_options::ServerOptions>")]
+    pub reference_server: Option<S<crate::server_options::ServerOptions>>,
 }
 
 /// `unclaimed:`: what happens to messages no step claimed.

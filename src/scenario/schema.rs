@@ -1,6 +1,7 @@
 //! Owns the JSON Schema of a scenario file, the one editors use for completion, hover texts
-//! and typo checks (`# yaml-language-server: $schema=...`, `sockspec schema`). It is derived
-//! by schemars from the types the parser itself uses (`super::raw::RawScenario` and the
+//! and typo checks (`# yaml-language-server: $schema=...`, `sockspec schema`), and that of a
+//! fragment (`sockspec schema --fragment`). They are derived by schemars from the types the
+//! parser itself uses (`super::raw::RawScenario`, `super::raw::RawFragment` and the
 //! reference server's `ServerOptions`), so the schema and the parser cannot drift apart. This
 //! module adds the schema-only types for strings and values the validator checks after
 //! parsing (algorithm and method names, status and close codes, JSON pointers),
@@ -12,8 +13,9 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value};
 
+use super::fragments::NAME_PATTERN;
 use super::plan::{Fallback, JwtAlgorithm, METHODS, RESERVED_NAMES};
-use super::raw::RawScenario;
+use super::raw::{RawFragment, RawScenario};
 
 /// The schema's `$id`: it names the format and its version, not a download location (the
 /// file is committed as `schema/scenario.schema.json` and referenced by relative path).
@@ -25,11 +27,31 @@ pub const SCHEMA_TITLE: &str = "sockspec scenario";
 /// Where the generated schema is committed, relative to the project root.
 pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
 
+/// The `$id` of the fragment schema (files in `_shared/` directories).
+pub const FRAGMENT_SCHEMA_ID: &str = "urn:sockspec:fragment:v1";
+
+/// The fragment schema's `title`.
+pub const FRAGMENT_SCHEMA_TITLE: &str = "sockspec fragment";
+
+/// Where the generated fragment schema is committed, relative to the project root.
+pub const FRAGMENT_SCHEMA_PATH: &str = "schema/fragment.schema.json";
+
 /// The JSON Schema (draft 2020-12) of a scenario file.
 pub fn scenario_schema() -> Value {
+    root_schema::<RawScenario>(SCHEMA_ID, SCHEMA_TITLE)
+}
+
+/// The JSON Schema (draft 2020-12) of a fragment: the scenario's top-level keys but `name`,
+/// `description`, `environments` and `overrides`.
+pub fn fragment_schema() -> Value {
+    root_schema::<RawFragment>(FRAGMENT_SCHEMA_ID, FRAGMENT_SCHEMA_TITLE)
+}
+
+/// The schema of `T` as a document's root, identified by `id` and `title`.
+fn root_schema<T: JsonSchema>(id: &str, title: &str) -> Value {
     let generated = SchemaSettings::draft2020_12()
         .into_generator()
-        .into_root_schema_for::<RawScenario>()
+        .into_root_schema_for::<T>()
         .to_value();
     let mut rest = match generated {
         Value::Object(map) => map,
@@ -40,8 +62,8 @@ pub fn scenario_schema() -> Value {
     if let Some(meta) = rest.remove("$schema") {
         root.insert("$schema".into(), meta);
     }
-    root.insert("$id".into(), SCHEMA_ID.into());
-    root.insert("title".into(), SCHEMA_TITLE.into());
+    root.insert("$id".into(), id.into());
+    root.insert("title".into(), title.into());
     rest.remove("title");
     if let Some(description) = rest.remove("description") {
         root.insert("description".into(), description);
@@ -84,6 +106,11 @@ fn unwrap_descriptions(schema: &mut Value) {
 /// [`scenario_schema`] as the committed file holds it: pretty JSON and a trailing newline.
 pub fn scenario_schema_json() -> String {
     format!("{:#}\n", scenario_schema())
+}
+
+/// [`fragment_schema`] as the committed file holds it: pretty JSON and a trailing newline.
+pub fn fragment_schema_json() -> String {
+    format!("{:#}\n", fragment_schema())
 }
 
 /// A pattern matching any of `names`, ignoring ASCII case (JSON Schema patterns have no flags).
@@ -224,6 +251,18 @@ schema_only!(SequenceEvent, "SequenceEvent", _g => json_schema!({
     ],
 }));
 
+/// Schema-only: the name of a fragment in `include:` (`qa_user`, `auth/qa_user`).
+pub enum FragmentName {}
+
+schema_only!(FragmentName, "FragmentName", _g => json_schema!({
+    "type": "string",
+    "description": concat!(
+        "A fragment: the path of a file below a `_shared/` directory, without `.yaml` ",
+        "(`qa_user` is `_shared/qa_user.yaml`).",
+    ),
+    "pattern": NAME_PATTERN,
+}));
+
 /// Schema-only: `vars:` and `set:`, variable names (identifiers, not reserved) to values.
 pub enum Variables {}
 
@@ -262,5 +301,11 @@ mod tests {
         assert_eq!(schema["title"], SCHEMA_TITLE);
         assert_eq!(schema["additionalProperties"], false);
         assert!(scenario_schema_json().ends_with("}\n"));
+        let fragment = fragment_schema();
+        assert_eq!(fragment["$id"], FRAGMENT_SCHEMA_ID);
+        assert_eq!(fragment["title"], FRAGMENT_SCHEMA_TITLE);
+        assert_eq!(fragment["additionalProperties"], false);
+        assert!(fragment["properties"].get("name").is_none());
+        assert!(fragment["properties"].get("include").is_some());
     }
 }

@@ -1,6 +1,9 @@
 //! Owns validation: raw model → [`Plan`]. Checks what serde cannot (durations, regexes,
 //! status codes, templates and the variables they use, required combinations) and reports
 //! each problem as a [`Diagnostic`] with the field path and the position of the value.
+//! It validates the scenario merged with its fragments (`fragments::merge`): before checking a
+//! piece, `Ctx` is switched to the file it comes from (its origin), so a report points into
+//! that file, with its own field path, and positions kept in the plan carry the origin.
 //! This file holds the entry point (`validate`, each override validated whole), `vars`, the
 //! `setup` and `teardown` phases, and the `Ctx` its siblings report through, with its helpers
 //! for durations, templates (a variable is defined from where `vars`, a `set` step or a
@@ -14,6 +17,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::fragments::{Fragment, Included, Merged, Sourced, merge};
 use super::plan::*;
 use super::raw::*;
 use super::validate_auth::auth_plan;
@@ -30,12 +34,19 @@ const BUILTINS: [&str; 4] = ["uuid", "now", "now_unix", "run_id"];
 pub(super) struct Ctx<'a> {
     file: &'a Path,
     source: &'a Arc<str>,
-    errors: Vec<Diagnostic>,
+    /// The fragments the scenario includes (origin `n` is `fragments[n - 1]`).
+    fragments: &'a [Fragment],
+    /// The file what is being validated comes from: 0 the scenario, `n` a fragment. Reports
+    /// point into it, and positions kept in the plan carry it.
+    origin: u32,
+    /// Each problem with the origin it points into.
+    errors: Vec<(u32, Diagnostic)>,
     /// Variables defined so far (`vars`, `set`, captures, `auth`).
     pub(super) defined: BTreeSet<String>,
     /// Where each variable the document defines is first defined (`vars.NAME`,
-    /// `steps[2].set.NAME`, …), to tell a use before its definition from a typo.
-    defined_at: BTreeMap<String, String>,
+    /// `steps[2].set.NAME`, …, and the origin of that file), to tell a use before its
+    /// definition from a typo.
+    defined_at: BTreeMap<String, (u32, String)>,
     /// Secrets named so far (auth keys, `{{ secrets.NAME }}`).
     pub(super) secrets: BTreeSet<String>,
 }
@@ -47,12 +58,40 @@ impl Ctx<'_> {
         field: &str,
         message: impl Into<String>,
     ) -> &mut Diagnostic {
-        let d = Diagnostic::new(message, self.file)
-            .with_source(self.source.clone())
+        let (file, source) = match self.fragment(self.origin) {
+            None => (self.file, self.source),
+            Some(f) => (f.file.as_path(), &f.source),
+        };
+        let d = Diagnostic::new(message, file)
+            .with_source(source.clone())
             .at(pos)
             .with_field(field);
-        self.errors.push(d);
-        self.errors.last_mut().expect("just pushed")
+        self.errors.push((self.origin, d));
+        &mut self.errors.last_mut().expect("just pushed").1
+    }
+
+    /// The fragment `origin` names (none for the scenario itself).
+    fn fragment(&self, origin: u32) -> Option<&Fragment> {
+        let i = usize::try_from(origin).ok()?.checked_sub(1)?;
+        self.fragments.get(i)
+    }
+
+    /// `pos`, a position in the file being validated, as the plan keeps it (with its origin).
+    pub(super) fn at(&self, pos: Pos) -> Pos {
+        pos.in_origin(self.origin)
+    }
+
+    /// The problems found, those in a fragment with notes saying where it is included.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.errors)
+            .into_iter()
+            .map(|(origin, mut d)| {
+                if let Some(f) = self.fragment(origin) {
+                    d.notes.extend(f.included.iter().cloned());
+                }
+                d
+            })
+            .collect()
     }
 
     pub(super) fn duration(
@@ -127,18 +166,26 @@ impl Ctx<'_> {
             }
             let hint = did_you_mean(name, known.iter().copied()).map(str::to_string);
             let defined: Vec<String> = known.iter().map(|k| format!("`{k}`")).collect();
-            let later = self.defined_at.get(name).cloned();
+            let later = self.defined_at.get(name).cloned().map(|(origin, at)| {
+                let here = origin == self.origin;
+                let file = match self.fragment(origin) {
+                    _ if here => String::new(),
+                    None => format!(" in {}", self.file.display()),
+                    Some(f) => format!(" in {}", f.file.display()),
+                };
+                (here, at, file)
+            });
             let d = self.error(at, field, format!("undefined template variable `{name}`"));
             d.notes.push(format!(
                 "defined here: {}, `secrets.NAME` and `env.NAME`",
                 defined.join(", ")
             ));
             d.help = Some(match (later, hint) {
-                (Some(at), _) if field == at || field.starts_with(&format!("{at}.")) => {
+                (Some((true, at, _)), _) if field == at || field.starts_with(&format!("{at}.")) => {
                     format!("a variable cannot use itself: `{name}` is not defined before `{at}`")
                 }
-                (Some(at), _) => format!(
-                    "`{name}` is only defined later, at `{at}`: use it after that, or define it earlier"
+                (Some((_, at, file)), _) => format!(
+                    "`{name}` is only defined later, at `{at}`{file}: use it after that, or define it earlier"
                 ),
                 (None, Some(h)) => format!("did you mean `{h}`?"),
                 (None, None) => {
@@ -186,20 +233,23 @@ impl Ctx<'_> {
     pub(super) fn assignments(&mut self, raw: &RawVars, field: &str) -> Vec<Assignment> {
         raw.0
             .iter()
-            .map(|(name, value)| {
-                let at = format!("{field}.{}", name.value);
-                let valid = self.variable_name(name, &at);
-                self.templates(&value.value, pos(value), &at, true);
-                if valid {
-                    self.defined.insert(name.value.clone());
-                }
-                Assignment {
-                    name: name.value.clone(),
-                    value: value.value.clone(),
-                    pos: pos(name),
-                }
-            })
+            .map(|(name, value)| self.assignment(name, value, field))
             .collect()
+    }
+
+    /// One entry of `vars:` or of a `set` step (see [`Ctx::assignments`]).
+    fn assignment(&mut self, name: &S<String>, value: &S<Value>, field: &str) -> Assignment {
+        let at = format!("{field}.{}", name.value);
+        let valid = self.variable_name(name, &at);
+        self.templates(&value.value, pos(value), &at, true);
+        if valid {
+            self.defined.insert(name.value.clone());
+        }
+        Assignment {
+            name: name.value.clone(),
+            value: value.value.clone(),
+            pos: self.at(pos(name)),
+        }
     }
 
     /// Whether `name` may name a variable; reports why not.
@@ -274,17 +324,20 @@ fn contains_template(v: &Value) -> bool {
     }
 }
 
-/// Validates a parsed scenario. `id` is the path below the scenario root without `.yaml`.
-/// Each `overrides:` entry is applied to a copy of the scenario and validated whole.
+/// Validates a parsed scenario with the fragments it includes. `id` is the path below the
+/// scenario root without `.yaml`. Each `overrides:` entry is applied to a copy of the
+/// scenario's own keys (the fragments are merged under it as under the scenario) and validated
+/// whole.
 pub(super) fn validate(
     raw: RawScenario,
+    included: &Included,
     id: &str,
     file: &Path,
     source: &Arc<str>,
 ) -> Result<Plan, Vec<Diagnostic>> {
     let mut base = raw;
     let overrides = std::mem::take(&mut base.overrides);
-    let mut plan = validate_one(base.clone(), id, file, source)?;
+    let mut plan = validate_one(&base, included, id, file, source)?;
     let mut errors = Vec::new();
     for (env, o) in overrides {
         if let Some(envs) = &plan.environments
@@ -313,7 +366,7 @@ pub(super) fn validate(
             r.auth = Some(a);
         }
         if let Some(c) = o.connect {
-            r.connect = c;
+            r.connect = Some(c);
         }
         if let Some(h) = o.handshake {
             r.handshake = Some(h);
@@ -330,7 +383,7 @@ pub(super) fn validate(
         if let Some(s) = o.reference_server {
             r.reference_server = Some(s);
         }
-        match validate_one(r, id, file, source) {
+        match validate_one(&r, included, id, file, source) {
             Ok(p) => {
                 plan.overrides.insert(env, p);
             }
@@ -345,47 +398,82 @@ pub(super) fn validate(
 }
 
 fn validate_one(
-    raw: RawScenario,
+    raw: &RawScenario,
+    included: &Included,
     id: &str,
     file: &Path,
     source: &Arc<str>,
 ) -> Result<Plan, Vec<Diagnostic>> {
+    let m = merge(&included.layers, raw);
     let mut cx = Ctx {
         file,
         source,
+        fragments: &included.fragments,
+        origin: 0,
         errors: Vec::new(),
         defined: BTreeSet::new(),
-        defined_at: definitions(&raw),
+        defined_at: definitions(&m),
         secrets: BTreeSet::new(),
     };
 
-    let vars = cx.assignments(&raw.vars, "vars");
-    let setup = phase_steps(&mut cx, "setup", &raw.setup);
-    let (auth, auth_pos) = match &raw.auth {
+    let vars = m
+        .vars
+        .iter()
+        .map(|v| {
+            cx.origin = v.origin;
+            cx.assignment(&v.item.0, &v.item.1, "vars")
+        })
+        .collect();
+    let setup = phase_steps(&mut cx, "setup", &m.setup);
+    let (auth, auth_pos) = match &m.auth {
         None => (AuthPlan::None, Pos::default()),
-        Some(a) => (auth_plan(&mut cx, a, "auth"), pos(a)),
+        Some(a) => {
+            cx.origin = a.origin;
+            (auth_plan(&mut cx, a.item, "auth"), cx.at(pos(a.item)))
+        }
     };
     if !matches!(auth, AuthPlan::None) {
         cx.defined.insert("auth".into());
     }
-    let connect = connect_plan(&mut cx, &raw.connect, &auth);
-    let (handshake, handshake_pos) = match &raw.handshake {
-        None => (HandshakePlan::default(), Pos::default()),
-        Some(h) => (handshake_plan(&mut cx, h, &connect), pos(h)),
+    let connect = match &m.connect {
+        None => connect_plan(&mut cx, &RawConnect::default(), &auth),
+        Some(c) => {
+            cx.origin = c.origin;
+            connect_plan(&mut cx, c.item, &auth)
+        }
     };
-    let steps = raw
+    let (handshake, handshake_pos) = match &m.handshake {
+        None => (HandshakePlan::default(), Pos::default()),
+        Some(h) => {
+            cx.origin = h.origin;
+            (
+                handshake_plan(&mut cx, h.item, &connect),
+                cx.at(pos(h.item)),
+            )
+        }
+    };
+    let steps = m
         .steps
         .iter()
         .enumerate()
-        .map(|(i, s)| StepPlan {
-            index: i,
-            pos: pos(s),
-            kind: step_plan(&mut cx, "steps", i, s),
+        .map(|(i, s)| {
+            cx.origin = s.origin;
+            StepPlan {
+                index: i,
+                pos: cx.at(pos(s.item)),
+                kind: step_plan(&mut cx, "steps", s.index, s.item),
+            }
         })
         .collect();
-    let teardown = phase_steps(&mut cx, "teardown", &raw.teardown);
-    let ignore = super::validate_steps::ignore_list(&mut cx, &raw.ignore, "scenario");
-    let unclaimed = match raw.unclaimed.as_ref().map(|u| u.value) {
+    let teardown = phase_steps(&mut cx, "teardown", &m.teardown);
+    let mut ignore = Vec::new();
+    for i in &m.ignore {
+        cx.origin = i.origin;
+        ignore.extend(super::validate_steps::ignore_list(
+            &mut cx, i.item, "scenario",
+        ));
+    }
+    let unclaimed = match m.unclaimed {
         None | Some(RawUnclaimed::List) => UnclaimedPolicy::List,
         Some(RawUnclaimed::Fail) => UnclaimedPolicy::Fail,
     };
@@ -396,34 +484,37 @@ fn validate_one(
     };
 
     if let (Some(first), false) = (
-        raw.steps.first(),
+        m.steps.first(),
         matches!(handshake, HandshakePlan::Accepted(_)),
     ) {
-        cx.error(pos(first), "steps", "steps need an accepted handshake")
+        cx.origin = first.origin;
+        cx.error(pos(first.item), "steps", "steps need an accepted handshake")
             .help = Some("remove `steps`, or expect `handshake: accepted`".into());
     }
-    if let Some(opts) = &raw.reference_server
-        && let Err(e) = opts.value.validate()
+    if let Some(opts) = &m.reference_server
+        && let Err(e) = opts.item.value.validate()
     {
+        cx.origin = opts.origin;
         cx.error(
-            pos(opts),
+            pos(opts.item),
             "reference_server",
             format!("invalid reference server options: {e}"),
         );
     }
     if !cx.errors.is_empty() {
-        return Err(cx.errors);
+        return Err(cx.finish());
     }
     Ok(Plan {
         id: id.to_string(),
         file: file.to_path_buf(),
         source: source.clone(),
-        name: raw.name.unwrap_or_else(|| id.to_string()),
-        description: raw.description,
-        tags: raw.tags,
+        name: raw.name.clone().unwrap_or_else(|| id.to_string()),
+        description: raw.description.clone(),
+        tags: m.tags,
         environments: raw
             .environments
-            .map(|e| e.into_iter().map(|s| s.value).collect()),
+            .as_ref()
+            .map(|e| e.iter().map(|s| s.value.clone()).collect()),
         vars,
         auth,
         auth_pos,
@@ -435,37 +526,43 @@ fn validate_one(
         teardown,
         secrets: cx.secrets.into_iter().collect(),
         overrides: Default::default(),
-        redact: raw.redact.into_iter().map(|s| s.value).collect(),
+        redact: m.redact,
         ignore,
         unclaimed,
         snapshot_frames,
-        reference_server: raw.reference_server.map(|s| s.value),
+        reference_server: m.reference_server.map(|s| s.item.value.clone()),
+        fragments: included.fragments.clone(),
     })
 }
 
-/// Where each variable is first defined in the document: `vars`, then the captures and `set`
-/// steps of `setup`, `steps` and `teardown`, by field path.
-fn definitions(raw: &RawScenario) -> BTreeMap<String, String> {
+/// Where each variable is first defined in the merged document: `vars`, then the captures and
+/// `set` steps of `setup`, `steps` and `teardown`, by field path in the file that defines it
+/// (with that file's origin).
+fn definitions(m: &Merged<'_>) -> BTreeMap<String, (u32, String)> {
     let mut out = BTreeMap::new();
     // Reserved names never become variables (their `vars` and `set` entries are errors).
-    let assigned = |v: &RawVars| -> Vec<String> {
-        v.0.iter()
-            .map(|(n, _)| n.value.clone())
-            .filter(|n| !RESERVED_NAMES.contains(&n.as_str()))
-            .collect()
-    };
-    for name in assigned(&raw.vars) {
-        let at = format!("vars.{name}");
-        out.entry(name).or_insert(at);
+    let reserved = |n: &String| RESERVED_NAMES.contains(&n.as_str());
+    for v in &m.vars {
+        let name = &v.item.0.value;
+        if !reserved(name) {
+            let at = format!("vars.{name}");
+            out.entry(name.clone()).or_insert((v.origin, at));
+        }
     }
     for (phase, steps) in [
-        ("setup", &raw.setup),
-        ("steps", &raw.steps),
-        ("teardown", &raw.teardown),
+        ("setup", &m.setup),
+        ("steps", &m.steps),
+        ("teardown", &m.teardown),
     ] {
-        for (i, step) in steps.iter().enumerate() {
-            let (kind, names): (&str, Vec<String>) = match &step.value {
-                RawStep::Set(v) => ("set", assigned(v)),
+        for step in steps {
+            let (kind, names): (&str, Vec<String>) = match &step.item.value {
+                RawStep::Set(v) => (
+                    "set",
+                    v.0.iter()
+                        .map(|(n, _)| n.value.clone())
+                        .filter(|n| !reserved(n))
+                        .collect(),
+                ),
                 RawStep::Http(h) => ("http.capture", h.capture.keys().cloned().collect()),
                 RawStep::Expect(e) => ("expect.capture", e.capture.keys().cloned().collect()),
                 RawStep::ExpectSequence(m) => (
@@ -482,8 +579,8 @@ fn definitions(raw: &RawScenario) -> BTreeMap<String, String> {
                 | RawStep::ExpectClose(_) => continue,
             };
             for name in names {
-                let at = format!("{phase}[{i}].{kind}.{name}");
-                out.entry(name).or_insert(at);
+                let at = format!("{phase}[{}].{kind}.{name}", step.index);
+                out.entry(name).or_insert((step.origin, at));
             }
         }
     }
@@ -491,14 +588,17 @@ fn definitions(raw: &RawScenario) -> BTreeMap<String, String> {
 }
 
 /// `setup` and `teardown`: HTTP steps only.
-fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[S<RawStep>]) -> Vec<StepPlan> {
+fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[Sourced<'_, S<RawStep>>]) -> Vec<StepPlan> {
     raw.iter()
         .enumerate()
         .map(|(i, s)| {
+            cx.origin = s.origin;
+            let local = s.index;
+            let s = s.item;
             if !matches!(s.value, RawStep::Http(_)) {
                 cx.error(
                     pos(s),
-                    &format!("{phase}[{i}]"),
+                    &format!("{phase}[{local}]"),
                     format!("only `http` steps may run in `{phase}`"),
                 )
                 .help = Some(if matches!(s.value, RawStep::Set(_)) {
@@ -511,8 +611,8 @@ fn phase_steps(cx: &mut Ctx<'_>, phase: &str, raw: &[S<RawStep>]) -> Vec<StepPla
             }
             StepPlan {
                 index: i,
-                pos: pos(s),
-                kind: step_plan(cx, phase, i, s),
+                pos: cx.at(pos(s)),
+                kind: step_plan(cx, phase, local, s),
             }
         })
         .collect()

@@ -47,7 +47,7 @@ pub(super) fn auth_plan(cx: &mut Ctx<'_>, a: &S<RawAuth>, field: &str) -> AuthPl
                     if matches!(s.value, RawAuth::Chain(_)) {
                         cx.error(pos(s), &f, "a chain cannot contain another chain");
                     }
-                    (auth_plan(cx, s, &f), pos(s))
+                    (auth_plan(cx, s, &f), cx.at(pos(s)))
                 })
                 .collect();
             let fallback = match &c.fallback {

@@ -15,7 +15,13 @@ pub const FILE: &str = "scenarios/fuzz/case.yaml";
 
 /// Parses `text`; a rejection must carry diagnostics with messages, and each must render.
 pub fn check_parse(text: &str) -> Result<(), TestCaseError> {
-    match sockspec::scenario::parse(text, Path::new(FILE), "fuzz/case") {
+    check_parse_at(text, Path::new(FILE), "fuzz/case")
+}
+
+/// [`check_parse`] for a scenario at `file` with id `id`. A diagnostic about another file (a
+/// fragment the scenario includes) is checked against that file's text, which it carries.
+pub fn check_parse_at(text: &str, file: &Path, id: &str) -> Result<(), TestCaseError> {
+    match sockspec::scenario::parse(text, file, id) {
         Ok(plan) => {
             for p in std::iter::once(&plan).chain(plan.overrides.values()) {
                 check_plan(p)?;
@@ -24,7 +30,12 @@ pub fn check_parse(text: &str) -> Result<(), TestCaseError> {
         Err(diagnostics) => {
             prop_assert!(!diagnostics.is_empty(), "rejected without a diagnostic");
             for d in &diagnostics {
-                check_diagnostic(d, text)?;
+                let own = if d.file == file {
+                    text
+                } else {
+                    d.source.as_deref().unwrap_or_default()
+                };
+                check_diagnostic(d, own)?;
             }
         }
     }

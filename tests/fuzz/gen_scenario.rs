@@ -1,8 +1,9 @@
-//! Owns generated scenario documents: every section of the format (vars, auth, connect,
-//! handshake, setup/steps/teardown, overrides, reference_server, ignore, unclaimed), and the lists
-//! of the step kinds, auth strategies and handshake outcomes the generator writes, and the fields
-//! of the expect steps, close expectations, repeated events and the scenario itself
-//! (`schema_coverage` checks they are all of the schema's).
+//! Owns generated scenario documents: every section of the format (include, vars, auth,
+//! connect, handshake, setup/steps/teardown, overrides, reference_server, ignore, unclaimed),
+//! fragment documents (`fragment`), and the lists of the step kinds, auth strategies and
+//! handshake outcomes the generator writes, and the fields of the expect steps, close
+//! expectations, repeated events and the scenario itself (`schema_coverage` checks they are all
+//! of the schema's).
 
 use proptest::prelude::*;
 
@@ -653,6 +654,7 @@ pub fn scenario_fields(g: G) -> Fields {
             "environments",
             seq_of(env_name().prop_map(Y::Quoted).boxed(), 3),
         ),
+        ("include", includes()),
         ("vars", variables(g)),
         ("auth", auth(g, 2)),
         ("connect", connect(g)),
@@ -705,4 +707,62 @@ pub fn one_step_scenario(g: G) -> BoxedStrategy<Y> {
             Y::Map(entries, false)
         })
         .boxed()
+}
+
+/// `include:` lists: the example fragments of `scenarios/_shared/` (generated scenarios are
+/// parsed as `scenarios/fuzz/case.yaml`, so these are found and merged), a fragment of a
+/// generated tree (`f`, see `props`), and names that are wrong in every way.
+pub fn includes() -> BoxedStrategy<Y> {
+    seq_of(
+        pick(&[
+            "qa_user",
+            "heartbeats",
+            "e2e_user",
+            "f",
+            "no_such_fragment",
+            "qa_user.yaml",
+            "../qa_user",
+            "a//b",
+            "\"\"",
+            "null",
+            "[qa_user]",
+        ]),
+        3,
+    )
+}
+
+/// A fragment document: the keys a scenario shares (no `name`, `description`, `environments`
+/// or `overrides`, which the dirty mode may still write as junk keys), block style.
+pub fn fragment(g: G) -> BoxedStrategy<Y> {
+    map_of(
+        g,
+        vec![
+            ("include", includes()),
+            ("tags", seq_of(pick(&["smoke", "shared", "é"]), 3)),
+            ("vars", variables(g)),
+            ("auth", auth(g, 2)),
+            ("connect", connect(g)),
+            ("handshake", handshake(g)),
+            ("setup", steps(g, true)),
+            ("steps", steps(g, false)),
+            ("teardown", steps(g, true)),
+            (
+                "redact",
+                seq_of(
+                    prop::sample::select(PATH_KEYS)
+                        .prop_map(|k| Y::Quoted(k.to_owned()))
+                        .boxed(),
+                    3,
+                ),
+            ),
+            ("ignore", pattern_yaml(g)),
+            ("unclaimed", pick(&["list", "fail", "maybe"])),
+            ("reference_server", reference_server(g)),
+        ],
+    )
+    .prop_map(|y| match y {
+        Y::Map(entries, _) => Y::Map(entries, false),
+        other => other,
+    })
+    .boxed()
 }

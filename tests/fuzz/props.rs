@@ -1,6 +1,7 @@
 //! Owns the properties: the scenario parser on arbitrary text, on generated scenarios, on
-//! generated one-step scenarios and on the mutated corpus (and that generated scenarios reach
-//! validation), templates, template values, patterns (`explain` is empty exactly when
+//! generated one-step scenarios, generated fragments they include, and on the mutated corpus
+//! (and that generated scenarios reach validation), templates, template values, patterns
+//! (`explain` is empty exactly when
 //! `matches`) and the diagnostic renderer.
 
 use std::path::Path;
@@ -14,9 +15,9 @@ use sockspec::diagnostic::{Diagnostic, Pos};
 use sockspec::pattern::{Pattern, render_diff};
 use sockspec::template::{MapResolver, RenderError, Template, parse_value, render_value};
 
-use crate::checks::{FILE, check_parse, shows_line};
+use crate::checks::{FILE, check_parse, check_parse_at, shows_line};
 use crate::gen_pattern::{json_value, pattern_json};
-use crate::gen_scenario::{one_step_scenario, scenario};
+use crate::gen_scenario::{fragment, one_step_scenario, scenario};
 use crate::gen_text::{lossy_bytes, text};
 use crate::gen_yaml::{CLEAN, DIRTY};
 use crate::mutate::{apply, corpus, mutation, mutations};
@@ -98,6 +99,38 @@ fn generated_scenarios_reach_validation() {
     }
     eprintln!("generated scenarios: {accepted} accepted, {invalid} invalid, {malformed} malformed");
     assert!(accepted >= 5 && invalid >= 100 && malformed >= 20);
+}
+
+/// Generated fragments, included by a few scenarios, in a scenario tree of a temporary
+/// directory: every rejection is located in the file it names (the fragment's text for a
+/// problem inside it), and accepted plans are runnable.
+#[test]
+fn parse_never_panics_on_generated_fragments() {
+    let root = std::env::temp_dir().join(format!("sockspec-fuzz-fragments-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("_shared")).expect("a temporary directory");
+    let scenario_file = root.join("case.yaml");
+    let fragment_file = root.join("_shared").join("f.yaml");
+    const SCENARIOS: [&str; 4] = [
+        "include: [f]\n",
+        "include: [f]\nsteps:\n  - send: {type: ping}\n",
+        "include: [f]\nvars: {user: x}\nhandshake: {rejected: 403}\nteardown: []\n",
+        "include: [f]\noverrides: {local: {vars: {a: 1}, steps: []}}\n",
+    ];
+    let strategy = (
+        prop_oneof![fragment(CLEAN), fragment(DIRTY)],
+        0..SCENARIOS.len(),
+    );
+    let (file, fragment_at) = (scenario_file.clone(), fragment_file.clone());
+    fuzz(
+        "parse_generated_fragments",
+        300,
+        strategy,
+        move |(doc, scenario)| {
+            std::fs::write(&fragment_at, doc.document()).expect("write the fragment");
+            check_parse_at(SCENARIOS[scenario], &file, "case")
+        },
+    );
+    let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]

@@ -5,16 +5,22 @@
 //! and compared with the generator's lists in `gen_scenario`. Likewise every property of the
 //! scenario, of the expect steps, of close expectations and of repeated events is a field the
 //! generator writes (its `*_fields` functions), and the other way round.
+//! Likewise every top-level key of the fragment schema is one the fragment generator writes
+//! (read from a sample of its documents).
 
+use std::collections::BTreeSet;
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
 use serde_json::Value;
-use sockspec::scenario::schema::scenario_schema;
+use sockspec::scenario::schema::{fragment_schema, scenario_schema};
 
 use crate::gen_scenario::{
     AUTH_STRATEGIES, Fields, HANDSHAKE_OUTCOMES, STEP_KINDS, auth_strategy,
-    close_expectation_fields, expect_fields, expect_none_fields, handshake_outcome, many_fields,
-    repeat_fields, scenario_fields, step_of_kind,
+    close_expectation_fields, expect_fields, expect_none_fields, fragment, handshake_outcome,
+    many_fields, repeat_fields, scenario_fields, step_of_kind,
 };
-use crate::gen_yaml::{CLEAN, DIRTY};
+use crate::gen_yaml::{CLEAN, DIRTY, Y};
 
 /// What is compared: a name for messages, the top-level property of the schema, and the
 /// generator's list (with its name, for the fix).
@@ -241,4 +247,33 @@ fn every_listed_key_has_a_generator() {
             );
         }
     }
+}
+
+/// The fragment generator writes every top-level key of the fragment schema, and no other
+/// (besides the dirty mode's junk keys, which are never schema keys).
+#[test]
+fn the_fragment_generator_writes_every_top_level_key_of_the_fragment_schema() {
+    let schema = fragment_schema();
+    let keys: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .expect("the fragment schema has properties")
+        .keys()
+        .cloned()
+        .collect();
+    let mut written = BTreeSet::new();
+    let mut runner = TestRunner::deterministic();
+    let strategy = fragment(CLEAN);
+    for _ in 0..300 {
+        let tree = strategy.new_tree(&mut runner).expect("a fragment");
+        if let Y::Map(entries, _) = tree.current() {
+            written.extend(entries.into_iter().map(|(k, _)| k));
+        }
+    }
+    let missing: Vec<&String> = keys.difference(&written).collect();
+    let extra: Vec<&String> = written.difference(&keys).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "fragment keys the generator never writes: {missing:?}; keys it writes that the \
+         fragment schema does not have: {extra:?} (tests/fuzz/gen_scenario.rs `fragment`)"
+    );
 }

@@ -1,5 +1,6 @@
 //! `sockspec check` on the project: every file of `scenarios/invalid/` is reported with
-//! file:line:column and nothing else is an error; a missing secret is its own exit code.
+//! file:line:column (a fragment's, for a mistake in a fragment it includes) and nothing else is
+//! an error; a missing secret is its own exit code.
 //! And `sockspec test PATH` selects by file and directory.
 
 use std::path::Path;
@@ -43,7 +44,10 @@ fn check_reports_exactly_the_invalid_corpus_with_positions() {
         .filter_map(|l| l.trim_start().strip_prefix("--> "))
         .collect();
     assert_eq!(locations.len(), invalid.len(), "{stderr}");
-    let located = regex::Regex::new(r"^scenarios/invalid/[a-z_]+\.yaml:\d+:\d+$").expect("regex");
+    // A mistake inside a fragment is located in it (`scenarios/invalid/_shared/`), and the
+    // report names the corpus file that includes it.
+    let located =
+        regex::Regex::new(r"^scenarios/invalid/(_shared/)?[a-z_]+\.yaml:\d+:\d+$").expect("regex");
     for l in &locations {
         assert!(located.is_match(l), "not file:line:column: {l}");
     }

@@ -12,6 +12,7 @@ use std::process::Command;
 use libtest_mimic::Arguments;
 use sockspec::environment::Config;
 use sockspec::harness::{EXCLUDED_DIRS, FULL_SCAN_FORBIDDEN_VAR, build_trials, discover, id_of};
+use sockspec::scenario::FRAGMENT_DIR;
 
 /// The trial names the child checks, one per line; set only on the child.
 const NAMES_VAR: &str = "SOCKSPEC_TEST_EXACT_NAMES";
@@ -117,7 +118,7 @@ fn child(names: &str) {
             name.split_once("::").expect("env::id").1
         ),
     ];
-    for dir in EXCLUDED_DIRS {
+    for dir in EXCLUDED_DIRS.into_iter().chain([FRAGMENT_DIR]) {
         let dir_path = root().join("scenarios").join(dir);
         let id = std::fs::read_dir(&dir_path)
             .expect("an excluded dir")
@@ -125,6 +126,8 @@ fn child(names: &str) {
             .expect("a scenario in the excluded dir");
         outside.push(format!("{env}::{dir}/{id}"));
     }
+    // Fragments of the corpora too (`_shared/` at any depth).
+    outside.push(format!("{env}::failing/{FRAGMENT_DIR}/wrong_tool"));
     for name in outside {
         assert!(
             trial_names(&["--exact", &name]).is_err(),

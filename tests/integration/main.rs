@@ -1,13 +1,14 @@
 //! The project's integration tests, one binary (one link instead of one per file): the
 //! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, `vars` and
-//! `set`, secret redaction and the canary, the JSON Schema, the layering rule of `src/`, and
-//! the scenario harness's `--exact` fast path. Each module says in its `//!` what it owns.
+//! `set`, shared fragments, secret redaction and the canary, the JSON Schema, the layering rule
+//! of `src/`, and the scenario harness's `--exact` fast path. Each module says in its `//!` what it owns.
 
 mod canary;
 mod check;
 mod cli;
 mod environments;
 mod exact_fast_path;
+mod fragments;
 mod layering;
 mod redaction;
 mod schema;

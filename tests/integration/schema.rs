@@ -9,10 +9,14 @@ use std::process::Command;
 use jsonschema::Validator;
 use serde_json::Value;
 use sockspec::harness::discover;
-use sockspec::scenario::schema::{SCHEMA_PATH, scenario_schema, scenario_schema_json};
-use sockspec::scenario::yaml_options;
+use sockspec::scenario::schema::{
+    FRAGMENT_SCHEMA_PATH, SCHEMA_PATH, fragment_schema, fragment_schema_json, scenario_schema,
+    scenario_schema_json,
+};
+use sockspec::scenario::{FRAGMENT_DIR, yaml_options};
 
 const REGENERATE: &str = "cargo run -- schema > schema/scenario.schema.json";
+const REGENERATE_FRAGMENT: &str = "cargo run -- schema --fragment > schema/fragment.schema.json";
 
 fn project_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,6 +31,27 @@ fn examples() -> Vec<(String, PathBuf)> {
     let all = discover(&project_root().join("scenarios")).expect("scenarios/ is readable");
     assert!(!all.is_empty(), "no example scenario found");
     all
+}
+
+/// The example fragments: every `*.yaml` below `scenarios/_shared/`, as (name, path).
+fn example_fragments() -> Vec<(String, PathBuf)> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
+        for entry in std::fs::read_dir(dir).expect("readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let name = path.strip_prefix(base).expect("below").with_extension("");
+                out.push((name.to_string_lossy().replace('\\', "/"), path));
+            }
+        }
+    }
+    let base = project_root().join("scenarios").join(FRAGMENT_DIR);
+    let mut out = Vec::new();
+    walk(&base, &base, &mut out);
+    out.sort();
+    assert!(!out.is_empty(), "no example fragment in {}", base.display());
+    out
 }
 
 /// YAML text as the JSON value an editor validates (YAML 1.2 booleans, like the parser).
@@ -71,31 +96,89 @@ fn committed_schema_is_the_generated_one() {
 }
 
 #[test]
-fn schema_command_prints_the_schema() {
-    let out = Command::new(env!("CARGO_BIN_EXE_sockspec"))
-        .arg("schema")
-        .current_dir(project_root())
-        .output()
-        .expect("sockspec runs");
-    assert!(out.status.success(), "exit status {}", out.status);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), scenario_schema_json());
+fn committed_fragment_schema_is_the_generated_one() {
+    let path = project_root().join(FRAGMENT_SCHEMA_PATH);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let generated = fragment_schema_json();
     assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        committed == generated,
+        "{FRAGMENT_SCHEMA_PATH} is out of date ({}); regenerate it with \
+         `{REGENERATE_FRAGMENT}` and commit it",
+        first_difference(&committed, &generated),
     );
 }
 
 #[test]
-fn schema_is_a_valid_draft_2020_12_schema() {
-    let schema = scenario_schema();
-    assert_eq!(
-        schema["$schema"],
-        "https://json-schema.org/draft/2020-12/schema"
-    );
-    if let Err(e) = jsonschema::meta::validate(&schema) {
-        panic!("the schema does not satisfy its meta-schema: {e}");
+fn schema_command_prints_the_schema() {
+    for (args, expected) in [
+        (&["schema"][..], scenario_schema_json()),
+        (&["schema", "--fragment"][..], fragment_schema_json()),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sockspec"))
+            .args(args)
+            .current_dir(project_root())
+            .output()
+            .expect("sockspec runs");
+        assert!(out.status.success(), "exit status {}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
+}
+
+#[test]
+fn schema_is_a_valid_draft_2020_12_schema() {
+    for schema in [scenario_schema(), fragment_schema()] {
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        if let Err(e) = jsonschema::meta::validate(&schema) {
+            panic!(
+                "the schema {} does not satisfy its meta-schema: {e}",
+                schema["$id"]
+            );
+        }
+    }
+}
+
+/// Fragments declare the fragment schema, validate against it, and a scenario-only key is
+/// flagged by it.
+#[test]
+fn every_example_fragment_declares_and_validates_against_the_fragment_schema() {
+    let schema_file = project_root().join(FRAGMENT_SCHEMA_PATH);
+    let validator =
+        jsonschema::validator_for(&fragment_schema()).expect("the fragment schema compiles");
+    let mut wrong = Vec::new();
+    for (name, path) in example_fragments() {
+        let text = std::fs::read_to_string(&path).expect("fragment is readable");
+        let first = text.lines().next().unwrap_or_default();
+        let target = first.strip_prefix("# yaml-language-server: $schema=");
+        let dir = path.parent().expect("a fragment lies in a directory");
+        let resolves = target
+            .is_some_and(|t| dir.join(t).canonicalize().ok() == schema_file.canonicalize().ok());
+        if !resolves {
+            wrong.push(format!(
+                "{}: the first line is {first:?}; make it point at {FRAGMENT_SCHEMA_PATH}",
+                path.display()
+            ));
+        }
+        for v in violations(&validator, &text) {
+            wrong.push(format!("{name}: {v}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(
+        !violations(&validator, "name: x\nignore: {type: heartbeat}\n").is_empty(),
+        "`name` in a fragment is not flagged"
+    );
+    assert!(
+        violations(&validator, "include: [qa_user, auth/qa]\n").is_empty(),
+        "nested includes are flagged"
+    );
 }
 
 #[test]
