@@ -3,10 +3,12 @@
 //! failure (refused, DNS, TLS, reset, protocol), each with words a person can act on.
 
 use std::io::ErrorKind;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -16,8 +18,9 @@ use super::upgrade::{offered_subprotocols, upgrade};
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Response headers worth showing in a transcript.
-const SHOWN_RESPONSE_HEADERS: [&str; 4] = [
+const SHOWN_RESPONSE_HEADERS: [&str; 5] = [
     "sec-websocket-protocol",
+    "location",
     "content-type",
     "www-authenticate",
     "retry-after",
@@ -122,6 +125,8 @@ pub(crate) enum Outcome {
     TimedOut {
         /// The deadline that passed.
         after: Duration,
+        /// How many bytes of the response head had arrived (0: no answer at all).
+        head_bytes: usize,
     },
     /// The transport failed before an HTTP answer.
     Failed {
@@ -135,8 +140,12 @@ pub(crate) enum Outcome {
 /// Connects, giving up after `timeout` (tungstenite itself never times out).
 pub(crate) async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
     let offered = offered_subprotocols(&req);
-    match tokio::time::timeout(timeout, upgrade(req)).await {
-        Err(_) => Outcome::TimedOut { after: timeout },
+    let head_bytes = AtomicUsize::new(0);
+    match tokio::time::timeout(timeout, upgrade(req, &head_bytes)).await {
+        Err(_) => Outcome::TimedOut {
+            after: timeout,
+            head_bytes: head_bytes.load(Ordering::Relaxed),
+        },
         Ok(Ok((ws, resp))) => Outcome::Accepted {
             response: ResponseInfo {
                 status: resp.status().as_u16(),
@@ -195,13 +204,33 @@ fn classify(e: WsError) -> Outcome {
                 (FailureKind::Other, text)
             }
         }
-        WsError::Protocol(p) => (
+        WsError::Protocol(p) => (FailureKind::Protocol, invalid_response(p)),
+        WsError::AttackAttempt => (
             FailureKind::Protocol,
-            format!("WebSocket protocol error during the handshake: {p}"),
+            "invalid handshake response: head too large".into(),
         ),
         WsError::Tls(t) => (FailureKind::Tls, format!("TLS error: {t}")),
         WsError::Url(u) => (FailureKind::Other, format!("bad URL: {u}")),
         other => (FailureKind::Other, other.to_string()),
     };
     Outcome::Failed { kind, message }
+}
+
+/// Names what was wrong with a response that is not a valid 101 (RFC 6455 §4.1).
+fn invalid_response(p: &ProtocolError) -> String {
+    let what = match p {
+        ProtocolError::SecWebSocketAcceptKeyMismatch => {
+            "Sec-WebSocket-Accept does not match the key sent".to_string()
+        }
+        ProtocolError::MissingUpgradeWebSocketHeader => "no `Upgrade: websocket` header".into(),
+        ProtocolError::MissingConnectionUpgradeHeader => "no `Connection: Upgrade` header".into(),
+        ProtocolError::SecWebSocketSubProtocolError(e) => format!("subprotocol: {e}"),
+        ProtocolError::HttparseError(e) => format!("not HTTP ({e})"),
+        ProtocolError::WrongHttpVersion => "not HTTP/1.1".into(),
+        ProtocolError::HandshakeIncomplete => {
+            "the server closed the connection before the end of the response head".into()
+        }
+        other => other.to_string(),
+    };
+    format!("invalid handshake response: {what}")
 }

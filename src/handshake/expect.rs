@@ -131,6 +131,20 @@ pub(crate) fn judge(
         .hint(format!(
             "the server let a `{auth_strategy}` credential through; check that this environment enforces auth on the WebSocket route"
         ))),
+        (_, Outcome::Rejected { response: r }) if (300..400).contains(&r.status) => {
+            let location = r
+                .headers
+                .iter()
+                .find(|(n, _)| n == "location")
+                .map_or("(no Location header)", |(_, v)| v.as_str());
+            Err(Failure::new(format!(
+                "server redirected ({}) to {location}; not followed",
+                r.status
+            ))
+            .expected(expected)
+            .actual(format!("{} Location: {location}", r.status))
+            .hint("point the scenario (connect.path or the environment's ws_url) at the redirect's target"))
+        }
         (_, Outcome::Rejected { response: r }) => {
             let detail = body_detail(r.body.as_deref());
             let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
@@ -139,13 +153,23 @@ pub(crate) fn judge(
                 .actual(format!("{} {}", r.status, r.body.clone().unwrap_or_default()))
                 .hint(hint))
         }
-        (_, Outcome::TimedOut { after }) => Err(Failure::new(format!(
-            "handshake timed out: no answer to the upgrade within {}; the server may be rejecting the credential silently",
+        (_, Outcome::TimedOut { after, head_bytes: n @ 1.. }) => Err(Failure::new(format!(
+            "handshake timed out: incomplete response ({n} bytes of head) within {}",
+            humantime::format_duration(*after)
+        ))
+        .expected(expected)
+        .actual(format!("{n} bytes of a response head, never completed"))
+        .hint("the server (or a proxy) started answering but did not finish the head in time: it may be overloaded or trickling bytes")),
+        (_, Outcome::TimedOut { after, .. }) => Err(Failure::new(format!(
+            "handshake timed out: no response (0 bytes) within {}; the server may be rejecting the credential silently",
             humantime::format_duration(*after)
         ))
         .expected(expected)
         .actual("no HTTP response")
         .hint("the server may be rejecting the credentials silently (it accepts TCP, never answers the upgrade): try the same token on an HTTP endpoint, and check the health endpoint")),
+        (_, Outcome::Failed { kind: FailureKind::Protocol, message }) => Err(Failure::new(message.clone())
+            .expected(expected)
+            .hint("the server answered, but not as a WebSocket endpoint: check the path and the subprotocols")),
         (_, Outcome::Failed { kind, message }) => Err(Failure::new(format!("handshake failed: {message}"))
             .expected(expected)
             .hint(match kind {

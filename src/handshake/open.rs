@@ -25,7 +25,9 @@ impl Outcome {
                 headers: response.headers.clone(),
                 body: response.body.clone(),
             }),
-            Outcome::TimedOut { after } => rec.record(Event::HandshakeTimeout { after: *after }),
+            Outcome::TimedOut { after, .. } => {
+                rec.record(Event::HandshakeTimeout { after: *after })
+            }
             Outcome::Failed { message, .. } => rec.record(Event::HandshakeError {
                 message: message.clone(),
             }),

@@ -10,6 +10,7 @@
 //! and worded as before.
 
 use std::io::ErrorKind;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use rustls::pki_types::ServerName;
@@ -53,7 +54,11 @@ pub(super) fn offered_subprotocols(request: &Request) -> Vec<String> {
 
 /// Connects and upgrades. `Err(WsError::Http(..))` is an answer other than 101 (its body holds
 /// the bytes that came with the head); other errors are what tungstenite would report.
-pub(super) async fn upgrade(request: Request) -> Result<(Ws, Response), WsError> {
+/// `head_bytes` counts the response bytes read so far, for the report of a timeout.
+pub(super) async fn upgrade(
+    request: Request,
+    head_bytes: &AtomicUsize,
+) -> Result<(Ws, Response), WsError> {
     let mode = uri_mode(request.uri())?;
     let host = request
         .uri()
@@ -80,7 +85,7 @@ pub(super) async fn upgrade(request: Request) -> Result<(Ws, Response), WsError>
     };
     stream.write_all(&head).await?;
     stream.flush().await?;
-    let (response, tail) = read_head(&mut stream).await?;
+    let (response, tail) = read_head(&mut stream, head_bytes).await?;
     let response = match verify(response, &key, &offered) {
         Ok(r) => r,
         Err(WsError::Http(mut r)) => {
@@ -127,7 +132,10 @@ async fn tls(domain: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>, WsErr
 }
 
 /// Reads up to the end of the response head; returns it and the bytes that followed it.
-async fn read_head(stream: &mut MaybeTlsStream<TcpStream>) -> Result<(Response, Vec<u8>), WsError> {
+async fn read_head(
+    stream: &mut MaybeTlsStream<TcpStream>,
+    head_bytes: &AtomicUsize,
+) -> Result<(Response, Vec<u8>), WsError> {
     let mut buf = Vec::with_capacity(4096);
     loop {
         if let Some((len, response)) = Response::try_parse(&buf)? {
@@ -140,6 +148,7 @@ async fn read_head(stream: &mut MaybeTlsStream<TcpStream>) -> Result<(Response, 
         if stream.read_buf(&mut buf).await? == 0 {
             return Err(WsError::Protocol(ProtocolError::HandshakeIncomplete));
         }
+        head_bytes.store(buf.len(), Ordering::Relaxed);
     }
 }
 

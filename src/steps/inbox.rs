@@ -14,11 +14,15 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use std::io::ErrorKind;
+
+use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::handshake::Ws;
 use crate::scenario::BinaryFrames;
@@ -34,8 +38,16 @@ pub(crate) enum End {
         /// The close reason.
         reason: String,
     },
-    /// The connection ended without a close frame, or failed.
+    /// The connection ended without a close frame: the kind of drop (EOF without a close
+    /// frame, reset, an I/O error).
     Dropped(String),
+    /// The server broke the protocol (RFC 6455); the client closed with `close_code`.
+    Violation {
+        /// What the server did, e.g. `masked frame from server`.
+        what: String,
+        /// The close code the client sent (1002, 1007, 1009).
+        close_code: u16,
+    },
 }
 
 impl End {
@@ -47,9 +59,77 @@ impl End {
                 code.map_or("(no code)".to_string(), |c| c.to_string())
             ),
             End::Dropped(m) => format!("connection dropped ({m})"),
+            End::Violation { what, .. } => format!("protocol error: {what}"),
+        }
+    }
+
+    /// How a read error ends the connection: a protocol violation (with the close code the
+    /// client answers with), or a drop of a named kind.
+    pub(crate) fn from_error(e: &WsError) -> End {
+        let violation = |what: String, close_code: u16| End::Violation { what, close_code };
+        match e {
+            WsError::Protocol(p) => match p {
+                ProtocolError::ResetWithoutClosingHandshake => {
+                    End::Dropped("EOF without a close frame".into())
+                }
+                ProtocolError::MaskedFrameFromServer => {
+                    violation("masked frame from server".into(), 1002)
+                }
+                ProtocolError::NonZeroReservedBits => violation("reserved bits set".into(), 1002),
+                ProtocolError::UnknownControlFrameType(n)
+                | ProtocolError::UnknownDataFrameType(n)
+                | ProtocolError::InvalidOpcode(n) => violation(format!("unknown opcode {n}"), 1002),
+                ProtocolError::UnexpectedContinueFrame => {
+                    violation("unexpected continuation frame".into(), 1002)
+                }
+                ProtocolError::ExpectedFragment(d) => violation(
+                    format!("expected a continuation frame, got a new {d} frame"),
+                    1002,
+                ),
+                ProtocolError::ControlFrameTooBig => violation(
+                    "control frame too big (payload over 125 bytes)".into(),
+                    1002,
+                ),
+                ProtocolError::FragmentedControlFrame => {
+                    violation("fragmented control frame".into(), 1002)
+                }
+                ProtocolError::InvalidCloseSequence => {
+                    violation("close frame too short (1 byte of payload)".into(), 1002)
+                }
+                ProtocolError::ReceivedAfterClosing => {
+                    violation("frame after the server's close frame".into(), 1002)
+                }
+                other => violation(other.to_string(), 1002),
+            },
+            WsError::Utf8(_) => violation(
+                "invalid UTF-8 in a text frame or a close reason".into(),
+                1007,
+            ),
+            WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                violation(format!("message too big: {size} > {max_size} bytes"), 1009)
+            }
+            WsError::Capacity(c) => violation(c.to_string(), 1009),
+            WsError::Io(io) => End::Dropped(match io.kind() {
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe => "reset by the server, no close frame".to_string(),
+                ErrorKind::UnexpectedEof => "EOF in the middle of a frame".to_string(),
+                _ => format!("I/O error: {io}"),
+            }),
+            WsError::ConnectionClosed | WsError::AlreadyClosed => {
+                End::Dropped("EOF without a close frame".into())
+            }
+            other => End::Dropped(other.to_string()),
         }
     }
 }
+
+/// The reason tungstenite puts in the close it reports when the server's close code may not
+/// appear on the wire (1005, 1006, 1015, 0–999, …): the code itself is lost.
+const REPLACED_CLOSE_REASON: &str = "Protocol violation";
+
+/// How long the client's close after a protocol violation may take to go out.
+const VIOLATION_CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A received message and whether a step has claimed it.
 #[derive(Debug, Clone)]
@@ -157,11 +237,25 @@ impl Inbox {
             };
             let frame = match read {
                 None => {
-                    return self.ended(End::Dropped(
-                        "the server ended the connection without a close frame".into(),
-                    ));
+                    return self.ended(End::Dropped("EOF without a close frame".into()));
                 }
-                Some(Err(e)) => return self.ended(End::Dropped(e.to_string())),
+                Some(Err(e)) => {
+                    let end = End::from_error(&e);
+                    if let End::Violation { close_code, .. } = &end {
+                        // RFC 6455 §7.1.7: fail the connection with the right code. Bounded: a
+                        // server that stops reading cannot hold the scenario.
+                        let frame = CloseFrame {
+                            code: CloseCode::from(*close_code),
+                            reason: "".into(),
+                        };
+                        let _ = tokio::time::timeout(
+                            VIOLATION_CLOSE_TIMEOUT,
+                            ws.send(Message::Close(Some(frame))),
+                        )
+                        .await;
+                    }
+                    return self.ended(end);
+                }
                 Some(Ok(Message::Text(t))) => Frame::from_text(t.as_str()),
                 Some(Ok(Message::Binary(b))) => match self.binary {
                     BinaryFrames::Json => std::str::from_utf8(&b)
@@ -172,6 +266,18 @@ impl Inbox {
                     BinaryFrames::Bytes => Frame::Binary(b.len()),
                 },
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Close(Some(f))))
+                    if f.code == CloseCode::Protocol && f.reason == REPLACED_CLOSE_REASON =>
+                {
+                    // tungstenite replaced a code that may not appear on the wire and queued
+                    // its 1002 reply; flush it out (bounded).
+                    let _ = tokio::time::timeout(VIOLATION_CLOSE_TIMEOUT, ws.flush()).await;
+                    return self.ended(End::Violation {
+                        what: "invalid close code (one that may not appear on the wire, e.g. 1005)"
+                            .into(),
+                        close_code: 1002,
+                    });
+                }
                 Some(Ok(Message::Close(frame))) => {
                     return self.ended(End::Closed {
                         code: frame

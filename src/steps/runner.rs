@@ -57,6 +57,12 @@ impl Session<'_> {
                 step: i,
                 message: message.clone(),
             }),
+            Pulled::Ended(end @ End::Violation { close_code, .. }) => {
+                self.rec.record(Event::Dropped {
+                    step: i,
+                    message: format!("{}; sockspec closed with {close_code}", end.describe()),
+                });
+            }
             Pulled::AlreadyEnded | Pulled::TimedOut => {}
         }
         pulled
@@ -269,6 +275,13 @@ fn ended_failure(end: &End, at: Duration, waiting_for: &str) -> Failure {
             "the connection dropped ({m}) while the scenario waited for {waiting_for}"
         ))
         .hint("the server or a proxy cut the connection: check the server's logs around this time"),
+        End::Violation { what, close_code } => Failure::new(format!(
+            "protocol error: {what}, while the scenario waited for {waiting_for}"
+        ))
+        .note(format!(
+            "note: the server broke RFC 6455; sockspec failed the connection with close code {close_code}"
+        ))
+        .hint("the server (or a proxy) sent frames no WebSocket client may accept: check its framing code"),
     };
     f.note(format!(
         "note: the connection ended {:.3}s after the upgrade; nothing more can arrive",
@@ -637,6 +650,13 @@ pub(crate) async fn expect_close(
             Next::Ended(End::Dropped(m), _) => {
                 return Err(Failure::new(format!(
                     "the connection dropped without a close frame ({m})"
+                ))
+                .expected(expected));
+            }
+            Next::Ended(end @ End::Violation { .. }, _) => {
+                return Err(Failure::new(format!(
+                    "{}, while the scenario waited for the close",
+                    end.describe()
                 ))
                 .expected(expected));
             }

@@ -210,7 +210,7 @@ impl Doctor<'_> {
                     ),
                 );
             }
-            Outcome::TimedOut { after } => report.fail(
+            Outcome::TimedOut { after, .. } => report.fail(
                 "handshake",
                 format!(
                     "GET {PROBE_PATH} with {with}: no answer to the upgrade within {} (a silent \

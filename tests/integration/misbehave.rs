@@ -1,0 +1,212 @@
+//! Scenarios against the misbehaving server ([`crate::misbehave_server`]), one test per
+//! misbehaviour, through `harness::run`: each ends within its deadlines + 1 s, nothing
+//! panics, and the report's first line names what the server did.
+
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+use sockspec::environment::Config;
+use sockspec::harness::RunOutcome;
+
+use crate::misbehave_server;
+
+/// Two messages, `a` then `b`: every mode that completes the upgrade sends `a` first.
+const TWO_MESSAGES: &str = "\
+steps:
+  - expect: {match: {type: a}, within: 2s}
+  - expect: {match: {type: b}, within: 2s}
+";
+
+/// Runs `steps` against the server's `mode`; asserts the run fails within `bound` + 1 s and
+/// returns the report's first line.
+fn first_line(mode: &str, steps: &str, bound: Duration) -> String {
+    run_mode(mode, steps, bound).0
+}
+
+/// [`first_line`], and the close codes the server saw the client send first.
+fn run_mode(mode: &str, steps: &str, bound: Duration) -> (String, Receiver<u16>) {
+    let server = misbehave_server::start();
+    let addr = server.addr;
+    let config = format!("environments:\n  misbehave:\n    ws_url: ws://{addr}\n");
+    let config =
+        Config::parse(&config, Path::new("."), Path::new("sockspec.yaml")).expect("config");
+    let env = &config.environments["misbehave"];
+    // Every scenario here has a handshake deadline of 1 s.
+    let scenario = format!("connect: {{path: /{mode}, timeout: 1s}}\n{steps}");
+    let plan = sockspec::scenario::parse(&scenario, Path::new("m.yaml"), mode).expect("scenario");
+    let start = Instant::now();
+    let run = sockspec::harness::run(&plan, env, &|_| None);
+    let took = start.elapsed();
+    assert!(
+        took < bound + Duration::from_secs(1),
+        "{mode}: took {took:?}, more than {bound:?} + 1s"
+    );
+    assert!(
+        matches!(run.outcome, RunOutcome::Failed(_)),
+        "{mode}: {:?}",
+        run.outcome
+    );
+    let report = run.report(&plan, env).expect("a report").render();
+    let line = report.lines().next().unwrap_or_default().to_string();
+    eprintln!("{mode} | {line} | {took:?}");
+    (line, server.closes)
+}
+
+/// Asserts that `line` contains every one of `words`.
+fn names(line: &str, words: &[&str]) {
+    for w in words {
+        assert!(line.contains(w), "expected {w:?} in the first line: {line}");
+    }
+}
+
+/// A frame-level violation: named as a protocol error, and the client's first frame back is
+/// a close with `code` (1002 protocol error, 1007 invalid data, 1009 too big).
+fn frames(mode: &str, words: &[&str], code: u16) {
+    let (line, closes) = run_mode(mode, TWO_MESSAGES, Duration::from_secs(3));
+    let close = closes.recv_timeout(Duration::from_secs(2)).ok();
+    names(line.as_str(), words);
+    assert!(!line.contains("connection dropped"), "{line}");
+    assert_eq!(close, Some(code), "{mode}: the client's close");
+}
+
+#[test]
+fn silent_server_is_no_response() {
+    let line = first_line("silent", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["no response (0 bytes)", "1s"]);
+}
+
+#[test]
+fn head_byte_by_byte_is_an_incomplete_response() {
+    let line = first_line("byte-by-byte", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["incomplete response (", "bytes of head)"]);
+}
+
+#[test]
+fn redirect_names_the_location() {
+    let line = first_line("redirect", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &["server redirected (302) to /elsewhere; not followed"],
+    );
+}
+
+#[test]
+fn garbage_is_not_http() {
+    let line = first_line("garbage", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["invalid handshake response: not HTTP"]);
+}
+
+#[test]
+fn bad_accept_key_is_named() {
+    let line = first_line("bad-accept", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &["invalid handshake response: Sec-WebSocket-Accept does not match"],
+    );
+}
+
+#[test]
+fn missing_upgrade_header_is_named() {
+    let line = first_line("no-upgrade", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &["invalid handshake response: no `Upgrade: websocket`"],
+    );
+}
+
+#[test]
+fn drop_after_the_upgrade_is_eof_without_close() {
+    let line = first_line("drop", TWO_MESSAGES, Duration::from_secs(3));
+    names(
+        &line,
+        &[
+            "connection dropped (EOF without a close frame)",
+            r#"{"type":"b"}"#,
+        ],
+    );
+}
+
+#[test]
+fn reset_mid_sequence_is_a_reset() {
+    let line = first_line("reset", TWO_MESSAGES, Duration::from_secs(3));
+    names(
+        &line,
+        &[
+            "connection dropped (reset by the server, no close frame)",
+            r#"{"type":"b"}"#,
+        ],
+    );
+}
+
+#[test]
+fn masked_frame_from_server() {
+    frames(
+        "masked",
+        &["protocol error: masked frame from server"],
+        1002,
+    );
+}
+
+#[test]
+fn reserved_bits_set() {
+    frames(
+        "reserved-bits",
+        &["protocol error: reserved bits set"],
+        1002,
+    );
+}
+
+#[test]
+fn unknown_opcode() {
+    frames(
+        "unknown-opcode",
+        &["protocol error: unknown opcode 3"],
+        1002,
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_text_frame() {
+    frames(
+        "invalid-utf8",
+        &["protocol error: invalid UTF-8 in a text frame"],
+        1007,
+    );
+}
+
+#[test]
+fn invalid_close_code_on_the_wire() {
+    frames("close-1005", &["protocol error: invalid close code"], 1002);
+}
+
+#[test]
+fn fragmented_control_frame() {
+    frames(
+        "fragmented-ping",
+        &["protocol error: fragmented control frame"],
+        1002,
+    );
+}
+
+#[test]
+fn huge_declared_length() {
+    frames(
+        "huge-length",
+        &["protocol error: message too big: 4611686018427387904 >"],
+        1009,
+    );
+}
+
+#[test]
+fn server_that_never_answers_the_close() {
+    let steps = "\
+steps:
+  - expect: {match: {type: a}, within: 2s}
+  - expect: {match: {type: b}, within: 2s}
+  - close: {code: 1000}
+  - expect_close: {within: 1s}
+";
+    let line = first_line("no-close-answer", steps, Duration::from_secs(1));
+    names(&line, &["did not close the connection within 1s"]);
+}

@@ -1,0 +1,213 @@
+//! A test server that misbehaves on purpose: raw TCP on 127.0.0.1:0, so it can write any
+//! bytes. The request path selects the misbehaviour ([`Mode`]). Every loop is bounded in
+//! count and time: the server accepts at most [`MAX_CONNECTIONS`] connections within
+//! [`LIFETIME`], reads at most [`MAX_HEAD`] bytes of request, and holds no connection longer
+//! than [`HOLD`].
+
+use std::net::SocketAddr;
+use std::sync::mpsc::{Receiver, Sender};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+
+/// Connections the server accepts before it stops.
+const MAX_CONNECTIONS: usize = 4;
+/// How long the server lives.
+const LIFETIME: Duration = Duration::from_secs(20);
+/// The most request bytes read.
+const MAX_HEAD: usize = 16 * 1024;
+/// The longest a connection is held open without an answer.
+const HOLD: Duration = Duration::from_secs(8);
+
+/// The first message every mode that completes the upgrade sends before misbehaving.
+const FIRST: &[u8] = br#"{"type":"a"}"#;
+
+/// The server's address, and the close codes of the first frames clients sent after the
+/// server misbehaved (one per connection that sent a close frame first).
+pub(crate) struct Server {
+    pub addr: SocketAddr,
+    pub closes: Receiver<u16>,
+}
+
+/// Starts the server on its own thread.
+pub(crate) fn start() -> Server {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (close_tx, closes) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            tx.send(listener.local_addr().expect("addr")).expect("send");
+            let serve = async {
+                for _ in 0..MAX_CONNECTIONS {
+                    let Ok((stream, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let close_tx = close_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(HOLD * 2, handle(stream, close_tx)).await;
+                    });
+                }
+                // Let the last connections finish.
+                tokio::time::sleep(HOLD * 2).await;
+            };
+            let _ = tokio::time::timeout(LIFETIME, serve).await;
+        });
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("server address");
+    Server { addr, closes }
+}
+
+/// The request head: its path and `Sec-WebSocket-Key`.
+async fn read_head(stream: &mut TcpStream) -> Option<(String, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > MAX_HEAD {
+            return None;
+        }
+        let n = tokio::time::timeout(HOLD, stream.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let path = text.split_whitespace().nth(1)?.to_string();
+    let key = text
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_default();
+    Some((path, key))
+}
+
+fn switching(key: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+        derive_accept_key(key.as_bytes())
+    )
+}
+
+/// An unmasked server frame: FIN, `opcode`, `payload` (< 126 bytes).
+fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    assert!(payload.len() < 126);
+    let mut out = vec![0x80 | opcode, payload.len() as u8];
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Reads what the client sends, until it closes the TCP connection or `HOLD`; returns the
+/// first [`MAX_HEAD`] bytes.
+async fn drain(stream: &mut TcpStream) -> Vec<u8> {
+    let mut chunk = [0u8; 1024];
+    let mut kept = Vec::new();
+    let _ = tokio::time::timeout(HOLD, async {
+        for _ in 0..10_000 {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) if kept.len() < MAX_HEAD => kept.extend_from_slice(&chunk[..n]),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    kept
+}
+
+/// The close code of `bytes`' first frame (a client frame, masked), if it is a close frame
+/// with a code.
+fn close_code(bytes: &[u8]) -> Option<u16> {
+    let [b0, b1, m0, m1, _, _, c0, c1, ..] = *bytes else {
+        return None;
+    };
+    (b0 & 0x0F == 0x8 && b1 & 0x80 != 0 && b1 & 0x7F >= 2)
+        .then(|| u16::from_be_bytes([c0 ^ m0, c1 ^ m1]))
+}
+
+async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
+    let Some((path, key)) = read_head(&mut stream).await else {
+        return;
+    };
+    let mode = path.trim_start_matches('/');
+    let accepted = switching(&key);
+    let mut upgraded = accepted.as_bytes().to_vec();
+    upgraded.extend(frame(0x1, FIRST));
+    let after_first = |bad: &[u8]| {
+        let mut out = upgraded.clone();
+        out.extend_from_slice(bad);
+        out
+    };
+    let bytes: Vec<u8> = match mode {
+        "silent" => {
+            let _ = drain(&mut stream).await;
+            return;
+        }
+        "byte-by-byte" => {
+            for b in accepted.as_bytes().iter().take(200) {
+                if stream.write_all(&[*b]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let _ = drain(&mut stream).await;
+            return;
+        }
+        "redirect" => b"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        "garbage" => b"SSH-2.0-OpenSSH_9.6\r\nnot http at all\r\n\r\n".to_vec(),
+        "bad-accept" => b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n".to_vec(),
+        "no-upgrade" => format!(
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            derive_accept_key(key.as_bytes())
+        )
+        .into_bytes(),
+        "drop" => upgraded.clone(),
+        "reset" => {
+            let _ = stream.write_all(&upgraded).await;
+            let _ = stream.flush().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            // SO_LINGER 0: closing sends RST instead of FIN.
+            let _ = stream.set_zero_linger();
+            drop(stream);
+            return;
+        }
+        "masked" => after_first(&[0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2]),
+        "reserved-bits" => after_first(&[0xC1, 0x02, b'h', b'i']),
+        "unknown-opcode" => after_first(&frame(0x3, b"")),
+        "invalid-utf8" => after_first(&frame(0x1, &[0xC3, 0x28])),
+        "close-1005" => after_first(&frame(0x8, &1005u16.to_be_bytes())),
+        "fragmented-ping" => after_first(&[0x09, 0x00]),
+        "huge-length" => after_first(&[0x82, 0x7F, 0x40, 0, 0, 0, 0, 0, 0, 0]),
+        "no-close-answer" => after_first(&frame(0x1, br#"{"type":"b"}"#)),
+        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    };
+    if stream.write_all(&bytes).await.is_err() {
+        return;
+    }
+    let _ = stream.flush().await;
+    match mode {
+        // Closes the TCP connection (FIN) without a close frame.
+        "drop" | "redirect" | "garbage" | "bad-accept" | "no-upgrade" => {
+            let _ = stream.shutdown().await;
+        }
+        _ => {
+            if let Some(code) = close_code(&drain(&mut stream).await) {
+                let _ = closes.send(code);
+            }
+        }
+    }
+}
