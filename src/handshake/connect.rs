@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -205,6 +205,16 @@ fn classify(e: WsError) -> Outcome {
             }
         }
         WsError::Protocol(p) => (FailureKind::Protocol, invalid_response(p)),
+        WsError::Capacity(c) => (
+            FailureKind::Protocol,
+            format!(
+                "invalid handshake response: {}",
+                match c {
+                    CapacityError::TooManyHeaders => "too many headers".to_string(),
+                    other => other.to_string(),
+                }
+            ),
+        ),
         WsError::AttackAttempt => (
             FailureKind::Protocol,
             "invalid handshake response: head too large".into(),
@@ -225,6 +235,9 @@ fn invalid_response(p: &ProtocolError) -> String {
         ProtocolError::MissingUpgradeWebSocketHeader => "no `Upgrade: websocket` header".into(),
         ProtocolError::MissingConnectionUpgradeHeader => "no `Connection: Upgrade` header".into(),
         ProtocolError::SecWebSocketSubProtocolError(e) => format!("subprotocol: {e}"),
+        ProtocolError::HttparseError(e) if e.to_string() == "too many headers" => {
+            "too many headers".into()
+        }
         ProtocolError::HttparseError(e) => format!("not HTTP ({e})"),
         ProtocolError::WrongHttpVersion => "not HTTP/1.1".into(),
         ProtocolError::HandshakeIncomplete => {

@@ -176,6 +176,8 @@ pub(crate) struct Inbox {
     /// Every message before this index is claimed (a scan starts here).
     first_unclaimed: usize,
     started: Instant,
+    /// The client has sent its close frame (a `close` step): what the server owes is its own.
+    close_sent: bool,
 }
 
 impl Inbox {
@@ -186,6 +188,7 @@ impl Inbox {
             end: None,
             first_unclaimed: 0,
             started: Instant::now(),
+            close_sent: false,
         }
     }
 
@@ -214,6 +217,16 @@ impl Inbox {
         {
             self.first_unclaimed += 1;
         }
+    }
+
+    /// Notes that the client sent its close frame.
+    pub(crate) fn close_sent(&mut self) {
+        self.close_sent = true;
+    }
+
+    /// Whether the client has sent its close frame.
+    pub(crate) fn has_sent_close(&self) -> bool {
+        self.close_sent
     }
 
     /// Time since the inbox started (the upgrade).
@@ -316,4 +329,52 @@ impl Inbox {
 /// A deadline `within` from now.
 pub(super) fn deadline(within: Duration) -> Instant {
     Instant::now() + within
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_errors_are_named_by_kind() {
+        let v = |e: WsError| End::from_error(&e).describe();
+        assert_eq!(
+            v(WsError::Protocol(ProtocolError::MaskedFrameFromServer)),
+            "protocol error: masked frame from server"
+        );
+        assert_eq!(
+            v(WsError::Protocol(ProtocolError::UnknownDataFrameType(3))),
+            "protocol error: unknown opcode 3"
+        );
+        assert_eq!(
+            v(WsError::Protocol(
+                ProtocolError::ResetWithoutClosingHandshake
+            )),
+            "connection dropped (EOF without a close frame)"
+        );
+        assert_eq!(
+            v(WsError::Io(std::io::Error::from(
+                ErrorKind::ConnectionReset
+            ))),
+            "connection dropped (reset by the server, no close frame)"
+        );
+        let too_big = End::from_error(&WsError::Capacity(CapacityError::MessageTooLong {
+            size: 1 << 62,
+            max_size: 16 << 20,
+        }));
+        assert!(matches!(
+            too_big,
+            End::Violation {
+                close_code: 1009,
+                ..
+            }
+        ));
+        assert!(matches!(
+            End::from_error(&WsError::Utf8("bad".into())),
+            End::Violation {
+                close_code: 1007,
+                ..
+            }
+        ));
+    }
 }

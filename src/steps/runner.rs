@@ -583,6 +583,7 @@ async fn close(i: usize, code: u16, reason: &str, s: &mut Session<'_>) -> Result
         code: CloseCode::from(code),
         reason: reason.to_string().into(),
     };
+    s.inbox.close_sent();
     s.ws.send(Message::Close(Some(frame)))
         .await
         .map_err(|e| Failure::new(format!("cannot send the close frame: {e}")))
@@ -659,6 +660,15 @@ pub(crate) async fn expect_close(
                     end.describe()
                 ))
                 .expected(expected));
+            }
+            Next::TimedOut if s.inbox.has_sent_close() => {
+                return Err(Failure::new(format!(
+                    "the server never answered the close frame within {}",
+                    humantime::format_duration(c.within)
+                ))
+                .expected(expected)
+                .actual("no close frame came back; the connection stayed open")
+                .hint("RFC 6455 §5.5.1: an endpoint that receives a close frame must answer with its own"));
             }
             Next::TimedOut => {
                 return Err(Failure::new(format!(

@@ -208,5 +208,117 @@ steps:
   - expect_close: {within: 1s}
 ";
     let line = first_line("no-close-answer", steps, Duration::from_secs(1));
-    names(&line, &["did not close the connection within 1s"]);
+    names(
+        &line,
+        &["the server never answered the close frame within 1s"],
+    );
+}
+
+#[test]
+fn unexpected_continuation() {
+    frames(
+        "unexpected-continuation",
+        &["protocol error: unexpected continuation frame"],
+        1002,
+    );
+}
+
+#[test]
+fn expected_continuation() {
+    frames(
+        "expected-continuation",
+        &["protocol error: expected a continuation frame"],
+        1002,
+    );
+}
+
+#[test]
+fn control_frame_too_big() {
+    frames(
+        "control-too-big",
+        &["protocol error: control frame too big"],
+        1002,
+    );
+}
+
+#[test]
+fn close_frame_too_short() {
+    frames(
+        "close-too-short",
+        &["protocol error: close frame too short"],
+        1002,
+    );
+}
+
+#[test]
+fn unknown_control_opcode() {
+    frames(
+        "unknown-control-opcode",
+        &["protocol error: unknown opcode 11"],
+        1002,
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_close_reason() {
+    frames(
+        "invalid-utf8-close-reason",
+        &["protocol error: invalid UTF-8"],
+        1007,
+    );
+}
+
+/// tungstenite reports EOF inside a frame as it reports EOF between frames.
+#[test]
+fn frame_cut_by_eof() {
+    let line = first_line("cut-frame", TWO_MESSAGES, Duration::from_secs(3));
+    names(&line, &["connection dropped (EOF without a close frame)"]);
+}
+
+#[test]
+fn unauthorized_names_the_status() {
+    let line = first_line("unauthorized", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["401"]);
+}
+
+#[test]
+fn unoffered_subprotocol_is_refused() {
+    let line = first_line(
+        "unoffered-subprotocol",
+        TWO_MESSAGES,
+        Duration::from_secs(1),
+    );
+    names(&line, &["invalid handshake response: subprotocol"]);
+}
+
+#[test]
+fn missing_connection_header_is_named() {
+    let line = first_line("no-connection", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &["invalid handshake response: no `Connection: Upgrade` header"],
+    );
+}
+
+#[test]
+fn header_flood_is_named() {
+    let line = first_line("header-flood", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["invalid handshake response: too many headers"]);
+}
+
+#[test]
+fn head_too_large_is_named() {
+    let line = first_line("head-too-large", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["invalid handshake response: head too large"]);
+}
+
+#[test]
+fn head_cut_by_eof_is_named() {
+    let line = first_line("incomplete-head", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &[
+            "invalid handshake response: the server closed the connection before the end of the response head",
+        ],
+    );
 }

@@ -193,6 +193,41 @@ async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
         "fragmented-ping" => after_first(&[0x09, 0x00]),
         "huge-length" => after_first(&[0x82, 0x7F, 0x40, 0, 0, 0, 0, 0, 0, 0]),
         "no-close-answer" => after_first(&frame(0x1, br#"{"type":"b"}"#)),
+        "unexpected-continuation" => after_first(&frame(0x0, b"x")),
+        "expected-continuation" => after_first(&[0x01, 0x01, b'x', 0x81, 0x01, b'y']),
+        "control-too-big" => {
+            let mut ping = vec![0x89, 0x7E, 0x00, 0x7E];
+            ping.extend([b'p'; 126]);
+            after_first(&ping)
+        }
+        "close-too-short" => after_first(&[0x88, 0x01, 0x03]),
+        "unknown-control-opcode" => after_first(&frame(0xB, b"")),
+        "invalid-utf8-close-reason" => after_first(&frame(0x8, &[0x03, 0xE8, 0xC3, 0x28])),
+        "cut-frame" => after_first(&[0x81, 0x10, b'{']),
+        "unauthorized" => b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 12\r\n\r\nno token sent".to_vec(),
+        "unoffered-subprotocol" => {
+            let mut head = accepted.clone();
+            head.insert_str(head.len() - 2, "Sec-WebSocket-Protocol: chat\r\n");
+            head.into_bytes()
+        }
+        "no-connection" => format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            derive_accept_key(key.as_bytes())
+        )
+        .into_bytes(),
+        "header-flood" => {
+            let mut head = accepted.clone();
+            let flood: String = (0..200).map(|k| format!("X-Flood-{k}: x\r\n")).collect();
+            head.insert_str(head.len() - 2, &flood);
+            head.into_bytes()
+        }
+        "head-too-large" => {
+            let mut head = accepted.clone();
+            let big = format!("X-Big: {}\r\n", "x".repeat(80 * 1024));
+            head.insert_str(head.len() - 2, &big);
+            head.into_bytes()
+        }
+        "incomplete-head" => accepted.as_bytes()[..16].to_vec(),
         _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
     };
     if stream.write_all(&bytes).await.is_err() {
@@ -201,7 +236,8 @@ async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
     let _ = stream.flush().await;
     match mode {
         // Closes the TCP connection (FIN) without a close frame.
-        "drop" | "redirect" | "garbage" | "bad-accept" | "no-upgrade" => {
+        "drop" | "redirect" | "garbage" | "bad-accept" | "no-upgrade" | "cut-frame"
+        | "unauthorized" | "no-connection" | "incomplete-head" => {
             let _ = stream.shutdown().await;
         }
         _ => {
