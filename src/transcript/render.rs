@@ -81,6 +81,10 @@ pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
                     "← close {} {reason:?}",
                     code.map_or("(no code)".into(), |c| c.to_string())
                 ),
+                // A violation the client detected is no drop: its message says what it was.
+                Event::Dropped { message, .. } if message.starts_with("protocol error: ") => {
+                    format!("× {message}")
+                }
                 Event::Dropped { message, .. } => format!("× connection dropped: {message}"),
                 _ => return None,
             };
