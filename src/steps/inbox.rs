@@ -17,8 +17,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::error::CapacityError;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::handshake::Ws;
 use crate::scenario::BinaryFrames;
@@ -36,6 +38,16 @@ pub(crate) enum End {
     },
     /// The connection ended without a close frame, or failed.
     Dropped(String),
+    /// The client refused what the server sent (a message beyond the size limit) and closed
+    /// the connection itself.
+    Refused {
+        /// What was refused: `message exceeds max size: 67108864 > 16777216`.
+        message: String,
+        /// The close code the client sent (1009).
+        code: u16,
+        /// The close reason the client sent.
+        reason: String,
+    },
 }
 
 impl End {
@@ -47,6 +59,9 @@ impl End {
                 code.map_or("(no code)".to_string(), |c| c.to_string())
             ),
             End::Dropped(m) => format!("connection dropped ({m})"),
+            End::Refused { message, code, .. } => {
+                format!("{message}; the client closed with {code}")
+            }
         }
     }
 }
@@ -161,6 +176,10 @@ impl Inbox {
                         "the server ended the connection without a close frame".into(),
                     ));
                 }
+                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                    let end = refuse(ws, size, max_size).await;
+                    return self.ended(end);
+                }
                 Some(Err(e)) => return self.ended(End::Dropped(e.to_string())),
                 Some(Ok(Message::Text(t))) => Frame::from_text(t.as_str()),
                 Some(Ok(Message::Binary(b))) => match self.binary {
@@ -204,6 +223,32 @@ impl Inbox {
     /// Indexes of the messages nobody claimed.
     pub(crate) fn unclaimed(&self) -> impl Iterator<Item = usize> + '_ {
         (self.first_unclaimed..self.messages.len()).filter(|i| !self.messages[*i].claimed)
+    }
+}
+
+/// How long the client tries to send its close after refusing a message.
+const REFUSAL_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Refuses a message or frame of `size` bytes over the limit `max_size` (tungstenite stopped
+/// at its header, before reading or allocating it): names which limit, and closes with 1009
+/// (RFC 6455 §7.4.1, "message too big"), bounded.
+async fn refuse(ws: &mut Ws, size: usize, max_size: usize) -> End {
+    let message = if ws.get_config().max_message_size == Some(max_size) {
+        format!("message exceeds max size: {size} > {max_size}")
+    } else {
+        format!("frame exceeds max frame size: {size} > {max_size}")
+    };
+    let code = CloseCode::Size;
+    let reason = "message too big".to_owned();
+    let frame = CloseFrame {
+        code,
+        reason: reason.clone().into(),
+    };
+    let _ = tokio::time::timeout(REFUSAL_CLOSE_TIMEOUT, ws.close(Some(frame))).await;
+    End::Refused {
+        message,
+        code: code.into(),
+        reason,
     }
 }
 

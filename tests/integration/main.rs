@@ -1,6 +1,6 @@
 //! The project's integration tests, one binary (one link instead of one per file): the
 //! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, `vars` and
-//! `set`, shared fragments, secret redaction and the canary, the JSON Schema, the layering rule
+//! `set`, shared fragments, size limits, secret redaction and the canary, the JSON Schema, the layering rule
 //! of `src/`, and the scenario harness's `--exact` fast path. Each module says in its `//!` what it owns.
 
 mod canary;
@@ -10,6 +10,7 @@ mod environments;
 mod exact_fast_path;
 mod fragments;
 mod layering;
+mod limits;
 mod redaction;
 mod schema;
 mod stable_snapshots;
