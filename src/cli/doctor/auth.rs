@@ -183,7 +183,7 @@ impl Doctor<'_> {
                 return;
             }
         };
-        match handshake::connect(request, DEADLINE, crate::size::Limits::default()).await {
+        match handshake::connect(request, DEADLINE, self.env.limits).await {
             Outcome::Accepted { mut ws, .. } => {
                 report.pass(
                     "handshake",
