@@ -25,6 +25,7 @@
 // Foundations.
 pub mod diagnostic;
 pub(crate) mod duration;
+pub mod size;
 pub mod exit;
 pub mod pattern;
 pub mod template;

@@ -11,6 +11,7 @@ use serde_saphyr::Spanned;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::scenario::parse_yaml;
 use crate::server_options::ServerOptions;
+use crate::size::Limits;
 
 /// Name of the configuration file looked up at the project root.
 pub(crate) const CONFIG_FILE: &str = "sockspec.yaml";
@@ -49,6 +50,10 @@ struct RawEnvironment {
     health: Option<Spanned<RawHealth>>,
     #[serde(default)]
     secrets: BTreeMap<String, Spanned<SecretSpec>>,
+    /// The largest message the client accepts (default 16MiB); bytes or a size (`64KiB`).
+    max_message_size: Option<Spanned<serde_json::Value>>,
+    /// The largest frame the client accepts (default 16MiB).
+    max_frame_size: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +160,8 @@ pub struct Environment {
     pub dotenv: BTreeMap<String, String>,
     /// The health check run before its scenarios, if any.
     pub health: Option<HealthSpec>,
+    /// The client's message and frame size limits (a scenario's `connect:` replaces them).
+    pub limits: Limits,
 }
 
 impl Environment {
@@ -301,6 +308,20 @@ impl Config {
                         .with_help("fix the line it names, or remove `dotenv:`")
                 })?,
             };
+            let size = |raw: &Option<Spanned<serde_json::Value>>, key: &str| match raw {
+                None => Ok(None),
+                Some(v) => crate::size::parse_value(&v.value).map(Some).map_err(|e| {
+                    Diagnostic::new(e.to_string(), file)
+                        .with_source(source.clone())
+                        .at(Pos::from_location(&v.referenced))
+                        .with_field(format!("environments.{name}.{key}"))
+                        .with_help(crate::size::HELP)
+                }),
+            };
+            let limits = Limits::default().with(
+                size(&env.value.max_message_size, "max_message_size")?,
+                size(&env.value.max_frame_size, "max_frame_size")?,
+            );
             let mut secrets = BTreeMap::new();
             for (sname, spec) in env.value.secrets {
                 if spec.value.default.is_some() && !env.value.local {
@@ -327,6 +348,7 @@ impl Config {
                     root: root.to_path_buf(),
                     dotenv,
                     health,
+                    limits,
                 },
             );
         }
@@ -397,3 +419,34 @@ environments:
     secrets:
       jwt: {env: [SOCKSPEC_LOCAL_JWT_SECRET], default: sockspec-local-development-secret}
 ";
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn parse(env: &str) -> Result<Config, Diagnostic> {
+        let text = format!("environments:\n  e:\n    ws_url: ws://127.0.0.1:1\n{env}");
+        Config::parse(&text, Path::new("."), Path::new("sockspec.yaml"))
+    }
+
+    #[test]
+    fn size_limits_default_to_16_mib_and_are_set_per_environment() {
+        let c = parse("").expect("valid");
+        assert_eq!(c.environments["e"].limits, Limits::default());
+        assert_eq!(Limits::default().max_message_size, 16 << 20);
+        let c = parse("    max_message_size: 64KiB\n    max_frame_size: 4096\n").expect("valid");
+        assert_eq!(
+            c.environments["e"].limits,
+            Limits {
+                max_message_size: 64 << 10,
+                max_frame_size: 4096,
+            }
+        );
+        let e = parse("    max_message_size: 0\n").expect_err("zero");
+        assert!(e.message.contains("is zero"), "{}", e.message);
+        let e = parse("    max_frame_size: lots\n").expect_err("not a size");
+        assert!(e.message.contains("invalid size `lots`"), "{}", e.message);
+    }
+}

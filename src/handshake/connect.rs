@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::upgrade::{offered_subprotocols, upgrade};
+use crate::size::Limits;
 
 /// An open WebSocket connection (plain or TLS).
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -137,11 +138,12 @@ pub(crate) enum Outcome {
     },
 }
 
-/// Connects, giving up after `timeout` (tungstenite itself never times out).
-pub(crate) async fn connect(req: Request<()>, timeout: Duration) -> Outcome {
+/// Connects, giving up after `timeout` (tungstenite itself never times out); the connection
+/// refuses messages and frames beyond `limits`.
+pub(crate) async fn connect(req: Request<()>, timeout: Duration, limits: Limits) -> Outcome {
     let offered = offered_subprotocols(&req);
     let head_bytes = AtomicUsize::new(0);
-    match tokio::time::timeout(timeout, upgrade(req, &head_bytes)).await {
+    match tokio::time::timeout(timeout, upgrade(req, &head_bytes, limits)).await {
         Err(_) => Outcome::TimedOut {
             after: timeout,
             head_bytes: head_bytes.load(Ordering::Relaxed),

@@ -8,6 +8,7 @@ use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect, judge
 use crate::auth::{Credential, Decoded, decode_unverified, now_unix};
 use crate::diagnostic::Pos;
 use crate::scenario::{AuthPlan, Plan};
+use crate::size::Limits;
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder};
 
@@ -46,10 +47,12 @@ pub(crate) fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -
 
 /// Opens the scenario's connection and judges the upgrade. `Ok(Some(ws))` when it was
 /// accepted as expected (steps follow); `Ok(None)` when the scenario expects a rejection or a
-/// timeout and got it (nothing follows); `Err` names the difference.
+/// timeout and got it (nothing follows); `Err` names the difference. The connection enforces
+/// the environment's `limits`, replaced by the scenario's `connect.max_*_size`.
 pub(crate) async fn open(
     plan: &Plan,
     ws_base: &str,
+    limits: Limits,
     credential: Option<&Credential>,
     vars: &mut MapResolver,
     rec: &mut Recorder,
@@ -81,7 +84,8 @@ pub(crate) async fn open(
         headers,
     });
 
-    let outcome = connect(req, plan.connect.timeout).await;
+    let limits = limits.with(plan.connect.max_message_size, plan.connect.max_frame_size);
+    let outcome = connect(req, plan.connect.timeout, limits).await;
     outcome.record(rec);
     let now = now_unix();
     let decoded = credential.and_then(|c| decode_unverified(&c.token).ok());

@@ -109,6 +109,8 @@ mod tests {
             token_in,
             timeout: Duration::from_secs(1),
             binary: crate::scenario::BinaryFrames::Bytes,
+            max_message_size: None,
+            max_frame_size: None,
         }
     }
 

@@ -27,11 +27,12 @@ use tokio_tungstenite::tungstenite::handshake::client::{Request, Response, gener
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::handshake::machine::TryParse;
 use tokio_tungstenite::tungstenite::http::{HeaderMap, StatusCode};
-use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::stream::Mode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::Ws;
+use crate::size::Limits;
 
 /// Longest response head read before giving up (tungstenite's parser allows 124 headers).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -52,12 +53,32 @@ pub(super) fn offered_subprotocols(request: &Request) -> Vec<String> {
     offered
 }
 
+/// The WebSocket configuration enforcing `limits`: a frame is refused from its header when
+/// it declares more than the frame limit (or the whole message limit), so a huge declared
+/// length is never allocated; fragments are refused once they add up to more than the
+/// message limit.
+pub(crate) fn ws_config(limits: Limits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(limits.max_message_size))
+        .max_frame_size(Some(limits.effective_frame_size()))
+}
+
+/// Opens the TCP connection with `TCP_NODELAY` set: a message is sent when written, not held
+/// until the server acknowledges the previous one (Nagle's algorithm), so timings and races
+/// are those of a real client.
+pub(crate) async fn tcp_connect(addr: &str) -> std::io::Result<TcpStream> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
 /// Connects and upgrades. `Err(WsError::Http(..))` is an answer other than 101 (its body holds
 /// the bytes that came with the head); other errors are what tungstenite would report.
 /// `head_bytes` counts the response bytes read so far, for the report of a timeout.
 pub(super) async fn upgrade(
     request: Request,
     head_bytes: &AtomicUsize,
+    limits: Limits,
 ) -> Result<(Ws, Response), WsError> {
     let mode = uri_mode(request.uri())?;
     let host = request
@@ -76,7 +97,7 @@ pub(super) async fn upgrade(
     });
     let offered = offered_subprotocols(&request);
     let (head, key) = generate_request(request)?;
-    let tcp = TcpStream::connect(format!("{domain}:{port}"))
+    let tcp = tcp_connect(&format!("{domain}:{port}"))
         .await
         .map_err(WsError::Io)?;
     let mut stream = match mode {
@@ -94,7 +115,9 @@ pub(super) async fn upgrade(
         }
         Err(e) => return Err(e),
     };
-    let ws = WebSocketStream::from_partially_read(stream, tail, Role::Client, None).await;
+    let ws =
+        WebSocketStream::from_partially_read(stream, tail, Role::Client, Some(ws_config(limits)))
+            .await;
     Ok((ws, response))
 }
 
@@ -272,6 +295,46 @@ mod tests {
             verify(response(403, &[]), "k", &[]),
             Err(WsError::Http(r)) if r.status() == 403
         ));
+    }
+
+    /// A loopback WebSocket server for one connection (port 0), bounded by the test's timeout.
+    async fn one_connection() -> (String, tokio::task::JoinHandle<()>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("ws://{}/ws", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(async move {
+            if let Ok((tcp, _)) = listener.accept().await
+                && let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await
+            {
+                use futures_util::StreamExt;
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await;
+            }
+        });
+        (url, server)
+    }
+
+    #[tokio::test]
+    async fn the_client_socket_has_tcp_nodelay_and_the_configured_limits() {
+        let (url, server) = one_connection().await;
+        let request = url.as_str().into_client_request().expect("request");
+        let limits = Limits::default().with(Some(1024), Some(4096));
+        let (ws, _) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            upgrade(request, &AtomicUsize::new(0), limits),
+        )
+        .await
+        .expect("in time")
+        .expect("upgraded");
+        match ws.get_ref() {
+            MaybeTlsStream::Plain(tcp) => assert!(tcp.nodelay().expect("nodelay")),
+            _ => panic!("a ws:// connection is plain TCP"),
+        }
+        assert_eq!(ws.get_config().max_message_size, Some(1024));
+        // A frame larger than the whole message limit is refused from its header too.
+        assert_eq!(ws.get_config().max_frame_size, Some(1024));
+        drop(ws);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
     }
 
     #[test]

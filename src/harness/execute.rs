@@ -95,7 +95,16 @@ pub(super) async fn execute(
             lookup: &lookup,
         };
         let credential = credential(plan, &auth_env, &mut vars, &mut rec).await?;
-        match handshake::open(plan, &out.ws, credential.as_ref(), &mut vars, &mut rec).await? {
+        match handshake::open(
+            plan,
+            &out.ws,
+            env.limits,
+            credential.as_ref(),
+            &mut vars,
+            &mut rec,
+        )
+        .await?
+        {
             Some(ws) => converse(plan, ws, &http, &mut rec, &mut vars).await,
             None => Ok(()),
         }

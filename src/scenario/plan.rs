@@ -364,6 +364,10 @@ pub struct ConnectPlan {
     pub timeout: Duration,
     /// How binary frames from the server are read.
     pub binary: BinaryFrames,
+    /// `max_message_size`, in bytes; `None`: the environment's.
+    pub max_message_size: Option<usize>,
+    /// `max_frame_size`, in bytes; `None`: the environment's.
+    pub max_frame_size: Option<usize>,
 }
 
 /// How binary frames from the server are read (`connect.binary:`).

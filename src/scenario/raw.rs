@@ -20,6 +20,7 @@ use super::schema::{
     StatusCodes, Variables,
 };
 use crate::duration::{DurationText, SignedDurationText};
+use crate::size::SizeText;
 
 pub(super) type S<T> = Spanned<T>;
 
@@ -405,6 +406,15 @@ pub(super) struct RawConnect {
     /// protocols that send JSON in binary frames).
     #[schemars(with = "Option<RawBinary>")]
     pub binary: Option<S<RawBinary>>,
+    /// The largest message the client accepts, all its frames together (default: the
+    /// environment's, else 16MiB); a larger one is refused from its frame header and the client
+    /// closes with 1009. Bytes (`1048576`) or a size (`64KiB`, `16MiB`), at most 1GiB.
+    #[schemars(with = "Option<SizeText>")]
+    pub max_message_size: Option<S<Value>>,
+    /// The largest single frame the client accepts (default: the environment's, else 16MiB;
+    /// never more than `max_message_size`). Bytes or a size, as `max_message_size`.
+    #[schemars(with = "Option<SizeText>")]
+    pub max_frame_size: Option<S<Value>>,
 }
 
 /// Where the handshake carries the token.

@@ -93,6 +93,20 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
             None | Some(RawBinary::Bytes) => BinaryFrames::Bytes,
             Some(RawBinary::Json) => BinaryFrames::Json,
         },
+        max_message_size: size(cx, &c.max_message_size, "connect.max_message_size"),
+        max_frame_size: size(cx, &c.max_frame_size, "connect.max_frame_size"),
+    }
+}
+
+/// A size limit (`1048576`, `64KiB`, `16MiB`); `None` when not written or invalid.
+fn size(cx: &mut Ctx<'_>, raw: &Option<S<Value>>, field: &str) -> Option<usize> {
+    let s = raw.as_ref()?;
+    match crate::size::parse_value(&s.value) {
+        Ok(bytes) => Some(bytes),
+        Err(e) => {
+            cx.error(pos(s), field, e.to_string()).help = Some(crate::size::HELP.into());
+            None
+        }
     }
 }
 

@@ -59,7 +59,13 @@ async fn serve_until(
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => spawn_connection(stream, app.clone(), state.clone()),
+                Ok((stream, _peer)) => {
+                    // Each frame goes out when written (no Nagle delay), as the client's do.
+                    if let Err(error) = stream.set_nodelay(true) {
+                        tracing::debug!(%error, "cannot set TCP_NODELAY");
+                    }
+                    spawn_connection(stream, app.clone(), state.clone());
+                }
                 Err(error) => {
                     tracing::warn!(%error, "accept failed");
                     tokio::select! {

@@ -48,6 +48,16 @@ pub(crate) enum End {
         /// The close code the client sent (1002, 1007, 1009).
         close_code: u16,
     },
+    /// The client refused what the server sent (a message beyond the size limit) and closed
+    /// the connection itself.
+    Refused {
+        /// What was refused: `message exceeds max size: 67108864 > 16777216`.
+        message: String,
+        /// The close code the client sent (1009).
+        code: u16,
+        /// The close reason the client sent.
+        reason: String,
+    },
 }
 
 impl End {
@@ -60,6 +70,9 @@ impl End {
             ),
             End::Dropped(m) => format!("connection dropped ({m})"),
             End::Violation { what, .. } => format!("protocol error: {what}"),
+            End::Refused { message, code, .. } => {
+                format!("{message}; the client closed with {code}")
+            }
         }
     }
 
@@ -252,6 +265,11 @@ impl Inbox {
                 None => {
                     return self.ended(End::Dropped("EOF without a close frame".into()));
                 }
+                // Beyond the size limit: refused from the header, the client closes with 1009.
+                Some(Err(WsError::Capacity(CapacityError::MessageTooLong { size, max_size }))) => {
+                    let end = refuse(ws, size, max_size).await;
+                    return self.ended(end);
+                }
                 Some(Err(e)) => {
                     let end = End::from_error(&e);
                     if let End::Violation { close_code, .. } = &end {
@@ -323,6 +341,32 @@ impl Inbox {
     /// Indexes of the messages nobody claimed.
     pub(crate) fn unclaimed(&self) -> impl Iterator<Item = usize> + '_ {
         (self.first_unclaimed..self.messages.len()).filter(|i| !self.messages[*i].claimed)
+    }
+}
+
+/// How long the client tries to send its close after refusing a message.
+const REFUSAL_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Refuses a message or frame of `size` bytes over the limit `max_size` (tungstenite stopped
+/// at its header, before reading or allocating it): names which limit, and closes with 1009
+/// (RFC 6455 §7.4.1, "message too big"), bounded.
+async fn refuse(ws: &mut Ws, size: usize, max_size: usize) -> End {
+    let message = if ws.get_config().max_message_size == Some(max_size) {
+        format!("message exceeds max size: {size} > {max_size}")
+    } else {
+        format!("frame exceeds max frame size: {size} > {max_size}")
+    };
+    let code = CloseCode::Size;
+    let reason = "message too big".to_owned();
+    let frame = CloseFrame {
+        code,
+        reason: reason.clone().into(),
+    };
+    let _ = tokio::time::timeout(REFUSAL_CLOSE_TIMEOUT, ws.close(Some(frame))).await;
+    End::Refused {
+        message,
+        code: code.into(),
+        reason,
     }
 }
 

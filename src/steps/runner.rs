@@ -63,6 +63,13 @@ impl Session<'_> {
                     message: format!("{}; sockspec closed with {close_code}", end.describe()),
                 });
             }
+            Pulled::Ended(End::Refused { code, reason, .. }) => {
+                self.rec.record(Event::CloseSent {
+                    step: i,
+                    code: *code,
+                    reason: reason.clone(),
+                });
+            }
             Pulled::AlreadyEnded | Pulled::TimedOut => {}
         }
         pulled
@@ -282,12 +289,21 @@ fn ended_failure(end: &End, at: Duration, waiting_for: &str) -> Failure {
             "note: the server broke RFC 6455; sockspec failed the connection with close code {close_code}"
         ))
         .hint("the server (or a proxy) sent frames no WebSocket client may accept: check its framing code"),
+        End::Refused { .. } => Failure::new(format!(
+            "{} while the scenario waited for {waiting_for}",
+            end.describe()
+        ))
+        .hint(LIMIT_HINT),
     };
     f.note(format!(
         "note: the connection ended {:.3}s after the upgrade; nothing more can arrive",
         at.as_secs_f64()
     ))
 }
+
+/// The hint of a message refused for its size.
+const LIMIT_HINT: &str = "the server sent more than the client accepts: raise \
+     `connect.max_message_size` (or `max_frame_size`) if messages this large are expected";
 
 fn close_hint(code: Option<u16>) -> String {
     match code {
@@ -647,6 +663,11 @@ pub(crate) async fn expect_close(
                 ))
                 .expected(expected)
                 .actual(format!("close {code_text} {reason:?}")));
+            }
+            Next::Ended(end @ End::Refused { .. }, _) => {
+                return Err(Failure::new(end.describe())
+                    .expected(expected)
+                    .hint(LIMIT_HINT));
             }
             Next::Ended(End::Dropped(m), _) => {
                 return Err(Failure::new(format!(

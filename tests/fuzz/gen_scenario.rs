@@ -194,7 +194,23 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
             ),
         ),
         ("timeout", duration(g)),
+        ("max_message_size", size(g)),
+        ("max_frame_size", size(g)),
     ])
+}
+
+/// A size limit (`connect.max_message_size`): bytes or a number and a binary unit, with the
+/// misuses (zero, negative, decimal units, too large, not a number) mixed in.
+pub fn size(g: G) -> BoxedStrategy<Y> {
+    let clean = prop_oneof![
+        6 => pick(&["1024", "64KiB", "16MiB", "1GiB", "\"512 B\"", "1"]),
+        3 => pick(&[
+            "0", "0MiB", "-1", "16MB", "1.5MiB", "2GiB", "\"\"", "big", "18446744073709551616",
+            "[1]", "true", "1e3", "\" 8KiB \"", "KiB",
+        ]),
+        1 => any::<u64>().prop_map(|n| Y::Plain(n.to_string())),
+    ];
+    or_junk(g, clean.boxed())
 }
 
 pub fn close_expectation(g: G) -> BoxedStrategy<Y> {

@@ -1,8 +1,8 @@
 //! The project's integration tests, one binary (one link instead of one per file): the
 //! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, `vars` and
-//! `set`, shared fragments, secret redaction and the canary, the JSON Schema, the layering rule
-//! of `src/`, the scenario harness's `--exact` fast path, and scenarios against a misbehaving
-//! server. Each module says in its `//!` what it owns.
+//! `set`, shared fragments, size limits, secret redaction and the canary, the JSON Schema, the
+//! layering rule of `src/`, the scenario harness's `--exact` fast path, and scenarios against a
+//! misbehaving server. Each module says in its `//!` what it owns.
 
 mod canary;
 mod check;
@@ -11,6 +11,7 @@ mod environments;
 mod exact_fast_path;
 mod fragments;
 mod layering;
+mod limits;
 mod misbehave;
 mod misbehave_server;
 mod redaction;

@@ -193,7 +193,7 @@ fn fragmented_control_frame() {
 fn huge_declared_length() {
     frames(
         "huge-length",
-        &["protocol error: message too big: 4611686018427387904 >"],
+        &["message exceeds max size: 4611686018427387904 > 16777216"],
         1009,
     );
 }

@@ -173,6 +173,8 @@ impl Doctor<'_> {
             token_in: TokenPlacement::Header,
             timeout: DEADLINE,
             binary: crate::scenario::BinaryFrames::Bytes,
+            max_message_size: None,
+            max_frame_size: None,
         };
         let request = match handshake::build(&connect, ws_base, Some(&credential.token), &vars) {
             Ok(r) => r,
@@ -181,7 +183,7 @@ impl Doctor<'_> {
                 return;
             }
         };
-        match handshake::connect(request, DEADLINE).await {
+        match handshake::connect(request, DEADLINE, self.env.limits).await {
             Outcome::Accepted { mut ws, .. } => {
                 report.pass(
                     "handshake",
