@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
@@ -173,6 +173,9 @@ impl Inbox {
                 },
                 Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
                 Some(Ok(Message::Close(frame))) => {
+                    // RFC 6455 §5.5.1: answer the server's close. tungstenite queued the echo
+                    // when it read the close; flushing sends it now rather than at the next read.
+                    let _ = tokio::time::timeout_at(deadline, ws.flush()).await;
                     return self.ended(End::Closed {
                         code: frame
                             .as_ref()

@@ -194,6 +194,8 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
             ),
         ),
         ("timeout", duration(g)),
+        ("close_timeout", duration(g)),
+        ("expect_clean_close", boolean(g)),
     ])
 }
 
