@@ -285,3 +285,37 @@ fn a_1_mib_message_gives_a_bounded_report() {
     );
     server.join().expect("server thread");
 }
+
+#[test]
+fn the_environment_close_timeout_applies_when_the_scenario_sets_none() {
+    let (port, server) = server(silent_after_pong);
+    let config = Config::parse(
+        &format!(
+            "environments:\n  bad:\n    local: true\n    ws_url: ws://127.0.0.1:{port}\n    close_timeout: 250ms\n"
+        ),
+        Path::new("."),
+        Path::new("sockspec.yaml"),
+    )
+    .expect("config");
+    let plan =
+        sockspec::scenario::parse(&ping_pong("{}"), Path::new("t.yaml"), "t").expect("valid");
+    let run = sockspec::harness::run(&plan, &config.environments["bad"], &|_| None);
+    assert_eq!(
+        closing(&run),
+        Some((
+            true,
+            CloseEnding::Unanswered {
+                after: Duration::from_millis(250)
+            }
+        ))
+    );
+    server.join().expect("server thread");
+    let bad = Config::parse(
+        "environments:\n  bad:\n    ws_url: ws://127.0.0.1:1\n    close_timeout: soon\n",
+        Path::new("."),
+        Path::new("sockspec.yaml"),
+    )
+    .expect_err("a bad duration")
+    .render();
+    assert!(bad.contains("environments.bad.close_timeout"), "{bad}");
+}
