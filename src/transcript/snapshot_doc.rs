@@ -308,7 +308,7 @@ impl Snapshot {
                 }
                 Event::AuthAttempt { strategy, error } => attempts.push(AuthAttempt {
                     strategy: strategy.clone(),
-                    error: error.clone(),
+                    error: quoted(error),
                 }),
                 Event::Http {
                     phase,
