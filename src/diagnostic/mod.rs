@@ -3,6 +3,7 @@
 //! for report texts are in its module), and "did you mean" (`did_you_mean`).
 
 mod pos;
+pub(crate) mod quote;
 mod render;
 mod suggest;
 

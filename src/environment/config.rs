@@ -48,6 +48,9 @@ struct RawEnvironment {
     /// environment variables win over it. A missing file is not an error (CI sets variables).
     dotenv: Option<String>,
     health: Option<Spanned<RawHealth>>,
+    /// How long the client waits for the server's answer to its close at the end of a
+    /// scenario (a scenario's `connect.close_timeout` wins).
+    close_timeout: Option<Spanned<String>>,
     #[serde(default)]
     secrets: BTreeMap<String, Spanned<SecretSpec>>,
     /// The largest message the client accepts (default 16MiB); bytes or a size (`64KiB`).
@@ -162,6 +165,9 @@ pub struct Environment {
     pub health: Option<HealthSpec>,
     /// The client's message and frame size limits (a scenario's `connect:` replaces them).
     pub limits: Limits,
+    /// `close_timeout:`, the wait for the answer to the client's close at the end of a
+    /// scenario (a scenario's `connect.close_timeout` wins; default 2s).
+    pub close_timeout: Option<std::time::Duration>,
 }
 
 impl Environment {
@@ -301,6 +307,16 @@ impl Config {
                     Some(HealthSpec { target, timeout })
                 }
             };
+            let close_timeout = match &env.value.close_timeout {
+                None => None,
+                Some(t) => Some(crate::duration::parse(&t.value).map_err(|e| {
+                    Diagnostic::new(e.to_string(), file)
+                        .with_source(source.clone())
+                        .at(Pos::from_location(&t.referenced))
+                        .with_field(format!("environments.{name}.close_timeout"))
+                        .with_help(crate::duration::HELP)
+                })?),
+            };
             let dotenv = match &env.value.dotenv {
                 None => BTreeMap::new(),
                 Some(f) => read_dotenv(&root.join(f)).map_err(|e| {
@@ -349,6 +365,7 @@ impl Config {
                     dotenv,
                     health,
                     limits,
+                    close_timeout,
                 },
             );
         }

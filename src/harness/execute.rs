@@ -10,10 +10,11 @@ use crate::auth::{self, AuthEnv, AuthError, Credential};
 use crate::environment::{Embedded, Endpoint, Environment, Secrets, Unavailable};
 use crate::handshake::{self, Ws, strategy_shown};
 use crate::http::HttpEnv;
-use crate::scenario::{HandshakePlan, Plan, UnclaimedPolicy};
+use crate::scenario::{DEFAULT_CLOSE_TIMEOUT, HandshakePlan, Plan, UnclaimedPolicy};
 use crate::server::{self, ServerConfig, ServerOptions, ServerSecrets};
 use crate::steps::{
-    Inbox, Session, assign_vars, expect_close, run_phase, run_steps, settle, unclaimed_failure,
+    Inbox, Session, assign_vars, close_at_end, expect_close, run_phase, run_steps, settle,
+    unclaimed_failure,
 };
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder, Redactor, Transcript};
@@ -105,7 +106,7 @@ pub(super) async fn execute(
         )
         .await?
         {
-            Some(ws) => converse(plan, ws, &http, &mut rec, &mut vars).await,
+            Some(ws) => converse(plan, env.close_timeout, ws, &http, &mut rec, &mut vars).await,
             None => Ok(()),
         }
     }
@@ -149,9 +150,10 @@ async fn credential(
 }
 
 /// The conversation stage: the steps (or the close a `closed` handshake expects) on the
-/// open connection, then a bounded, polite close.
+/// open connection, then the closing handshake (bounded by the close timeout).
 async fn converse(
     plan: &Plan,
+    close_timeout: Option<std::time::Duration>,
     mut ws: Box<Ws>,
     http: &HttpEnv,
     rec: &mut Recorder,
@@ -182,9 +184,15 @@ async fn converse(
         }
         Err(f) => result = result.and(Err(f)),
     }
-    // Leave politely, bounded: the server's answer is not part of the scenario.
-    let _ = tokio::time::timeout(std::time::Duration::from_millis(200), ws.close(None)).await;
-    result
+    // The closing handshake, bounded by the close timeout: recorded always, a failure only
+    // under `connect.expect_clean_close` (and never in place of an earlier failure).
+    let timeout = plan
+        .closing
+        .timeout
+        .or(close_timeout)
+        .unwrap_or(DEFAULT_CLOSE_TIMEOUT);
+    let closed = close_at_end(last, timeout, plan.closing.expect_clean, &mut session).await;
+    result.and(closed)
 }
 
 /// The template variables a run starts with: a fresh `run_id`, `secrets.NAME` for the

@@ -11,6 +11,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{TrialOutcome, TrialRecord};
+use crate::diagnostic::quote::{FIRST_LINE_LIMIT, QUOTE_LIMIT, bound, bound_lines};
 
 /// The name of the report and of its one testsuite.
 const SUITE_NAME: &str = "sockspec";
@@ -84,10 +85,12 @@ fn test_case(r: &TrialRecord) -> TestCase {
         TrialOutcome::Passed => TestCaseStatus::success(),
         TrialOutcome::Failed(message) => {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // Reports are bounded already (`Failure::redact`); bounded again here so that no
+            // other source of a message can make the file grow with what a server sent.
             if let Some(first) = message.lines().find(|l| !l.trim().is_empty()) {
-                s.set_message(first.trim());
+                s.set_message(bound(first.trim(), FIRST_LINE_LIMIT + "error: ".len()).as_ref());
             }
-            s.set_description(message.as_str());
+            s.set_description(bound_lines(message, QUOTE_LIMIT).as_ref());
             s
         }
         TrialOutcome::Ignored(reason) => {
@@ -114,6 +117,17 @@ mod tests {
             outcome,
             duration: Duration::from_millis(250),
         }
+    }
+
+    #[test]
+    fn a_huge_failure_gives_bounded_junit() {
+        let huge = format!("error: {}\n{}", "x".repeat(5000), "y".repeat(1 << 20));
+        let records = vec![record("local::big", TrialOutcome::Failed(huge))];
+        let xml = junit_report(&records, Duration::from_secs(1))
+            .to_string()
+            .expect("serializes");
+        assert!(xml.len() < 16 * 1024, "{} bytes", xml.len());
+        assert!(xml.contains("…[truncated, 1,048,576 bytes in all]"));
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
     AcceptedExpectation, Assignment, AuthPlan, BearerSource, BinaryFrames, CloseExpectation,
-    ConnectPlan, EventPlan, ExpectMany, ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm,
-    JwtPlan, KeySource, Mutation, Plan, SnapshotFrames, StepKind, StepPlan, Target, TokenPlacement,
-    UnclaimedPolicy,
+    ClosingPlan, ConnectPlan, DEFAULT_CLOSE_TIMEOUT, EventPlan, ExpectMany, ExpectOne, Fallback,
+    HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan, SnapshotFrames,
+    StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
 };

@@ -42,6 +42,9 @@ pub struct Plan {
     pub auth_pos: Pos,
     /// Where and how to connect.
     pub connect: ConnectPlan,
+    /// How the connection is closed at the end (`connect.close_timeout`,
+    /// `connect.expect_clean_close`).
+    pub closing: ClosingPlan,
     /// The expected outcome of the upgrade.
     pub handshake: HandshakePlan,
     /// Where `handshake:` is written (unknown when not written: acceptance is implied).
@@ -369,6 +372,20 @@ pub struct ConnectPlan {
     /// `max_frame_size`, in bytes; `None`: the environment's.
     pub max_frame_size: Option<usize>,
 }
+
+/// The closing handshake at the end of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClosingPlan {
+    /// How long to wait for the server's answer to the client's close; `None`: the
+    /// environment's `close_timeout`, else [`DEFAULT_CLOSE_TIMEOUT`].
+    pub timeout: Option<Duration>,
+    /// Whether an unanswered close (or a drop instead of a close frame) fails the scenario.
+    pub expect_clean: bool,
+}
+
+/// How long the client waits for the answer to its close when neither the scenario nor the
+/// environment says.
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How binary frames from the server are read (`connect.binary:`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -415,6 +415,15 @@ pub(super) struct RawConnect {
     /// never more than `max_message_size`). Bytes or a size, as `max_message_size`.
     #[schemars(with = "Option<SizeText>")]
     pub max_frame_size: Option<S<Value>>,
+    /// At the end of the scenario the client sends its close (1000) and waits this long for
+    /// the server's answer (default: the environment's `close_timeout`, else 2s).
+    #[schemars(with = "Option<DurationText>")]
+    pub close_timeout: Option<S<String>>,
+    /// Fails the scenario when the closing handshake at its end is not clean: the server
+    /// never answers the client's close within `close_timeout`, or ends the connection
+    /// without a close frame (default false: recorded in the transcript only).
+    #[serde(default)]
+    pub expect_clean_close: bool,
 }
 
 /// Where the handshake carries the token.

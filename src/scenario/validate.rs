@@ -21,7 +21,7 @@ use super::fragments::{Fragment, Included, Merged, Sourced, merge};
 use super::plan::*;
 use super::raw::*;
 use super::validate_auth::auth_plan;
-use super::validate_connect::{connect_plan, handshake_plan};
+use super::validate_connect::{closing_plan, connect_plan, handshake_plan};
 use super::validate_steps::step_plan;
 use crate::diagnostic::{Diagnostic, Pos, did_you_mean};
 use crate::pattern::Pattern;
@@ -435,11 +435,17 @@ fn validate_one(
     if !matches!(auth, AuthPlan::None) {
         cx.defined.insert("auth".into());
     }
-    let connect = match &m.connect {
-        None => connect_plan(&mut cx, &RawConnect::default(), &auth),
+    let (connect, closing) = match &m.connect {
+        None => (
+            connect_plan(&mut cx, &RawConnect::default(), &auth),
+            ClosingPlan::default(),
+        ),
         Some(c) => {
             cx.origin = c.origin;
-            connect_plan(&mut cx, c.item, &auth)
+            (
+                connect_plan(&mut cx, c.item, &auth),
+                closing_plan(&mut cx, c.item),
+            )
         }
     };
     let (handshake, handshake_pos) = match &m.handshake {
@@ -519,6 +525,7 @@ fn validate_one(
         auth,
         auth_pos,
         connect,
+        closing,
         handshake,
         handshake_pos,
         setup,

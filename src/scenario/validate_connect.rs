@@ -110,6 +110,20 @@ fn size(cx: &mut Ctx<'_>, raw: &Option<S<Value>>, field: &str) -> Option<usize> 
     }
 }
 
+/// The closing handshake `connect` asks for (`close_timeout`, `expect_clean_close`).
+pub(super) fn closing_plan(cx: &mut Ctx<'_>, c: &RawConnect) -> ClosingPlan {
+    ClosingPlan {
+        timeout: c.close_timeout.as_ref().map(|_| {
+            cx.duration(
+                &c.close_timeout,
+                "connect.close_timeout",
+                DEFAULT_CLOSE_TIMEOUT,
+            )
+        }),
+        expect_clean: c.expect_clean_close,
+    }
+}
+
 pub(super) fn handshake_plan(
     cx: &mut Ctx<'_>,
     h: &S<RawHandshake>,

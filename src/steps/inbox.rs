@@ -310,6 +310,9 @@ impl Inbox {
                     });
                 }
                 Some(Ok(Message::Close(frame))) => {
+                    // RFC 6455 §5.5.1: answer the server's close. tungstenite queued the echo
+                    // when it read the close; flushing sends it now rather than at the next read.
+                    let _ = tokio::time::timeout_at(deadline, ws.flush()).await;
                     return self.ended(End::Closed {
                         code: frame
                             .as_ref()

@@ -55,6 +55,56 @@ impl Frame {
     }
 }
 
+/// How the closing handshake at the end of a scenario ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CloseEnding {
+    /// The server answered the client's close with its own close frame.
+    Answered {
+        /// The close code; `None` for a close frame without one.
+        code: Option<u16>,
+        /// The close reason.
+        reason: String,
+    },
+    /// The server's close frame had already come (the client echoed it when the server
+    /// closed first).
+    ServerClosed,
+    /// No answer within the close timeout: the client aborted the connection.
+    Unanswered {
+        /// The close timeout that passed.
+        after: Duration,
+    },
+    /// The connection ended without a close frame while the client waited for the answer.
+    Dropped {
+        /// What the transport said.
+        message: String,
+    },
+}
+
+impl CloseEnding {
+    /// Whether this is a clean closing handshake (a close frame each way).
+    pub fn is_clean(&self) -> bool {
+        matches!(
+            self,
+            CloseEnding::Answered { .. } | CloseEnding::ServerClosed
+        )
+    }
+
+    /// One line for reports and snapshots when the handshake was not clean; `None` when it
+    /// was.
+    pub fn abnormal(&self) -> Option<String> {
+        match self {
+            CloseEnding::Answered { .. } | CloseEnding::ServerClosed => None,
+            CloseEnding::Unanswered { after } => Some(format!(
+                "server never answered the close frame (aborted after {})",
+                humantime::format_duration(*after)
+            )),
+            CloseEnding::Dropped { message } => Some(format!(
+                "the connection ended without an answer to the close frame ({message})"
+            )),
+        }
+    }
+}
+
 /// How a step claimed a received message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
@@ -197,6 +247,19 @@ pub enum Event {
         /// What the transport said.
         message: String,
     },
+    /// The closing handshake at the end of the scenario (recorded whenever the connection
+    /// was still open, or closed by a close frame, when the steps ended).
+    Closing {
+        /// The last step (0-based; snapshots count from 1).
+        step: usize,
+        /// Whether the client sent its close (1000) at the end; false when a `close` step or
+        /// the server had already closed.
+        sent: bool,
+        /// How it ended.
+        ending: CloseEnding,
+        /// Messages read and discarded while waiting for the answer.
+        discarded: usize,
+    },
     /// How the run ended: always the last event.
     Outcome {
         /// Whether the scenario did what it expects.
@@ -300,6 +363,26 @@ impl Event {
                 summary: s(summary),
             },
             e @ HandshakeTimeout { .. } => e,
+            Closing {
+                step,
+                sent,
+                ending,
+                discarded,
+            } => Closing {
+                step,
+                sent,
+                ending: match ending {
+                    CloseEnding::Answered { code, reason } => CloseEnding::Answered {
+                        code,
+                        reason: s(reason),
+                    },
+                    CloseEnding::Dropped { message } => CloseEnding::Dropped {
+                        message: s(message),
+                    },
+                    e @ (CloseEnding::ServerClosed | CloseEnding::Unanswered { .. }) => e,
+                },
+                discarded,
+            },
         }
     }
 }

@@ -3,6 +3,7 @@
 //! report module renders it. Redacted like every other transcript content.
 
 use crate::diagnostic::Pos;
+use crate::diagnostic::quote::{FIRST_LINE_LIMIT, QUOTE_LIMIT, bound_lines, first_line};
 
 /// Why a run did not do what its scenario expects: data that execution fills in and
 /// `report::failure_diagnostic` renders (cause first). Built with [`Failure::new`] and the
@@ -76,22 +77,31 @@ impl Failure {
         self
     }
 
-    /// Redacts every text field.
+    /// Redacts every text field, then bounds it (`diagnostic::quote`: redaction first, so a
+    /// cut never leaves part of a secret): the message to a first line of at most
+    /// [`FIRST_LINE_LIMIT`] bytes (its longest quote shortened, else cut, the whole message
+    /// then kept in a note), every other line to [`QUOTE_LIMIT`] bytes with its size stated.
+    /// Every failure of a run passes here before it is reported, so this is where every
+    /// server-controlled text (a body, a message, a header, a close reason) is bounded.
     pub fn redact(self, r: &super::Redactor) -> Failure {
+        let text = |x: &str| bound_lines(&r.redact(x), QUOTE_LIMIT).into_owned();
+        let (message, whole) = first_line(&r.redact(&self.message), FIRST_LINE_LIMIT);
+        let mut notes: Vec<String> = whole.map(|w| format!("in full: {w}")).into_iter().collect();
+        notes.extend(self.notes.iter().map(|n| text(n)));
         Failure {
-            message: r.redact(&self.message),
+            message,
             pos: self.pos,
-            label: self.label.map(|l| r.redact(&l)),
+            label: self.label.map(|l| text(&l)),
             context: self
                 .context
                 .into_iter()
-                .map(|(p, l)| (p, r.redact(&l)))
+                .map(|(p, l)| (p, text(&l)))
                 .collect(),
-            expected: self.expected.map(|l| r.redact(&l)),
-            actual: self.actual.map(|l| r.redact(&l)),
-            nearest: self.nearest.map(|(a, b)| (r.redact(&a), r.redact(&b))),
-            notes: self.notes.into_iter().map(|n| r.redact(&n)).collect(),
-            hint: self.hint.map(|h| r.redact(&h)),
+            expected: self.expected.map(|l| text(&l)),
+            actual: self.actual.map(|l| text(&l)),
+            nearest: self.nearest.map(|(a, b)| (text(&a), text(&b))),
+            notes,
+            hint: self.hint.map(|h| text(&h)),
         }
     }
 }

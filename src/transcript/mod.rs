@@ -10,7 +10,7 @@ mod render;
 mod snapshot_doc;
 
 pub(crate) use event::Recorder;
-pub use event::{Disposition, Entry, Event, Frame, Transcript};
+pub use event::{CloseEnding, Disposition, Entry, Event, Frame, Transcript};
 pub use failure::Failure;
 pub(crate) use normalize::Normalizer;
 pub(crate) use redact::{Redactor, percent_encode};

@@ -4,6 +4,7 @@
 
 use super::snapshot_doc::Snapshot;
 use super::{Disposition, Entry, Event, Normalizer, Transcript};
+use crate::diagnostic::quote::bound;
 use crate::scenario::SnapshotFrames;
 
 /// Why a snapshot document could not be turned into YAML (not expected: every key is a
@@ -67,14 +68,19 @@ pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
         .filter_map(|Entry { at, event }| {
             let ms = at.as_secs_f64() * 1000.0;
             let text = match event {
-                Event::Sent { frame, .. } => format!("→ {}", frame.summary()),
+                Event::Sent { frame, .. } => {
+                    format!("→ {}", bound(&frame.summary(), LAST_FRAME_LIMIT))
+                }
                 Event::Received { seq, frame, .. } => {
                     let tag = match claims.get(seq) {
                         Some((step, Disposition::Matched)) => format!(" (step {})", step + 1),
                         Some((_, Disposition::Ignored)) => " (ignored)".to_string(),
                         None => " (unclaimed)".to_string(),
                     };
-                    format!("← #{seq} {}{tag}", frame.summary())
+                    format!(
+                        "← #{seq} {}{tag}",
+                        bound(&frame.summary(), LAST_FRAME_LIMIT)
+                    )
                 }
                 Event::CloseSent { code, reason, .. } => format!("→ close {code} {reason:?}"),
                 Event::CloseReceived { code, reason, .. } => format!(
@@ -86,23 +92,25 @@ pub(crate) fn render_last_frames(t: &Transcript, n: usize) -> Vec<String> {
                     format!("× {message}")
                 }
                 Event::Dropped { message, .. } => format!("× connection dropped: {message}"),
+                // A clean closing handshake at the end is left out, as in snapshots.
+                Event::Closing { sent, ending, .. } => {
+                    let sent = if *sent { "→ close 1000; " } else { "" };
+                    format!("{sent}× {}", ending.abnormal()?)
+                }
                 _ => return None,
             };
-            Some(format!("{ms:>8.1} ms  {}", truncate(&text, 160)))
+            Some(format!(
+                "{ms:>8.1} ms  {}",
+                bound(&text, 2 * LAST_FRAME_LIMIT)
+            ))
         })
         .collect();
     let skip = lines.len().saturating_sub(n);
     lines.into_iter().skip(skip).collect()
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
-    }
-}
+/// At most this many bytes of a frame in a report's last frames (a line at most twice).
+const LAST_FRAME_LIMIT: usize = 160;
 
 #[cfg(test)]
 mod tests {

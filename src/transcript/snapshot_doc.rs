@@ -12,6 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use super::{Disposition, Entry, Event, Frame, Normalizer, Transcript};
+use crate::diagnostic::quote::{QUOTE_LIMIT, bound};
 
 /// One run's snapshot: the top-level keys, in this order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -199,6 +200,10 @@ pub(super) enum FrameAction {
     CloseReceived(CloseReceived),
     /// `dropped`: the connection ended without a close frame; the error message.
     Dropped(String),
+    /// `close_unanswered`: the closing handshake at the end was not clean (no answer to the
+    /// client's close within the close timeout, or a drop instead); an answered close is left
+    /// out.
+    CloseUnanswered(String),
 }
 
 /// A frame's content.
@@ -303,7 +308,7 @@ impl Snapshot {
                 }
                 Event::AuthAttempt { strategy, error } => attempts.push(AuthAttempt {
                     strategy: strategy.clone(),
-                    error: error.clone(),
+                    error: quoted(error),
                 }),
                 Event::Http {
                     phase,
@@ -324,7 +329,7 @@ impl Snapshot {
                     },
                     response: status.map(|status| HttpResponse {
                         status,
-                        body: response.clone(),
+                        body: response.clone().map(quoted_json),
                     }),
                     error: error.clone(),
                 }),
@@ -346,14 +351,21 @@ impl Snapshot {
                 } => {
                     doc.handshake.response = Some(HandshakeResponse::Answered(UpgradeResponse {
                         status: *status,
-                        headers: Headers(headers.clone()),
-                        body: body.as_deref().map(|b| Frame::from_text(b).value()),
+                        headers: Headers(
+                            headers
+                                .iter()
+                                .map(|(k, v)| (quoted(k), quoted(v)))
+                                .collect(),
+                        ),
+                        body: body
+                            .as_deref()
+                            .map(|b| quoted_json(Frame::from_text(b).value())),
                     }));
                 }
                 Event::HandshakeTimeout { .. } => {
                     doc.handshake.response = Some(HandshakeResponse::TimedOut);
                 }
-                Event::HandshakeError { message } => doc.handshake.error = Some(message.clone()),
+                Event::HandshakeError { message } => doc.handshake.error = Some(quoted(message)),
                 Event::Outcome { passed, summary } => {
                     doc.outcome = Some(if *passed {
                         Outcome::Passed
@@ -444,7 +456,10 @@ fn frame(event: &Event, messages: &Normalizer) -> Option<FrameItem> {
                 reason: reason.clone(),
             }),
         ),
-        Event::Dropped { step, message } => (step, FrameAction::Dropped(message.clone())),
+        Event::Dropped { step, message } => (step, FrameAction::Dropped(quoted(message))),
+        Event::Closing { step, ending, .. } => {
+            (step, FrameAction::CloseUnanswered(ending.abnormal()?))
+        }
         Event::Received { .. }
         | Event::Claimed { .. }
         | Event::Auth { .. }
@@ -462,11 +477,30 @@ fn frame(event: &Event, messages: &Normalizer) -> Option<FrameItem> {
     })
 }
 
+/// A server-controlled text as a snapshot shows it: bounded (`diagnostic::quote`).
+fn quoted(text: &str) -> String {
+    bound(text, QUOTE_LIMIT).into_owned()
+}
+
+/// `value` with every string in it bounded like [`quoted`].
+fn quoted_json(value: Value) -> Value {
+    match value {
+        Value::String(t) if t.len() > QUOTE_LIMIT => Value::String(quoted(&t)),
+        Value::Array(items) => Value::Array(items.into_iter().map(quoted_json).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (quoted(&k), quoted_json(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// A frame's content with volatile values (and the scenario's `redact:` paths) normalized.
 fn normalized(f: &Frame, messages: &Normalizer) -> FrameContent {
     match f {
-        Frame::Json(v) => FrameContent::Json(messages.normalize_json(v)),
-        Frame::Text(t) => FrameContent::Text(messages.normalize(t)),
+        Frame::Json(v) => FrameContent::Json(quoted_json(messages.normalize_json(v))),
+        Frame::Text(t) => FrameContent::Text(quoted(&messages.normalize(t))),
         Frame::Binary(n) => FrameContent::Binary { binary_bytes: *n },
     }
 }

@@ -196,6 +196,8 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
         ("timeout", duration(g)),
         ("max_message_size", size(g)),
         ("max_frame_size", size(g)),
+        ("close_timeout", duration(g)),
+        ("expect_clean_close", boolean(g)),
     ])
 }
 

@@ -6,6 +6,7 @@
 
 mod canary;
 mod check;
+mod closing;
 mod cli;
 mod environments;
 mod exact_fast_path;

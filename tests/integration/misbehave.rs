@@ -33,7 +33,10 @@ fn run_mode(mode: &str, steps: &str, bound: Duration) -> (String, Receiver<u16>)
         Config::parse(&config, Path::new("."), Path::new("sockspec.yaml")).expect("config");
     let env = &config.environments["misbehave"];
     // Every scenario here has a handshake deadline of 1 s.
-    let scenario = format!("connect: {{path: /{mode}, timeout: 1s}}\n{steps}");
+    // The closing handshake at the end may wait `close_timeout` once more; keep it within the
+    // bound checked below (declared deadlines + 1 s).
+    let scenario =
+        format!("connect: {{path: /{mode}, timeout: 1s, close_timeout: 300ms}}\n{steps}");
     let plan = sockspec::scenario::parse(&scenario, Path::new("m.yaml"), mode).expect("scenario");
     let start = Instant::now();
     let run = sockspec::harness::run(&plan, env, &|_| None);
