@@ -354,6 +354,35 @@ fn json_problem(frame: &Frame) -> Option<String> {
     })
 }
 
+/// For the first line of a timeout: the first passed-over message that could not match a
+/// JSON pattern for its form (`; message #N is invalid JSON at line L column C` or `; message
+/// #N is a binary frame (B bytes), not text`), or nothing.
+fn passed_problem(s: &Session<'_>, passed: &[usize]) -> String {
+    for idx in passed.iter().take(8) {
+        let m = s.inbox.get(*idx);
+        match &m.frame {
+            Frame::Binary(n) => {
+                return format!(
+                    "; message #{} is a binary frame ({n} bytes), not text",
+                    m.seq
+                );
+            }
+            Frame::Text(t) if json_problem(&m.frame).is_some() => {
+                if let Err(e) = serde_json::from_str::<Value>(t) {
+                    return format!(
+                        "; message #{} is invalid JSON at line {} column {}",
+                        m.seq,
+                        e.line(),
+                        e.column()
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    String::new()
+}
+
 /// Notes on the passed-over messages a report involves that look like JSON but are not.
 fn json_notes(mut f: Failure, s: &Session<'_>, passed: &[usize]) -> Failure {
     for idx in passed.iter().take(8) {
@@ -391,9 +420,10 @@ async fn expect_one(i: usize, e: &ExpectOne, s: &mut Session<'_>) -> Result<(), 
             }
             Next::TimedOut => {
                 let f = Failure::new(format!(
-                    "no message matching {} arrived within {}",
+                    "no message matching {} arrived within {}{}",
                     describe(&pattern),
-                    humantime::format_duration(e.within)
+                    humantime::format_duration(e.within),
+                    passed_problem(s, &passed)
                 ));
                 return Err(fail(f, &passed, s));
             }

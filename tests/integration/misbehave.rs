@@ -26,6 +26,41 @@ fn first_line(mode: &str, steps: &str, bound: Duration) -> String {
 
 /// [`first_line`], and the close codes the server saw the client send first.
 fn run_mode(mode: &str, steps: &str, bound: Duration) -> (String, Receiver<u16>) {
+    let (run, server, line) = run_raw(mode, steps, bound);
+    assert!(
+        matches!(run.outcome, RunOutcome::Failed(_)),
+        "{mode}: {:?}",
+        run.outcome
+    );
+    (line.expect("a report"), server.closes)
+}
+
+/// Runs `steps` against the server's `mode`; asserts the run passes within `bound` + 1 s and
+/// returns how many pongs the client sent.
+fn passes(mode: &str, steps: &str, bound: Duration) -> usize {
+    let (run, server, line) = run_raw(mode, steps, bound);
+    assert!(
+        matches!(run.outcome, RunOutcome::Passed),
+        "{mode}: {:?} {line:?}",
+        run.outcome
+    );
+    server
+        .pongs
+        .recv_timeout(Duration::from_secs(3))
+        .expect("the connection's pongs")
+}
+
+/// Runs `steps` against the server's `mode` within `bound` + 1 s: the run, the server, and
+/// the report's first line if it failed.
+fn run_raw(
+    mode: &str,
+    steps: &str,
+    bound: Duration,
+) -> (
+    sockspec::harness::Run,
+    misbehave_server::Server,
+    Option<String>,
+) {
     let server = misbehave_server::start();
     let addr = server.addr;
     let config = format!("environments:\n  misbehave:\n    ws_url: ws://{addr}\n");
@@ -45,15 +80,15 @@ fn run_mode(mode: &str, steps: &str, bound: Duration) -> (String, Receiver<u16>)
         took < bound + Duration::from_secs(1),
         "{mode}: took {took:?}, more than {bound:?} + 1s"
     );
-    assert!(
-        matches!(run.outcome, RunOutcome::Failed(_)),
-        "{mode}: {:?}",
-        run.outcome
+    let line = run.report(&plan, env).map(|r| {
+        let report = r.render();
+        report.lines().next().unwrap_or_default().to_string()
+    });
+    eprintln!(
+        "{mode} | {} | {took:?}",
+        line.as_deref().unwrap_or("passed")
     );
-    let report = run.report(&plan, env).expect("a report").render();
-    let line = report.lines().next().unwrap_or_default().to_string();
-    eprintln!("{mode} | {line} | {took:?}");
-    (line, server.closes)
+    (run, server, line)
 }
 
 /// Asserts that `line` contains every one of `words`.
@@ -324,4 +359,84 @@ fn head_cut_by_eof_is_named() {
             "invalid handshake response: the server closed the connection before the end of the response head",
         ],
     );
+}
+
+/// One message `b` within 1 s, after `a`.
+const B_WITHIN_1S: &str = "\
+steps:
+  - expect: {match: {type: a}, within: 2s}
+  - expect: {match: {type: b}, within: 1s}
+";
+
+#[test]
+fn huge_error_body_is_bounded() {
+    let line = first_line("huge-error-body", TWO_MESSAGES, Duration::from_secs(1));
+    names(&line, &["500"]);
+    assert!(line.chars().count() < 200, "{line}");
+}
+
+#[test]
+fn undelimited_error_body_is_bounded() {
+    let line = first_line(
+        "undelimited-error-body",
+        TWO_MESSAGES,
+        Duration::from_secs(1),
+    );
+    names(&line, &["500"]);
+    assert!(line.chars().count() < 200, "{line}");
+}
+
+#[test]
+fn trickled_frame_within_the_deadline_passes() {
+    passes("trickle-frame", B_WITHIN_1S, Duration::from_secs(3));
+}
+
+#[test]
+fn trickled_frame_beyond_the_deadline() {
+    let line = first_line("trickle-frame-slow", B_WITHIN_1S, Duration::from_secs(3));
+    names(&line, &[r#"{"type":"b"}"#, "within 1s"]);
+}
+
+#[test]
+fn slow_frame_just_before_within_passes() {
+    passes("slow-before", B_WITHIN_1S, Duration::from_secs(3));
+}
+
+#[test]
+fn slow_frame_just_after_within() {
+    let line = first_line("slow-after", B_WITHIN_1S, Duration::from_secs(3));
+    names(&line, &[r#"{"type":"b"}"#, "within 1s"]);
+}
+
+#[test]
+fn malformed_json_is_named() {
+    let line = first_line("malformed-json", B_WITHIN_1S, Duration::from_secs(3));
+    names(&line, &["invalid JSON at line 1 column"]);
+}
+
+#[test]
+fn fragments_with_interleaved_pings_pass_and_pings_are_answered() {
+    let pongs = passes("fragments-with-pings", B_WITHIN_1S, Duration::from_secs(3));
+    assert!(pongs >= 1, "no pong sent");
+}
+
+#[test]
+fn ping_flood_then_a_message_passes() {
+    let pongs = passes("ping-flood", B_WITHIN_1S, Duration::from_secs(3));
+    assert!(pongs >= 1, "no pong sent");
+}
+
+#[test]
+fn huge_fragmented_message_over_the_limit() {
+    frames(
+        "huge-fragmented",
+        &["message exceeds max size:", "> 16777216"],
+        1009,
+    );
+}
+
+#[test]
+fn binary_instead_of_text_is_named() {
+    let line = first_line("binary-json", B_WITHIN_1S, Duration::from_secs(3));
+    names(&line, &["binary"]);
 }

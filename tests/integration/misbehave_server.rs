@@ -14,6 +14,8 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 /// Connections the server accepts before it stops.
 const MAX_CONNECTIONS: usize = 4;
+/// The most client bytes kept after the upgrade (enough for 10,000 pongs).
+const MAX_KEPT: usize = 256 * 1024;
 /// How long the server lives.
 const LIFETIME: Duration = Duration::from_secs(20);
 /// The most request bytes read.
@@ -29,12 +31,15 @@ const FIRST: &[u8] = br#"{"type":"a"}"#;
 pub(crate) struct Server {
     pub addr: SocketAddr,
     pub closes: Receiver<u16>,
+    /// Per connection that the client closed: how many pong frames it sent.
+    pub pongs: Receiver<usize>,
 }
 
 /// Starts the server on its own thread.
 pub(crate) fn start() -> Server {
     let (tx, rx) = std::sync::mpsc::channel();
     let (close_tx, closes) = std::sync::mpsc::channel();
+    let (pong_tx, pongs) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -49,9 +54,12 @@ pub(crate) fn start() -> Server {
                         return;
                     };
                     let _ = stream.set_nodelay(true);
-                    let close_tx = close_tx.clone();
+                    let sent = Sent {
+                        closes: close_tx.clone(),
+                        pongs: pong_tx.clone(),
+                    };
                     tokio::spawn(async move {
-                        let _ = tokio::time::timeout(HOLD * 2, handle(stream, close_tx)).await;
+                        let _ = tokio::time::timeout(HOLD * 2, handle(stream, sent)).await;
                     });
                 }
                 // Let the last connections finish.
@@ -63,7 +71,17 @@ pub(crate) fn start() -> Server {
     let addr = rx
         .recv_timeout(Duration::from_secs(5))
         .expect("server address");
-    Server { addr, closes }
+    Server {
+        addr,
+        closes,
+        pongs,
+    }
+}
+
+/// Where a connection reports what the client sent.
+struct Sent {
+    closes: Sender<u16>,
+    pongs: Sender<usize>,
 }
 
 /// The request head: its path and `Sec-WebSocket-Key`.
@@ -111,16 +129,91 @@ fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The header of an unmasked frame with a 64-bit length: `fin`, `opcode`, `len`.
+fn long_header(fin: bool, opcode: u8, len: u64) -> Vec<u8> {
+    let mut out = vec![if fin { 0x80 | opcode } else { opcode }, 0x7F];
+    out.extend_from_slice(&len.to_be_bytes());
+    out
+}
+
+/// The number of pong frames among `bytes` (client frames, masked, from the start of the
+/// connection after the upgrade); stops at the first frame it cannot parse whole.
+fn count_pongs(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    let mut pongs = 0;
+    for _ in 0..100_000 {
+        let (Some(&b0), Some(&b1)) = (bytes.get(at), bytes.get(at + 1)) else {
+            break;
+        };
+        let (len, head) = match b1 & 0x7F {
+            126 => match bytes.get(at + 2..at + 4) {
+                Some(l) => (u16::from_be_bytes([l[0], l[1]]) as usize, 4),
+                None => break,
+            },
+            127 => break,
+            n => (n as usize, 2),
+        };
+        let head = head + if b1 & 0x80 != 0 { 4 } else { 0 };
+        if b0 & 0x0F == 0xA {
+            pongs += 1;
+        }
+        at += head + len;
+    }
+    pongs
+}
+
+/// Writes `bytes` `step` bytes at a time, sleeping `pause` between writes; stops after
+/// `count` writes or a write error.
+async fn trickle(stream: &mut TcpStream, bytes: &[u8], step: usize, pause: Duration, count: usize) {
+    for chunk in bytes.chunks(step).take(count) {
+        if stream.write_all(chunk).await.is_err() {
+            return;
+        }
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// Writes `total` bytes of `{"type":"b","data":"xx…"}` in text fragments of `fragment`
+/// bytes, generated as they go (the server never holds the message).
+async fn fragmented(stream: &mut (impl AsyncWriteExt + Unpin), total: usize, fragment: usize) {
+    let prefix = br#"{"type":"b","data":""#;
+    let suffix = br#""}"#;
+    let filler = vec![b'x'; fragment];
+    let mut sent = 0;
+    for k in 0..(total / fragment + 1) {
+        let len = fragment.min(total - sent);
+        let fin = sent + len >= total;
+        let opcode = if k == 0 { 0x1 } else { 0x0 };
+        let mut payload = filler[..len].to_vec();
+        if k == 0 {
+            payload[..prefix.len()].copy_from_slice(prefix);
+        }
+        if fin {
+            let n = payload.len();
+            payload[n - suffix.len()..].copy_from_slice(suffix);
+        }
+        let mut out = long_header(fin, opcode, len as u64);
+        out.extend_from_slice(&payload);
+        if stream.write_all(&out).await.is_err() {
+            return;
+        }
+        sent += len;
+        if fin {
+            return;
+        }
+    }
+}
+
 /// Reads what the client sends, until it closes the TCP connection or `HOLD`; returns the
-/// first [`MAX_HEAD`] bytes.
-async fn drain(stream: &mut TcpStream) -> Vec<u8> {
-    let mut chunk = [0u8; 1024];
+/// first [`MAX_KEPT`] bytes.
+async fn drain(stream: &mut (impl AsyncReadExt + Unpin)) -> Vec<u8> {
+    let mut chunk = [0u8; 4096];
     let mut kept = Vec::new();
     let _ = tokio::time::timeout(HOLD, async {
-        for _ in 0..10_000 {
+        for _ in 0..100_000 {
             match stream.read(&mut chunk).await {
                 Ok(0) | Err(_) => return,
-                Ok(n) if kept.len() < MAX_HEAD => kept.extend_from_slice(&chunk[..n]),
+                Ok(n) if kept.len() < MAX_KEPT => kept.extend_from_slice(&chunk[..n]),
                 Ok(_) => {}
             }
         }
@@ -139,7 +232,7 @@ fn close_code(bytes: &[u8]) -> Option<u16> {
         .then(|| u16::from_be_bytes([c0 ^ m0, c1 ^ m1]))
 }
 
-async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
+async fn handle(mut stream: TcpStream, sent: Sent) {
     let Some((path, key)) = read_head(&mut stream).await else {
         return;
     };
@@ -153,6 +246,49 @@ async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
         out
     };
     let bytes: Vec<u8> = match mode {
+        "undelimited-error-body" => {
+            let head = b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n\r\n<html>";
+            if stream.write_all(head).await.is_err() {
+                return;
+            }
+            trickle(&mut stream, &[b'x'; 200], 1, Duration::from_millis(50), 200).await;
+            return;
+        }
+        "trickle-frame" | "trickle-frame-slow" => {
+            if stream.write_all(&upgraded).await.is_err() {
+                return;
+            }
+            // 14 bytes: 0.7 s at 50 ms a byte, 4.2 s at 300 ms.
+            let pause = if mode == "trickle-frame" { 50 } else { 300 };
+            let b = frame(0x1, br#"{"type":"b"}"#);
+            trickle(&mut stream, &b, 1, Duration::from_millis(pause), b.len()).await;
+            report(&mut stream, &sent).await;
+            return;
+        }
+        "slow-before" | "slow-after" => {
+            if stream.write_all(&upgraded).await.is_err() {
+                return;
+            }
+            let pause = if mode == "slow-before" { 700 } else { 1300 };
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            if stream.write_all(&frame(0x1, br#"{"type":"b"}"#)).await.is_err() {
+                return;
+            }
+            report(&mut stream, &sent).await;
+            return;
+        }
+        "huge-fragmented" => {
+            if stream.write_all(&upgraded).await.is_err() {
+                return;
+            }
+            let (mut read, mut write) = stream.into_split();
+            let writing = fragmented(&mut write, 32 << 20, 64 << 10);
+            let (_, bytes) = tokio::join!(writing, drain(&mut read));
+            if let Some(code) = close_code(&bytes) {
+                let _ = sent.closes.send(code);
+            }
+            return;
+        }
         "silent" => {
             let _ = drain(&mut stream).await;
             return;
@@ -228,6 +364,32 @@ async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
             head.into_bytes()
         }
         "incomplete-head" => accepted.as_bytes()[..16].to_vec(),
+        "huge-error-body" => {
+            let mut out =
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5242880\r\n\r\n".to_vec();
+            out.resize(out.len() + (5 << 20), b'x');
+            out
+        }
+        "malformed-json" => after_first(&frame(0x1, br#"{"type": "a","#)),
+        "binary-json" => after_first(&frame(0x2, br#"{"type":"b"}"#)),
+        "fragments-with-pings" => after_first(&[
+            &[0x01, 0x07][..],
+            br#"{"type""#,
+            &frame(0x9, b"p1"),
+            &[0x00, 0x04],
+            br#":"b""#,
+            &frame(0x9, b"p2"),
+            &[0x80, 0x01, b'}'],
+        ]
+        .concat()),
+        "ping-flood" => {
+            let mut flood = Vec::with_capacity(20_016);
+            for _ in 0..10_000 {
+                flood.extend_from_slice(&[0x89, 0x00]);
+            }
+            flood.extend(frame(0x1, br#"{"type":"b"}"#));
+            after_first(&flood)
+        }
         _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
     };
     if stream.write_all(&bytes).await.is_err() {
@@ -237,13 +399,18 @@ async fn handle(mut stream: TcpStream, closes: Sender<u16>) {
     match mode {
         // Closes the TCP connection (FIN) without a close frame.
         "drop" | "redirect" | "garbage" | "bad-accept" | "no-upgrade" | "cut-frame"
-        | "unauthorized" | "no-connection" | "incomplete-head" => {
+        | "unauthorized" | "no-connection" | "incomplete-head" | "huge-error-body" => {
             let _ = stream.shutdown().await;
         }
-        _ => {
-            if let Some(code) = close_code(&drain(&mut stream).await) {
-                let _ = closes.send(code);
-            }
-        }
+        _ => report(&mut stream, &sent).await,
     }
+}
+
+/// Drains what the client sends and reports its first close code and its pongs.
+async fn report(stream: &mut TcpStream, sent: &Sent) {
+    let bytes = drain(stream).await;
+    if let Some(code) = close_code(&bytes) {
+        let _ = sent.closes.send(code);
+    }
+    let _ = sent.pongs.send(count_pongs(&bytes));
 }
