@@ -368,6 +368,18 @@ pub(crate) fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> 
             "the environment is unavailable",
             "this is not the scenario's fault: check the environment's health endpoint".into(),
         )
+    } else if status >= 500 {
+        (
+            "the server failed while handling the upgrade (a server error, not the credential)",
+            format!("{status} is the server's own failure: check its logs"),
+        )
+    } else if status != 401 && status != 403 {
+        (
+            "the server does not accept the upgrade here (not a credential status)",
+            format!(
+                "the credential is not the cause of a {status}: check `connect.path` and `ws_url`"
+            ),
+        )
     } else if sent.strategy == "none" {
         (
             "the route needs a credential",
