@@ -155,6 +155,9 @@ pub(crate) fn judge(
             .actual(format!("{} Location: {location}", r.status))
             .hint("point the scenario (connect.path or the environment's ws_url) at the redirect's target"))
         }
+        // A scenario that expects the redirect's status gets it, followed or not.
+        (HandshakePlan::Rejected { statuses, body: None }, Outcome::Redirected { response: r, .. })
+            if statuses.contains(&r.status) => Ok(()),
         (_, Outcome::Redirected { response: r, location, stop }) => {
             let location = bound(location, LOCATION_LIMIT);
             let (message, hint) = match stop {
