@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
-use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request};
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::http::{HeaderMap, HeaderValue, Request, Uri};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::upgrade::{offered_subprotocols, upgrade};
@@ -122,6 +123,16 @@ pub(crate) enum Outcome {
         /// The rejection, with its body.
         response: ResponseInfo,
     },
+    /// A redirect `connect.follow_redirects` did not follow: to another origin, or one hop
+    /// too many (a loop, or more than the scenario allows).
+    Redirected {
+        /// The redirect (3xx, with its `Location`).
+        response: ResponseInfo,
+        /// Where it pointed, as the server wrote it.
+        location: String,
+        /// Why it was not followed.
+        stop: RedirectStop,
+    },
     /// No answer before the handshake deadline.
     TimedOut {
         /// The deadline that passed.
@@ -173,6 +184,168 @@ pub(crate) async fn connect(req: Request<()>, timeout: Duration, limits: Limits)
         }
         Ok(Err(e)) => classify(e),
     }
+}
+
+/// Why a redirect was not followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RedirectStop {
+    /// Its `Location` is on another scheme, host or port: the credential is not sent there.
+    CrossOrigin,
+    /// It would be hop number N + 1 (or revisit a URL already requested: a loop); N is
+    /// `connect.follow_redirects`.
+    TooMany(u8),
+}
+
+/// One redirect followed: the 3xx and the URL requested next.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Hop {
+    /// The redirect, as the transcript shows it.
+    pub response: ResponseInfo,
+    /// The URL the upgrade was re-sent to.
+    pub next: String,
+}
+
+/// The statuses whose `Location` is followed.
+const REDIRECTS: [u16; 5] = [301, 302, 303, 307, 308];
+
+/// [`connect`], following up to `follow` same-origin redirects by re-sending the upgrade
+/// (same headers and credential, a fresh key) to their `Location`; the deadline covers every
+/// hop. Returns the redirects followed, and what the last request came to.
+pub(crate) async fn connect_following(
+    req: Request<()>,
+    timeout: Duration,
+    limits: Limits,
+    follow: u8,
+) -> (Vec<Hop>, Outcome) {
+    let mut hops: Vec<Hop> = Vec::new();
+    if follow == 0 {
+        return (hops, connect(req, timeout, limits).await);
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut seen = vec![req.uri().to_string()];
+    let mut req = req;
+    // Bounded: each turn either returns or adds a hop, and at most `follow` hops are added.
+    for _ in 0..=follow {
+        let uri = req.uri().clone();
+        let headers = req.headers().clone();
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let outcome = match connect(req, left, limits).await {
+            Outcome::TimedOut { head_bytes, .. } => Outcome::TimedOut {
+                after: timeout,
+                head_bytes,
+            },
+            other => other,
+        };
+        let Outcome::Rejected { response } = &outcome else {
+            return (hops, outcome);
+        };
+        if !REDIRECTS.contains(&response.status) {
+            return (hops, outcome);
+        }
+        let Some(location) = response
+            .headers
+            .iter()
+            .find(|(n, _)| n == "location")
+            .map(|(_, v)| v.clone())
+        else {
+            return (hops, outcome);
+        };
+        let response = response.clone();
+        let next = match resolve(&uri, &location) {
+            Some(next) if same_origin(&uri, &next) => next,
+            _ => {
+                let stop = RedirectStop::CrossOrigin;
+                return (
+                    hops,
+                    Outcome::Redirected {
+                        response,
+                        location,
+                        stop,
+                    },
+                );
+            }
+        };
+        let next_text = next.to_string();
+        if hops.len() >= usize::from(follow) || seen.contains(&next_text) {
+            let stop = RedirectStop::TooMany(follow);
+            return (
+                hops,
+                Outcome::Redirected {
+                    response,
+                    location,
+                    stop,
+                },
+            );
+        }
+        seen.push(next_text.clone());
+        hops.push(Hop {
+            response,
+            next: next_text,
+        });
+        let mut again = Request::new(());
+        *again.uri_mut() = next;
+        *again.headers_mut() = headers;
+        if let Ok(key) = HeaderValue::from_str(&generate_key()) {
+            again.headers_mut().insert("sec-websocket-key", key);
+        }
+        req = again;
+    }
+    // Unreachable: the last turn returns (hops == follow); kept total.
+    (
+        hops,
+        Outcome::Failed {
+            kind: FailureKind::Other,
+            message: format!("too many redirects ({follow})"),
+        },
+    )
+}
+
+/// The scheme a redirect's `Location` stands for: `http` is `ws`, `https` is `wss`.
+fn ws_scheme(scheme: &str) -> Option<&'static str> {
+    match scheme.to_ascii_lowercase().as_str() {
+        "ws" | "http" => Some("ws"),
+        "wss" | "https" => Some("wss"),
+        _ => None,
+    }
+}
+
+/// `location` resolved against `base`: absolute (`ws://`, `http://`, …, with the scheme
+/// mapped to `ws`/`wss`), network-path (`//host/p`), absolute-path (`/p?q`) or relative
+/// (`p`, beside the base's last segment). `None` when it is not a URL.
+fn resolve(base: &Uri, location: &str) -> Option<Uri> {
+    let location = location.trim();
+    let scheme = ws_scheme(base.scheme_str()?)?;
+    let authority = base.authority()?.as_str();
+    let text = if let Some((s, rest)) = location.split_once("://") {
+        format!("{}://{rest}", ws_scheme(s)?)
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("{scheme}://{rest}")
+    } else if location.starts_with('/') {
+        format!("{scheme}://{authority}{location}")
+    } else {
+        let path = base.path();
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        let dir = if dir.is_empty() { "/" } else { dir };
+        format!("{scheme}://{authority}{dir}{location}")
+    };
+    text.parse().ok()
+}
+
+/// Whether `a` and `b` have the same scheme, host and port (the default port of the scheme
+/// when none is written).
+fn same_origin(a: &Uri, b: &Uri) -> bool {
+    let port = |u: &Uri| {
+        u.port_u16().unwrap_or(if u.scheme_str() == Some("wss") {
+            443
+        } else {
+            80
+        })
+    };
+    let host = |u: &Uri| u.host().map(str::to_ascii_lowercase);
+    a.scheme_str().and_then(ws_scheme) == b.scheme_str().and_then(ws_scheme)
+        && host(a).is_some()
+        && host(a) == host(b)
+        && port(a) == port(b)
 }
 
 fn classify(e: WsError) -> Outcome {
@@ -248,4 +421,36 @@ fn invalid_response(p: &ProtocolError) -> String {
         other => other.to_string(),
     };
     format!("invalid handshake response: {what}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(s: &str) -> Uri {
+        s.parse().expect("uri")
+    }
+
+    #[test]
+    fn locations_resolve_against_the_request() {
+        let base = uri("ws://127.0.0.1:9000/a/ws?x=1");
+        let r = |l: &str| resolve(&base, l).map(|u| u.to_string());
+        assert_eq!(r("/b").as_deref(), Some("ws://127.0.0.1:9000/b"));
+        assert_eq!(r("c?y=2").as_deref(), Some("ws://127.0.0.1:9000/a/c?y=2"));
+        assert_eq!(
+            r("http://127.0.0.1:9000/d").as_deref(),
+            Some("ws://127.0.0.1:9000/d")
+        );
+        assert_eq!(r("//other:1/e").as_deref(), Some("ws://other:1/e"));
+        assert_eq!(r("ftp://x/y"), None);
+    }
+
+    #[test]
+    fn only_the_same_scheme_host_and_port_is_the_same_origin() {
+        let base = uri("ws://example.com/ws");
+        assert!(same_origin(&base, &uri("ws://EXAMPLE.com:80/x")));
+        assert!(!same_origin(&base, &uri("wss://example.com/x")));
+        assert!(!same_origin(&base, &uri("ws://example.com:8080/x")));
+        assert!(!same_origin(&base, &uri("ws://evil.example/x")));
+    }
 }

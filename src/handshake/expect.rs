@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use super::{FailureKind, Negotiated, Outcome};
+use super::{FailureKind, Negotiated, Outcome, RedirectStop};
+use crate::diagnostic::quote::bound;
 use crate::pattern::Pattern;
 use crate::scenario::{AcceptedExpectation, HandshakePlan};
 use crate::transcript::{Failure, Frame};
@@ -16,6 +17,15 @@ const MASKED_RESPONSE_HEADERS: [&str; 3] = [
     "authentication-info",
     "proxy-authentication-info",
 ];
+
+/// The statuses that refuse a credential: only they blame it.
+const AUTH_STATUSES: [u16; 2] = [401, 403];
+
+/// At most this many bytes of a redirect's `Location` in a first line.
+const LOCATION_LIMIT: usize = 100;
+
+/// At most this many bytes of a non-101 answer's body in a first line.
+const BODY_IN_FIRST_LINE: usize = 80;
 
 fn expected_text(plan: &HandshakePlan) -> String {
     match plan {
@@ -145,10 +155,43 @@ pub(crate) fn judge(
             .actual(format!("{} Location: {location}", r.status))
             .hint("point the scenario (connect.path or the environment's ws_url) at the redirect's target"))
         }
-        (_, Outcome::Rejected { response: r }) => {
+        // A scenario that expects the redirect's status gets it, followed or not.
+        (HandshakePlan::Rejected { statuses, body: None }, Outcome::Redirected { response: r, .. })
+            if statuses.contains(&r.status) => Ok(()),
+        (_, Outcome::Redirected { response: r, location, stop }) => {
+            let location = bound(location, LOCATION_LIMIT);
+            let (message, hint) = match stop {
+                RedirectStop::CrossOrigin => (
+                    format!("server redirected ({}) to {location}; not followed: another origin", r.status),
+                    "a redirect to another scheme, host or port is never followed (the credential stays with its origin): point the scenario (connect.url or the environment's ws_url) at the redirect's target".to_owned(),
+                ),
+                RedirectStop::TooMany(n) => (
+                    format!("too many redirects ({n}); the last ({}) to {location}", r.status),
+                    format!("the server kept redirecting (a loop, or more than connect.follow_redirects: {n} hops): check the redirects in the transcript and the route's configuration"),
+                ),
+            };
+            Err(Failure::new(message)
+                .expected(expected)
+                .actual(format!("{} Location: {location}", r.status))
+                .hint(hint))
+        }
+        (_, Outcome::Rejected { response: r }) if AUTH_STATUSES.contains(&r.status) => {
             let detail = body_detail(r.body.as_deref());
             let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
             Err(Failure::new(format!("handshake rejected with {} {detail:?}: {cause}", r.status))
+                .expected(expected)
+                .actual(format!("{} {}", r.status, r.body.clone().unwrap_or_default()))
+                .hint(hint))
+        }
+        (_, Outcome::Rejected { response: r }) => {
+            let detail = body_detail(r.body.as_deref());
+            let (cause, hint) = diagnose_rejection(r.status, &detail, sent);
+            let quoted = if detail.is_empty() {
+                String::new()
+            } else {
+                format!(" {:?}", bound(&detail, BODY_IN_FIRST_LINE))
+            };
+            Err(Failure::new(format!("server answered {} instead of 101{quoted}: {cause}", r.status))
                 .expected(expected)
                 .actual(format!("{} {}", r.status, r.body.clone().unwrap_or_default()))
                 .hint(hint))
@@ -363,22 +406,25 @@ pub(crate) fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> 
             "the server cannot accept the token as sent",
             "the detail names what is wrong (not a JWT, a refused algorithm, a missing claim, the wrong issuer or audience): decode the token (`sockspec decode`) and compare with what the server expects".into(),
         )
-    } else if status == 503 || status == 502 {
+    } else if matches!(status, 502..=504) {
         (
             "the environment is unavailable",
             "this is not the scenario's fault: check the environment's health endpoint".into(),
         )
+    } else if status == 404 {
+        (
+            "no WebSocket endpoint at this path",
+            "check `connect.path` (or `connect.url`) and the environment's ws_url: the server knows no route there".into(),
+        )
     } else if status >= 500 {
         (
-            "the server failed while handling the upgrade (a server error, not the credential)",
-            format!("{status} is the server's own failure: check its logs"),
+            "the server failed",
+            "a server error, not a refused credential: the server's logs say why".into(),
         )
-    } else if status != 401 && status != 403 {
+    } else if !AUTH_STATUSES.contains(&status) {
         (
-            "the server does not accept the upgrade here (not a credential status)",
-            format!(
-                "the credential is not the cause of a {status}: check `connect.path` and `ws_url`"
-            ),
+            "the server did not accept the upgrade",
+            "a status other than 401/403 does not refuse the credential: check the path, the headers and the server's logs".into(),
         )
     } else if sent.strategy == "none" {
         (
@@ -498,6 +544,24 @@ mod tests {
             &[("x-request-id", "0f8fad5b-d9cb-469f-a165-70867728950e")],
         );
         assert!(judge_accepted(&e, &ok).is_ok());
+    }
+
+    #[test]
+    fn only_401_and_403_blame_the_credential() {
+        let sent = Sent {
+            strategy: "jwt",
+            expired: Some(false),
+            key: None,
+        };
+        for status in [400, 404, 405, 426, 429, 500, 502, 503, 504] {
+            let (cause, hint) = diagnose_rejection(status, "", &sent);
+            assert!(!cause.contains("credential"), "{status}: {cause}");
+            assert!(!hint.contains("refused the"), "{status}: {hint}");
+        }
+        for status in [401, 403] {
+            let (cause, _) = diagnose_rejection(status, "", &sent);
+            assert_eq!(cause, "the server refused the credential", "{status}");
+        }
     }
 
     #[test]

@@ -9,7 +9,9 @@ mod open;
 mod request;
 mod upgrade;
 
-pub(crate) use connect::{FailureKind, Negotiated, Outcome, Ws, connect};
+pub(crate) use connect::{
+    FailureKind, Negotiated, Outcome, RedirectStop, Ws, connect, connect_following,
+};
 pub(crate) use error::HandshakeError;
 pub(crate) use expect::{Sent, body_detail, diagnose_rejection, judge};
 pub(crate) use open::{open, strategy_shown};

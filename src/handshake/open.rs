@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect, judge};
+use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect_following, judge};
 use crate::auth::{Credential, Decoded, decode_unverified, now_unix};
 use crate::diagnostic::Pos;
 use crate::scenario::{AuthPlan, Plan};
@@ -21,11 +21,13 @@ impl Outcome {
                 headers: response.headers.clone(),
                 body: None,
             }),
-            Outcome::Rejected { response } => rec.record(Event::Response {
-                status: response.status,
-                headers: response.headers.clone(),
-                body: response.body.clone(),
-            }),
+            Outcome::Rejected { response } | Outcome::Redirected { response, .. } => {
+                rec.record(Event::Response {
+                    status: response.status,
+                    headers: response.headers.clone(),
+                    body: response.body.clone(),
+                })
+            }
             Outcome::TimedOut { after, .. } => {
                 rec.record(Event::HandshakeTimeout { after: *after })
             }
@@ -78,14 +80,34 @@ pub(crate) async fn open(
             )
         })
         .collect();
+    let headers: Vec<(String, String)> = headers;
     rec.record(Event::Request {
         method: "GET".into(),
         url: req.uri().to_string(),
-        headers,
+        headers: headers.clone(),
     });
 
     let limits = limits.with(plan.connect.max_message_size, plan.connect.max_frame_size);
-    let outcome = connect(req, plan.connect.timeout, limits).await;
+    let (hops, outcome) = connect_following(
+        req,
+        plan.connect.timeout,
+        limits,
+        plan.connect.follow_redirects,
+    )
+    .await;
+    // Each redirect followed: its answer, then the request re-sent to its Location.
+    for hop in hops {
+        rec.record(Event::Response {
+            status: hop.response.status,
+            headers: hop.response.headers,
+            body: hop.response.body,
+        });
+        rec.record(Event::Request {
+            method: "GET".into(),
+            url: hop.next,
+            headers: headers.clone(),
+        });
+    }
     outcome.record(rec);
     let now = now_unix();
     let decoded = credential.and_then(|c| decode_unverified(&c.token).ok());
@@ -99,7 +121,10 @@ pub(crate) async fn open(
         .map_err(|f| locate_failure(plan, f, credential, decoded.as_ref(), now))?;
     Ok(match outcome {
         Outcome::Accepted { ws, .. } => Some(ws),
-        Outcome::Rejected { .. } | Outcome::TimedOut { .. } | Outcome::Failed { .. } => None,
+        Outcome::Rejected { .. }
+        | Outcome::Redirected { .. }
+        | Outcome::TimedOut { .. }
+        | Outcome::Failed { .. } => None,
     })
 }
 

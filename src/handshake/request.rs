@@ -111,6 +111,7 @@ mod tests {
             binary: crate::scenario::BinaryFrames::Bytes,
             max_message_size: None,
             max_frame_size: None,
+            follow_redirects: 0,
         }
     }
 

@@ -371,6 +371,8 @@ pub struct ConnectPlan {
     pub max_message_size: Option<usize>,
     /// `max_frame_size`, in bytes; `None`: the environment's.
     pub max_frame_size: Option<usize>,
+    /// How many same-origin redirects the upgrade follows (`follow_redirects`, default 0).
+    pub follow_redirects: u8,
 }
 
 /// The closing handshake at the end of a scenario.

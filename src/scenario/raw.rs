@@ -424,6 +424,12 @@ pub(super) struct RawConnect {
     /// without a close frame (default false: recorded in the transcript only).
     #[serde(default)]
     pub expect_clean_close: bool,
+    /// How many same-origin redirects (301, 302, 303, 307, 308 to the same scheme, host and
+    /// port) the upgrade follows, re-sending the request (default 0: a redirect is reported,
+    /// not followed). A redirect to another origin is never followed: credentials stay with
+    /// the origin they were meant for.
+    #[schemars(with = "Option<u8>")]
+    pub follow_redirects: Option<S<Value>>,
 }
 
 /// Where the handshake carries the token.

@@ -95,6 +95,33 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
         },
         max_message_size: size(cx, &c.max_message_size, "connect.max_message_size"),
         max_frame_size: size(cx, &c.max_frame_size, "connect.max_frame_size"),
+        follow_redirects: follow_redirects(cx, &c.follow_redirects),
+    }
+}
+
+/// The most redirects `connect.follow_redirects` may ask for.
+pub(crate) const MAX_FOLLOW_REDIRECTS: u64 = 10;
+
+/// `connect.follow_redirects`: a whole number of hops from 0 to [`MAX_FOLLOW_REDIRECTS`].
+fn follow_redirects(cx: &mut Ctx<'_>, raw: &Option<S<Value>>) -> u8 {
+    let Some(s) = raw else { return 0 };
+    match s.value.as_u64() {
+        Some(n) if n <= MAX_FOLLOW_REDIRECTS => u8::try_from(n).unwrap_or(0),
+        _ => {
+            let shown = match &s.value {
+                Value::String(t) => t.clone(),
+                other => other.to_string(),
+            };
+            cx.error(
+                pos(s),
+                "connect.follow_redirects",
+                format!("`{shown}` is not a number of redirects"),
+            )
+            .help = Some(format!(
+                "write how many same-origin redirects to follow, from 0 (the default: none) to {MAX_FOLLOW_REDIRECTS}"
+            ));
+            0
+        }
     }
 }
 

@@ -198,6 +198,10 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
         ("max_frame_size", size(g)),
         ("close_timeout", duration(g)),
         ("expect_clean_close", boolean(g)),
+        (
+            "follow_redirects",
+            pick(&["0", "1", "3", "10", "11", "-1", "lots", "1.5", "\"2\"", "[1]", "true"]),
+        ),
     ])
 }
 

@@ -373,8 +373,13 @@ fn huge_error_body_is_bounded() {
     let line = first_line("huge-error-body", TWO_MESSAGES, Duration::from_secs(1));
     names(
         &line,
-        &["500", "bytes in all]", "a server error, not the credential"],
+        &[
+            "server answered 500 instead of 101",
+            "bytes in all]",
+            "the server failed",
+        ],
     );
+    assert!(!line.contains("credential"), "{line}");
     assert!(line.chars().count() < 200, "{line}");
 }
 
@@ -387,8 +392,13 @@ fn undelimited_error_body_is_bounded() {
     );
     names(
         &line,
-        &["500", "<html>", "a server error, not the credential"],
+        &[
+            "server answered 500 instead of 101",
+            "<html>",
+            "the server failed",
+        ],
     );
+    assert!(!line.contains("credential"), "{line}");
     assert!(line.chars().count() < 200, "{line}");
 }
 
@@ -445,4 +455,115 @@ fn huge_fragmented_message_over_the_limit() {
 fn binary_instead_of_text_is_named() {
     let line = first_line("binary-json", B_WITHIN_1S, Duration::from_secs(3));
     names(&line, &["binary"]);
+}
+
+// Redirects and statuses other than 101 (issue 11 item 3: `connect.follow_redirects`).
+
+/// Runs `steps` against `mode` with `connect.follow_redirects: follow`, within 1 s + 1 s;
+/// returns the outcome, the report's first line (empty when it passed) and the transcript.
+fn run_following(mode: &str, follow: u8, steps: &str) -> (bool, String, String) {
+    let server = misbehave_server::start();
+    let config = format!(
+        "environments:\n  misbehave:\n    ws_url: ws://{}\n",
+        server.addr
+    );
+    let config =
+        Config::parse(&config, Path::new("."), Path::new("sockspec.yaml")).expect("config");
+    let env = &config.environments["misbehave"];
+    let scenario = format!(
+        "connect: {{path: /{mode}, timeout: 1s, close_timeout: 300ms, follow_redirects: {follow}}}\n{steps}"
+    );
+    let plan = sockspec::scenario::parse(&scenario, Path::new("m.yaml"), mode).expect("scenario");
+    let start = Instant::now();
+    let run = sockspec::harness::run(&plan, env, &|_| None);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(2), "{mode}: took {took:?}");
+    let passed = matches!(run.outcome, RunOutcome::Passed);
+    let line = if passed {
+        String::new()
+    } else {
+        let report = run.report(&plan, env).expect("a report").render();
+        report.lines().next().unwrap_or_default().to_string()
+    };
+    eprintln!("{mode} (follow {follow}) | {line} | {took:?}");
+    (passed, line, format!("{:?}", run.transcript))
+}
+
+const ONE_MESSAGE: &str = "steps:\n  - expect: {match: {type: a}, within: 2s}\n";
+
+#[test]
+fn a_same_origin_redirect_is_followed_and_recorded() {
+    let (passed, line, transcript) = run_following("hop", 1, ONE_MESSAGE);
+    assert!(passed, "{line}");
+    assert!(transcript.contains("302"), "{transcript}");
+    assert!(transcript.contains("/hop-target"), "{transcript}");
+    // Not followed by default.
+    let (passed, line, _) = run_following("hop", 0, ONE_MESSAGE);
+    assert!(!passed);
+    names(
+        &line,
+        &["server redirected (302) to /hop-target; not followed"],
+    );
+}
+
+#[test]
+fn a_redirect_loop_is_too_many_redirects() {
+    let (passed, line, _) = run_following("loop", 2, ONE_MESSAGE);
+    assert!(!passed);
+    names(&line, &["too many redirects (2)", "/loop"]);
+}
+
+#[test]
+fn more_hops_than_allowed_is_too_many_redirects() {
+    let (passed, line, _) = run_following("two-hops", 2, ONE_MESSAGE);
+    assert!(passed, "{line}");
+    let (passed, line, _) = run_following("two-hops", 1, ONE_MESSAGE);
+    assert!(!passed);
+    names(
+        &line,
+        &["too many redirects (1); the last (302) to /hop-target"],
+    );
+}
+
+#[test]
+fn a_cross_origin_redirect_is_not_followed() {
+    let (passed, line, transcript) = run_following("cross-origin", 3, ONE_MESSAGE);
+    assert!(!passed);
+    names(
+        &line,
+        &["server redirected (302) to ws://localhost.invalid:1/ws; not followed: another origin"],
+    );
+    assert!(
+        !transcript.contains("url: \"ws://localhost.invalid"),
+        "{transcript}"
+    );
+}
+
+#[test]
+fn a_503_is_not_blamed_on_the_credential() {
+    let line = first_line("unavailable", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &[
+            "server answered 503 instead of 101",
+            "down for maintenance",
+            "unavailable",
+        ],
+    );
+    assert!(!line.contains("credential"), "{line}");
+}
+
+#[test]
+fn a_500_body_is_truncated_and_not_blamed_on_the_credential() {
+    let line = first_line("server-error", TWO_MESSAGES, Duration::from_secs(1));
+    names(
+        &line,
+        &[
+            "server answered 500 instead of 101",
+            "truncated",
+            "the server failed",
+        ],
+    );
+    assert!(!line.contains("credential"), "{line}");
+    assert!(line.len() < 200, "{line}");
 }

@@ -390,7 +390,8 @@ async fn handle(mut stream: TcpStream, sent: Sent) {
             flood.extend(frame(0x1, br#"{"type":"b"}"#));
             after_first(&flood)
         }
-        _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        _ => redirect_or_status(mode, &upgraded)
+            .unwrap_or_else(|| b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec()),
     };
     if stream.write_all(&bytes).await.is_err() {
         return;
@@ -413,4 +414,40 @@ async fn report(stream: &mut TcpStream, sent: &Sent) {
         let _ = sent.closes.send(code);
     }
     let _ = sent.pongs.send(count_pongs(&bytes));
+}
+
+// Redirects and statuses other than 101 (issue 11 item 3: `connect.follow_redirects`).
+
+/// The answer of the redirect and status modes, `None` for other paths: `hop` redirects to
+/// `hop-target` (`two-hops` to `hop`), which upgrades and sends the first message; `loop` redirects to itself;
+/// `cross-origin` to another host; `unavailable` is a 503 with a JSON detail, `server-error`
+/// a 500 with a long HTML page.
+fn redirect_or_status(mode: &str, upgraded: &[u8]) -> Option<Vec<u8>> {
+    let redirect =
+        |to: &str| format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n");
+    let status = |line: &str, body: &str| {
+        format!(
+            "HTTP/1.1 {line}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    Some(
+        match mode {
+            "hop" => redirect("/hop-target"),
+            "two-hops" => redirect("/hop"),
+            "hop-target" => return Some(upgraded.to_vec()),
+            "loop" => redirect("/loop"),
+            "cross-origin" => redirect("ws://localhost.invalid:1/ws"),
+            "unavailable" => status(
+                "503 Service Unavailable",
+                r#"{"detail":"down for maintenance"}"#,
+            ),
+            "server-error" => status(
+                "500 Internal Server Error",
+                &format!("<html><body>{}</body></html>", "stack trace ".repeat(300)),
+            ),
+            _ => return None,
+        }
+        .into_bytes(),
+    )
 }

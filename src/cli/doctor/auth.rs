@@ -175,6 +175,7 @@ impl Doctor<'_> {
             binary: crate::scenario::BinaryFrames::Bytes,
             max_message_size: None,
             max_frame_size: None,
+            follow_redirects: 0,
         };
         let request = match handshake::build(&connect, ws_base, Some(&credential.token), &vars) {
             Ok(r) => r,
@@ -191,7 +192,7 @@ impl Doctor<'_> {
                 );
                 let _ = tokio::time::timeout(Duration::from_millis(200), ws.close(None)).await;
             }
-            Outcome::Rejected { response } => {
+            Outcome::Rejected { response } | Outcome::Redirected { response, .. } => {
                 let detail = shorten(&body_detail(response.body.as_deref()));
                 // A freshly minted, unexpired token: a signature failure means another secret.
                 let (cause, hint) = diagnose_rejection(
