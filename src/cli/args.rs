@@ -22,8 +22,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run scenarios (the same harness and filters as `cargo nextest run --test scenarios`).
     Test {
-        /// Scenario files or directories (`scenarios/auth/`), or trial-name filters
-        /// (`local::auth/`); none runs everything.
+        /// Scenario files or directories (`scenarios/auth/`, relative to the current
+        /// directory or to `--root`), or trial-name filters (`local::auth/`); none runs
+        /// everything.
         #[arg(value_name = "PATH")]
         filters: Vec<String>,
         /// Environments to run (comma list); overrides SOCKSPEC_ENV.
@@ -36,9 +37,14 @@ pub(crate) enum Command {
         #[arg(long, value_name = "FILE", conflicts_with = "list")]
         junit: Option<PathBuf>,
     },
-    /// Parse and validate every scenario and the configuration, and check that every
-    /// secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing secrets.
+    /// Parse and validate every scenario (or those given) and the configuration, and check
+    /// that every secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing
+    /// secrets.
     Check {
+        /// Scenario files or directories to check (relative to the current directory or to
+        /// `--root`); none checks everything.
+        #[arg(value_name = "PATH")]
+        paths: Vec<String>,
         /// Environments whose secrets to check (comma list); overrides SOCKSPEC_ENV.
         #[arg(long, short = 'e')]
         env: Option<String>,

@@ -13,7 +13,9 @@ use crate::scenario::{self, Plan};
 
 /// Runs the check; returns the exit code (`SUCCESS`, `INVALID`, `MISSING_SECRETS`,
 /// `BAD_SELECTION`).
-pub(super) fn check(root: &Path, env_spec: Option<&str>) -> u8 {
+/// `paths` (files or directories, relative to the current directory or to `root`) restrict
+/// the files checked; none checks every file.
+pub(super) fn check(root: &Path, paths: &[String], env_spec: Option<&str>) -> u8 {
     let config = match Config::load(root) {
         Ok(c) => c,
         Err(d) => {
@@ -51,6 +53,31 @@ pub(super) fn check(root: &Path, env_spec: Option<&str>) -> u8 {
     }
     files.sort();
     files.dedup();
+    if !paths.is_empty() {
+        let mut wanted = Vec::new();
+        for arg in paths {
+            match super::support::existing_path(root, arg) {
+                Some(p) => wanted.push(p),
+                None => {
+                    Diagnostic::bare(format!(
+                        "`{arg}` exists neither in the current directory nor below the project \
+                         root {}",
+                        config.root.display()
+                    ))
+                    .eprint();
+                    return exit::BAD_SELECTION;
+                }
+            }
+        }
+        files.retain(|(_, p, _)| {
+            let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            wanted.iter().any(|w| p.starts_with(w))
+        });
+        if files.is_empty() {
+            Diagnostic::bare(format!("no scenario file below {}", paths.join(", "))).eprint();
+            return exit::BAD_SELECTION;
+        }
+    }
 
     let mut invalid = 0;
     let mut examples: Vec<Plan> = Vec::new();

@@ -9,6 +9,7 @@ use clap::Parser;
 use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
+use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
 use crate::harness::{Observer, build_trials};
@@ -24,7 +25,10 @@ pub fn main() -> ExitCode {
             list,
             junit,
         } => test(&cli.root, filters, env, list, junit.as_deref()),
-        Command::Check { env } => super::check::check(&cli.root, env.as_deref()),
+        Command::Check { paths, env } => {
+            let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
+            super::check::check(&cli.root, &paths, env.as_deref())
+        }
         Command::Serve(args) => serve(args),
         Command::Token(args) => super::token::run(&cli.root, &args),
         Command::Decode(args) => super::decode::run(&args),
@@ -159,11 +163,11 @@ impl Filter {
     }
 }
 
-/// Paths that exist become scenario or directory filters (relative to the scenario root);
-/// anything else filters trial names.
+/// Paths that exist (relative to the current directory or to `--root`) become scenario or
+/// directory filters; anything else filters trial names.
 fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, Diagnostic> {
     // The configuration (for the scenario directory) is read only when a path is given.
-    if !args.iter().any(|a| Path::new(a).exists()) {
+    if !args.iter().any(|a| existing_path(root, a).is_some()) {
         return Ok(args
             .into_iter()
             .map(|a| Filter {
@@ -176,8 +180,7 @@ fn path_filters(root: &Path, args: Vec<String>) -> Result<Vec<Filter>, Diagnosti
     let scenarios = &config.scenarios_dir;
     args.into_iter()
         .map(|arg| {
-            let path = Path::new(&arg);
-            let Ok(abs) = std::fs::canonicalize(path) else {
+            let Some(abs) = existing_path(root, &arg) else {
                 return Ok(Filter {
                     shown: arg.clone(),
                     kind: FilterKind::Name(arg),

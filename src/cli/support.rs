@@ -95,3 +95,13 @@ pub(super) fn describe_endpoint(env: &Environment) -> String {
         },
     }
 }
+
+/// A path argument that exists, relative to the current directory or else to the project
+/// root (`--root`), made canonical; `None` when it exists under neither.
+pub(super) fn existing_path(root: &Path, arg: &str) -> Option<std::path::PathBuf> {
+    let given = Path::new(arg);
+    [given.to_path_buf(), root.join(given)]
+        .into_iter()
+        .find(|p| p.exists())
+        .and_then(|p| std::fs::canonicalize(p).ok())
+}

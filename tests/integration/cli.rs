@@ -584,3 +584,107 @@ fn new_writes_a_scenario_that_loads_and_never_overwrites() {
         "{text}"
     );
 }
+
+/// An empty temporary directory outside the repository, used as the current directory.
+fn elsewhere(name: &str) -> TempProject {
+    let p = TempProject::new(name, None);
+    std::fs::remove_dir_all(p.0.join("scenarios")).expect("emptied");
+    p
+}
+
+#[test]
+fn paths_resolve_against_the_current_directory_or_the_root() {
+    let cwd = elsewhere("paths");
+    // Relative to --root, from a directory outside the project.
+    let run = sockspec(
+        manifest_dir(),
+        &cwd.0,
+        &["test", "scenarios/protocol/text_frame.yaml"],
+        &[],
+        "",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("sockspec: 1 passed, 0 failed, 0 ignored"),
+        "{}",
+        run.stdout
+    );
+    let check = sockspec(
+        manifest_dir(),
+        &cwd.0,
+        &[
+            "check",
+            "scenarios/protocol/text_frame.yaml",
+            "scenarios/agent/",
+        ],
+        &[],
+        "",
+    );
+    assert_eq!(check.code, Some(0), "{}", check.all());
+    let agent = std::fs::read_dir(manifest_dir().join("scenarios/agent"))
+        .expect("scenarios/agent")
+        .count();
+    assert!(
+        check
+            .stdout
+            .contains(&format!("checked {} scenario file(s)", agent + 1)),
+        "{}",
+        check.stdout
+    );
+    // Relative to the current directory, which is not the root.
+    let inside = manifest_dir().join("scenarios");
+    let run = sockspec(
+        manifest_dir(),
+        &inside,
+        &["test", "protocol/text_frame.yaml"],
+        &[],
+        "",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("sockspec: 1 passed, 0 failed, 0 ignored"),
+        "{}",
+        run.stdout
+    );
+    let check = sockspec(manifest_dir(), &inside, &["check", "protocol"], &[], "");
+    assert_eq!(check.code, Some(0), "{}", check.all());
+    assert!(!check.stdout.contains("checked 0 "), "{}", check.stdout);
+    // A path under neither is a bad selection for `check`.
+    let none = sockspec(manifest_dir(), &cwd.0, &["check", "no/such.yaml"], &[], "");
+    assert_eq!(
+        none.code,
+        Some(i32::from(exit::BAD_SELECTION)),
+        "{}",
+        none.all()
+    );
+    assert!(none.stderr.contains("no/such.yaml"), "{}", none.stderr);
+}
+
+#[test]
+fn check_honours_sockspec_env_and_env() {
+    let path = "scenarios/protocol/text_frame.yaml";
+    let run = project(&["check", path], &[("SOCKSPEC_ENV", "staging-sim")]);
+    assert!(
+        run.stdout.contains("environment 'staging-sim'"),
+        "{}",
+        run.all()
+    );
+    assert!(!run.stdout.contains("environment 'local'"), "{}", run.all());
+    let run = project(&["check", path], &[("SOCKSPEC_ENV", "nope")]);
+    assert_eq!(
+        run.code,
+        Some(i32::from(exit::BAD_SELECTION)),
+        "{}",
+        run.all()
+    );
+    assert!(run.stderr.contains("`nope`"), "{}", run.stderr);
+    // --env wins over SOCKSPEC_ENV.
+    let run = project(
+        &["check", "--env", "local", path],
+        &[("SOCKSPEC_ENV", "nope")],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(run.stdout.contains("environment 'local'"), "{}", run.all());
+}
