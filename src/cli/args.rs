@@ -36,6 +36,16 @@ pub(crate) enum Command {
         /// Also write a JUnit XML report of the run to this file.
         #[arg(long, value_name = "FILE", conflicts_with = "list")]
         junit: Option<PathBuf>,
+        /// Scenarios run at the same time (default: one per core).
+        #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// Run the selected scenarios N times (rounds), then print each scenario's pass count.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "list")]
+        repeat: u32,
+        /// Repeat rounds until one has a failure: at most --repeat rounds, or 1000 without
+        /// --repeat. Prints each scenario's pass count.
+        #[arg(long, conflicts_with = "list")]
+        until_fail: bool,
     },
     /// Parse and validate every scenario (or those given) and the configuration, and check
     /// that every secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing

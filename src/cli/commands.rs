@@ -24,7 +24,21 @@ pub fn main() -> ExitCode {
             env,
             list,
             junit,
-        } => test(&cli.root, filters, env, list, junit.as_deref()),
+            jobs,
+            repeat,
+            until_fail,
+        } => test(
+            &cli.root,
+            filters,
+            env,
+            list,
+            junit.as_deref(),
+            Rounds {
+                jobs,
+                repeat,
+                until_fail,
+            },
+        ),
         Command::Check { paths, env } => {
             let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
             super::check::check(&cli.root, &paths, env.as_deref())
@@ -39,12 +53,39 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// Rounds the cap of `--until-fail` without `--repeat`.
+pub(super) const UNTIL_FAIL_CAP: u32 = 1000;
+
+/// How `sockspec test` runs the selection: `--jobs`, `--repeat`, `--until-fail`.
+struct Rounds {
+    jobs: Option<u16>,
+    repeat: u32,
+    until_fail: bool,
+}
+
+impl Rounds {
+    /// The most rounds to run.
+    fn cap(&self) -> u32 {
+        if self.until_fail && self.repeat == 1 {
+            UNTIL_FAIL_CAP
+        } else {
+            self.repeat
+        }
+    }
+
+    /// Whether the pass counts are printed at the end.
+    fn counted(&self) -> bool {
+        self.until_fail || self.repeat > 1
+    }
+}
+
 fn test(
     root: &Path,
     filters: Vec<String>,
     env: Option<String>,
     list: bool,
     junit: Option<&Path>,
+    rounds: Rounds,
 ) -> u8 {
     let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
     // Progress (a line per scenario) on a terminal; quiet when piped or in CI.
@@ -53,6 +94,7 @@ fn test(
     let args = Arguments {
         list,
         quiet: quiet && !list,
+        test_threads: rounds.jobs.map(usize::from),
         ..Arguments::default()
     };
     let filters = match path_filters(root, filters) {
@@ -62,18 +104,20 @@ fn test(
             return exit::BAD_SELECTION;
         }
     };
+    let selection = |observer: &Observer| -> Result<Vec<libtest_mimic::Trial>, Diagnostic> {
+        Ok(build_trials(root, &args, env.as_deref(), Some(observer))?
+            .into_iter()
+            .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
+            .collect())
+    };
     let observer = Observer::new();
-    let trials = match build_trials(root, &args, env.as_deref(), Some(&observer)) {
+    let selected = match selection(&observer) {
         Ok(t) => t,
         Err(d) => {
             d.eprint();
             return exit::BAD_SELECTION;
         }
     };
-    let selected: Vec<_> = trials
-        .into_iter()
-        .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
-        .collect();
     if selected.is_empty() {
         Diagnostic::bare(format!(
             "no scenario matches {}",
@@ -100,9 +144,37 @@ fn test(
     };
     let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
     let started = Instant::now();
-    let conclusion = libtest_mimic::run(&args, selected);
+    let mut records = Vec::new();
+    let mut failed = false;
+    let mut selected = Some(selected);
+    let mut observer = observer;
+    for round in 0..rounds.cap() {
+        let trials = match selected.take() {
+            Some(t) => t,
+            None => {
+                observer = Observer::new();
+                match selection(&observer) {
+                    Ok(t) => t,
+                    Err(d) => {
+                        d.eprint();
+                        return exit::BAD_SELECTION;
+                    }
+                }
+            }
+        };
+        if rounds.counted() {
+            println!("sockspec: round {} of at most {}", round + 1, rounds.cap());
+        }
+        failed |= libtest_mimic::run(&args, trials).has_failed();
+        records.extend(observer.records(&names));
+        if failed && rounds.until_fail {
+            break;
+        }
+    }
     let elapsed = started.elapsed();
-    let records = observer.records(&names);
+    if rounds.counted() {
+        print!("{}", pass_counts(&names, &records));
+    }
     print!("{}", summary(&records, elapsed));
     if let Some(report) = report
         && let Err(e) = report.write(&records, elapsed)
@@ -110,11 +182,26 @@ fn test(
         Diagnostic::bare(format!("cannot {e}")).eprint();
         return exit::BAD_SELECTION;
     }
-    if conclusion.has_failed() {
+    if failed {
         exit::FAILURES
     } else {
         exit::SUCCESS
     }
+}
+
+/// `local::agent/full_flow: 9 of 10 passed`, a line per scenario, in selection order.
+fn pass_counts(names: &[String], records: &[crate::report::TrialRecord]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            let runs = records.iter().filter(|r| &r.name == name);
+            let passed = runs
+                .clone()
+                .filter(|r| matches!(r.outcome, crate::report::TrialOutcome::Passed))
+                .count();
+            format!("{name}: {passed} of {} passed\n", runs.count())
+        })
+        .collect()
 }
 
 fn serve(args: crate::server::ServeArgs) -> u8 {

@@ -49,8 +49,11 @@ pub(crate) fn summary(records: &[TrialRecord], elapsed: Duration) -> String {
     );
     if failed > 0 {
         out.push_str("failed:\n");
+        // Once each, when `--repeat` ran a scenario several times.
+        let mut listed: Vec<&str> = Vec::new();
         for r in records {
-            if matches!(r.outcome, TrialOutcome::Failed(_)) {
+            if matches!(r.outcome, TrialOutcome::Failed(_)) && !listed.contains(&r.name.as_str()) {
+                listed.push(&r.name);
                 let _ = writeln!(out, "    {}", r.name);
             }
         }
@@ -91,6 +94,20 @@ mod tests {
         assert_eq!(
             summary(&records, Duration::from_millis(50)),
             "sockspec: 1 passed, 0 failed, 0 ignored in 0.05s (environments: local)\n"
+        );
+    }
+
+    #[test]
+    fn summary_of_repeated_runs_counts_each_run_and_lists_a_failure_once() {
+        let records = [
+            record("local::a", TrialOutcome::Failed("boom".into())),
+            record("local::a", TrialOutcome::Passed),
+            record("local::a", TrialOutcome::Failed("boom".into())),
+        ];
+        assert_eq!(
+            summary(&records, Duration::from_millis(50)),
+            "sockspec: 1 passed, 2 failed, 0 ignored in 0.05s (environments: local)\n\
+             failed:\n    local::a\n"
         );
     }
 }

@@ -688,3 +688,106 @@ fn check_honours_sockspec_env_and_env() {
     assert_eq!(run.code, Some(0), "{}", run.all());
     assert!(run.stdout.contains("environment 'local'"), "{}", run.all());
 }
+
+#[test]
+fn test_jobs_sets_the_number_of_scenarios_run_at_once() {
+    let run = project(
+        &[
+            "test",
+            "--jobs",
+            "1",
+            "scenarios/protocol/text_frame.yaml",
+            "scenarios/protocol/clean_close.yaml",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("sockspec: 2 passed, 0 failed, 0 ignored"),
+        "{}",
+        run.stdout
+    );
+    let zero = project(
+        &["test", "--jobs", "0", "scenarios/protocol/text_frame.yaml"],
+        &[],
+    );
+    assert_eq!(zero.code, Some(2), "{}", zero.all());
+    assert!(zero.stderr.contains("--jobs"), "{}", zero.stderr);
+}
+
+#[test]
+fn test_repeat_counts_passes_per_scenario() {
+    let run = project(
+        &[
+            "test",
+            "--repeat",
+            "3",
+            "scenarios/protocol/text_frame.yaml",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("local::protocol/text_frame: 3 of 3 passed\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("sockspec: 3 passed, 0 failed, 0 ignored"),
+        "{}",
+        run.stdout
+    );
+    let help = project(&["test", "--help"], &[]);
+    assert!(help.stdout.contains("1000"), "{}", help.stdout);
+}
+
+#[test]
+fn test_until_fail_stops_at_the_first_failing_round() {
+    // A scenario without its snapshot fails every round.
+    let p = TempProject::new("until-fail", None);
+    std::fs::copy(
+        manifest_dir().join("scenarios/protocol/text_frame.yaml"),
+        p.0.join("scenarios/text_frame.yaml"),
+    )
+    .expect("copied");
+    let run = sockspec(&p.0, &p.0, &["test", "--until-fail"], &[("CI", "true")], "");
+    assert_eq!(run.code, Some(i32::from(exit::FAILURES)), "{}", run.all());
+    assert!(
+        run.stdout.contains("round 1 of at most 1000"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("round 2 "), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("local::text_frame: 0 of 1 passed\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("sockspec: 0 passed, 1 failed, 0 ignored"),
+        "{}",
+        run.stdout
+    );
+    // Passing rounds go on to the cap given by --repeat.
+    let run = project(
+        &[
+            "test",
+            "--until-fail",
+            "--repeat",
+            "2",
+            "scenarios/protocol/text_frame.yaml",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout
+            .contains("local::protocol/text_frame: 2 of 2 passed\n"),
+        "{}",
+        run.stdout
+    );
+}
