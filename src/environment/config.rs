@@ -41,8 +41,10 @@ struct RawEnvironment {
     /// Marks a developer environment: only these may give a secret a literal `default`.
     #[serde(default)]
     local: bool,
-    ws_url: Option<String>,
-    http_url: Option<String>,
+    /// May use `{{ env.NAME }}` / `{{ env.NAME | default: VALUE }}`, as may `http_url` and
+    /// the health check's `path`, `url` and `timeout`.
+    ws_url: Option<Spanned<String>>,
+    http_url: Option<Spanned<String>>,
     embedded: Option<RawEmbedded>,
     /// A `.env` file (relative to the project root) read for secret variables; process
     /// environment variables win over it. A missing file is not an error (CI sets variables).
@@ -63,10 +65,12 @@ struct RawEnvironment {
 #[serde(deny_unknown_fields)]
 struct RawHealth {
     /// Below the environment's HTTP base URL.
-    path: Option<String>,
+    path: Option<Spanned<String>>,
     /// A full URL.
-    url: Option<String>,
-    timeout: Option<String>,
+    url: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    /// The statuses that mean healthy: one or a list (default: any 2xx).
+    status: Option<Spanned<serde_json::Value>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +134,8 @@ pub struct HealthSpec {
     /// A path below the HTTP base, or a full URL.
     pub target: crate::scenario::Target,
     pub timeout: std::time::Duration,
+    /// The statuses that mean healthy; empty means any 2xx.
+    pub status: Vec<u16>,
 }
 
 /// Where an environment's service is.
@@ -223,6 +229,17 @@ impl Config {
 
     /// Parses `text` (the content of `file`, under `root`); the diagnostic names the line to fix.
     pub fn parse(text: &str, root: &Path, file: &Path) -> Result<Config, Diagnostic> {
+        Self::parse_in(text, root, file, &|v| std::env::var(v).ok())
+    }
+
+    /// [`Config::parse`], reading the variables of `{{ env.NAME }}` through `process` (the
+    /// process environment, or a test's stand-in), then each environment's `.env` file.
+    pub fn parse_in(
+        text: &str,
+        root: &Path,
+        file: &Path,
+        process: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, Diagnostic> {
         let source: Arc<str> = Arc::from(text);
         let raw: RawConfig = parse_yaml(text, file, &source)?;
         let mut environments = BTreeMap::new();
@@ -233,6 +250,34 @@ impl Config {
                     .with_source(source.clone())
                     .at(at)
                     .with_field(format!("environments.{name}"))
+            };
+            let dotenv = match &env.value.dotenv {
+                None => BTreeMap::new(),
+                Some(f) => read_dotenv(&root.join(f)).map_err(|e| {
+                    err(format!("cannot read the .env file `{f}`: {e}"))
+                        .with_help("fix the line it names, or remove `dotenv:`")
+                })?,
+            };
+            let secret_vars: BTreeMap<String, String> = env
+                .value
+                .secrets
+                .iter()
+                .flat_map(|(s, spec)| spec.value.env.iter().map(|v| (v.clone(), s.clone())))
+                .collect();
+            let lookup = |v: &str| {
+                process(v)
+                    .filter(|x| !x.is_empty())
+                    .or_else(|| dotenv.get(v).cloned())
+            };
+            let expand = |value: &Spanned<String>, key: &str| {
+                expand_vars(&value.value, &lookup, &secret_vars).map_err(|e| {
+                    let pos = Pos::from_location(&value.referenced);
+                    Diagnostic::new(e.message, file)
+                        .with_source(source.clone())
+                        .at(pos_in_value(&source, pos, &value.value, e.at))
+                        .with_field(format!("environments.{name}.{key}"))
+                        .with_help(e.help)
+                })
             };
             let endpoint = match (env.value.embedded, env.value.ws_url) {
                 (Some(e), None) => {
@@ -256,11 +301,11 @@ impl Config {
                     Endpoint::Embedded(Box::new(embedded))
                 }
                 (None, Some(ws)) => Endpoint::Remote {
-                    ws_base: ws.trim_end_matches('/').to_string(),
-                    http_base: env
-                        .value
-                        .http_url
-                        .map(|h| h.trim_end_matches('/').to_string()),
+                    ws_base: expand(&ws, "ws_url")?.trim_end_matches('/').to_string(),
+                    http_base: match &env.value.http_url {
+                        None => None,
+                        Some(h) => Some(expand(h, "http_url")?.trim_end_matches('/').to_string()),
+                    },
                 },
                 (Some(_), Some(_)) => {
                     return Err(err(format!(
@@ -285,7 +330,15 @@ impl Config {
                             .at(at)
                             .with_field(format!("environments.{name}.health"))
                     };
-                    let target = match (h.value.path, h.value.url) {
+                    let path = match &h.value.path {
+                        None => None,
+                        Some(p) => Some(expand(p, "health.path")?),
+                    };
+                    let url = match &h.value.url {
+                        None => None,
+                        Some(u) => Some(expand(u, "health.url")?),
+                    };
+                    let target = match (path, url) {
                         (Some(p), None) if p.starts_with('/') => crate::scenario::Target::Path(p),
                         (None, Some(u))
                             if u.starts_with("http://") || u.starts_with("https://") =>
@@ -299,12 +352,33 @@ impl Config {
                             ));
                         }
                     };
-                    let timeout = match h.value.timeout {
+                    let timeout = match &h.value.timeout {
                         None => super::health::DEFAULT_HEALTH_TIMEOUT,
-                        Some(t) => crate::duration::parse(&t)
-                            .map_err(|e| herr(e.to_string()).with_help(crate::duration::HELP))?,
+                        Some(t) => {
+                            crate::duration::parse(&expand(t, "health.timeout")?).map_err(|e| {
+                                Diagnostic::new(e.to_string(), file)
+                                    .with_source(source.clone())
+                                    .at(Pos::from_location(&t.referenced))
+                                    .with_field(format!("environments.{name}.health.timeout"))
+                                    .with_help(crate::duration::HELP)
+                            })?
+                        }
                     };
-                    Some(HealthSpec { target, timeout })
+                    let status = match &h.value.status {
+                        None => Vec::new(),
+                        Some(s) => parse_statuses(&s.value).map_err(|e| {
+                            Diagnostic::new(e, file)
+                                .with_source(source.clone())
+                                .at(Pos::from_location(&s.referenced))
+                                .with_field(format!("environments.{name}.health.status"))
+                                .with_help("a status or a list: `status: [200, 204]`")
+                        })?,
+                    };
+                    Some(HealthSpec {
+                        target,
+                        timeout,
+                        status,
+                    })
                 }
             };
             let close_timeout = match &env.value.close_timeout {
@@ -316,13 +390,6 @@ impl Config {
                         .with_field(format!("environments.{name}.close_timeout"))
                         .with_help(crate::duration::HELP)
                 })?),
-            };
-            let dotenv = match &env.value.dotenv {
-                None => BTreeMap::new(),
-                Some(f) => read_dotenv(&root.join(f)).map_err(|e| {
-                    err(format!("cannot read the .env file `{f}`: {e}"))
-                        .with_help("fix the line it names, or remove `dotenv:`")
-                })?,
             };
             let size = |raw: &Option<Spanned<serde_json::Value>>, key: &str| match raw {
                 None => Ok(None),
@@ -409,6 +476,24 @@ impl Config {
     }
 }
 
+/// A health `status:`: one status or a list of them, each 100–599.
+fn parse_statuses(value: &serde_json::Value) -> Result<Vec<u16>, String> {
+    let items = match value {
+        serde_json::Value::Array(items) if !items.is_empty() => items.as_slice(),
+        serde_json::Value::Array(_) => return Err("`status` lists no status".into()),
+        one => std::slice::from_ref(one),
+    };
+    items
+        .iter()
+        .map(|v| {
+            v.as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .filter(|n| (100..=599).contains(n))
+                .ok_or_else(|| format!("`{v}` is not an HTTP status (100–599)"))
+        })
+        .collect()
+}
+
 /// Reads `KEY=value` lines with dotenvy, without touching the process environment.
 /// A missing file reads as empty.
 fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
@@ -425,6 +510,130 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, String> {
         out.insert(k, v);
     }
     Ok(out)
+}
+
+/// Why a value of `sockspec.yaml` could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct VarError {
+    /// What is wrong; it names variables, never their values.
+    message: String,
+    /// Character offset of the placeholder in the value, and its length.
+    at: (usize, usize),
+    /// What to do about it.
+    help: String,
+}
+
+/// Expands every `{{ env.NAME }}` / `{{ env.NAME | default: VALUE }}` of `text`, reading
+/// variables through `lookup`. `secret_vars` maps the variables secrets read to the secret's
+/// name: those are refused, so that no secret value lands in a URL (URLs are printed).
+fn expand_vars(
+    text: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    secret_vars: &BTreeMap<String, String>,
+) -> Result<String, VarError> {
+    let mut out = String::new();
+    let mut rest = text;
+    let mut consumed = 0; // bytes of `text` before `rest`
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&rest[..open]);
+        let start = consumed + open;
+        let col = text[..start].chars().count();
+        let Some(close) = rest[open..].find("}}") else {
+            let len = text[start..].chars().count();
+            return Err(VarError {
+                message: "unclosed `{{`".into(),
+                at: (col, len),
+                help: "close it: `{{ env.NAME }}`".into(),
+            });
+        };
+        let whole = &rest[open..open + close + 2];
+        let at = (col, whole.chars().count());
+        let inner = whole[2..whole.len() - 2].trim();
+        let (var, default) = match inner.split_once('|') {
+            None => (inner, None),
+            Some((var, filter)) => {
+                let filter = filter.trim();
+                let Some(value) = filter.strip_prefix("default") else {
+                    return Err(VarError {
+                        message: format!("unknown filter `{filter}` in `{whole}`"),
+                        at,
+                        help: "the only filter is `default`: `{{ env.WS_PORT | default: 8888 }}`"
+                            .into(),
+                    });
+                };
+                let value = value.trim_start();
+                let value = value
+                    .strip_prefix(':')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| VarError {
+                        message: format!("`default` needs a value in `{whole}`"),
+                        at,
+                        help: "write `| default: VALUE` (quote an empty value: `default: \"\"`)"
+                            .into(),
+                    })?;
+                let unquoted = ['"', '\''].iter().find_map(|q| {
+                    value
+                        .strip_prefix(*q)
+                        .and_then(|v| v.strip_suffix(*q))
+                        .filter(|_| value.len() >= 2)
+                });
+                (var.trim(), Some(unquoted.unwrap_or(value)))
+            }
+        };
+        let name = var
+            .strip_prefix("env.")
+            .filter(|n| crate::template::is_ident(n))
+            .ok_or_else(|| VarError {
+                message: format!("`{whole}` is not a variable sockspec.yaml can read"),
+                at,
+                help: "sockspec.yaml reads environment variables only: `{{ env.NAME }}` or `{{ env.NAME | default: VALUE }}`".into(),
+            })?;
+        if let Some(secret) = secret_vars.get(name) {
+            return Err(VarError {
+                message: format!("`{whole}` reads `{name}`, the variable of secret `{secret}`"),
+                at,
+                help: "URLs and health checks are printed in reports: read a variable that holds no secret".into(),
+            });
+        }
+        match (lookup(name), default) {
+            (Some(value), _) => out.push_str(&value),
+            (None, Some(default)) => out.push_str(default),
+            (None, None) => {
+                return Err(VarError {
+                    message: format!("environment variable `{name}` is not set"),
+                    at,
+                    help: format!(
+                        "set `{name}` (or put it in the environment's `dotenv:` file), or give a default: `{{{{ env.{name} | default: VALUE }}}}`"
+                    ),
+                });
+            }
+        }
+        let advance = open + close + 2;
+        consumed += advance;
+        rest = &rest[advance..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The position of character `offset` (length `len`) inside the scalar at `value`, when the
+/// scalar sits on its line as written (plain or quoted, without escapes before `offset`);
+/// else the scalar's own position.
+fn pos_in_value(source: &str, value: Pos, raw: &str, (offset, len): (usize, usize)) -> Pos {
+    let line = source.lines().nth(value.line.wrapping_sub(1)).unwrap_or("");
+    let from: String = line.chars().skip(value.column.saturating_sub(1)).collect();
+    let quote = if from.starts_with(raw) {
+        Some(0)
+    } else if (from.starts_with('"') || from.starts_with('\'')) && from[1..].starts_with(raw) {
+        Some(1)
+    } else {
+        None
+    };
+    match quote {
+        Some(q) if value.line > 0 => Pos::new(value.line, value.column + q + offset).with_len(len),
+        _ => value,
+    }
 }
 
 /// Used when the project has no `sockspec.yaml`.
@@ -465,5 +674,113 @@ mod tests {
         assert!(e.message.contains("is zero"), "{}", e.message);
         let e = parse("    max_frame_size: lots\n").expect_err("not a size");
         assert!(e.message.contains("invalid size `lots`"), "{}", e.message);
+    }
+
+    fn parse_vars(env: &str, vars: &[(&str, &str)]) -> Result<Config, Diagnostic> {
+        let text = format!("environments:\n  e:\n{env}");
+        let vars: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::parse_in(&text, Path::new("."), Path::new("sockspec.yaml"), &|v| {
+            vars.get(v).cloned()
+        })
+    }
+
+    fn remote(c: &Config) -> (String, Option<String>) {
+        match &c.environments["e"].endpoint {
+            Endpoint::Remote { ws_base, http_base } => (ws_base.clone(), http_base.clone()),
+            Endpoint::Embedded(_) => panic!("remote expected"),
+        }
+    }
+
+    const PORTED: &str = "    ws_url: \"ws://127.0.0.1:{{ env.WS_PORT | default: 8888 }}/\"\n    http_url: 'http://{{env.HOST}}:{{ env.WS_PORT | default: 8888 }}'\n    health: {path: \"{{ env.HEALTH | default: /health }}\", timeout: \"{{ env.T | default: 3s }}\"}\n";
+
+    #[test]
+    fn a_port_comes_from_a_variable() {
+        let c =
+            parse_vars(PORTED, &[("WS_PORT", "9001"), ("HOST", "h"), ("T", "1s")]).expect("valid");
+        let (ws, http) = remote(&c);
+        assert_eq!(ws, "ws://127.0.0.1:9001");
+        assert_eq!(http.as_deref(), Some("http://h:9001"));
+        let health = c.environments["e"].health.clone().expect("health");
+        assert_eq!(health.timeout, std::time::Duration::from_secs(1));
+        assert!(matches!(health.target, crate::scenario::Target::Path(p) if p == "/health"));
+    }
+
+    #[test]
+    fn the_default_is_used_when_the_variable_is_unset_or_empty() {
+        let c = parse_vars(PORTED, &[("HOST", "h"), ("WS_PORT", "")]).expect("valid");
+        assert_eq!(remote(&c).0, "ws://127.0.0.1:8888");
+        let health = c.environments["e"].health.clone().expect("health");
+        assert_eq!(health.timeout, std::time::Duration::from_secs(3));
+    }
+
+    #[test]
+    fn an_unset_variable_without_default_is_located() {
+        let e = parse_vars(PORTED, &[]).expect_err("HOST unset");
+        assert_eq!(e.message, "environment variable `HOST` is not set");
+        // Line 4: `    http_url: 'http://{{env.HOST}}:…'`, the placeholder at column 23.
+        assert_eq!(e.location(), "sockspec.yaml:4:23");
+        assert_eq!(e.field.as_deref(), Some("environments.e.http_url"));
+        let e = parse_vars("    ws_url: ws://{{env.WS_HOST}}\n", &[]).expect_err("unset");
+        assert_eq!(e.location(), "sockspec.yaml:3:18");
+        assert!(
+            e.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("{{ env.WS_HOST | default: VALUE }}")
+        );
+    }
+
+    #[test]
+    fn a_secret_variable_is_refused_without_showing_its_value() {
+        let env =
+            "    ws_url: \"ws://h/?k={{ env.KEY }}\"\n    secrets:\n      key: {env: [KEY]}\n";
+        let e = parse_vars(env, &[("KEY", "s3cr3t-value")]).expect_err("secret");
+        assert!(e.message.contains("secret `key`"), "{}", e.message);
+        assert!(!e.render().contains("s3cr3t-value"), "{}", e.render());
+    }
+
+    #[test]
+    fn malformed_placeholders_are_errors() {
+        for (value, wanted) in [
+            ("ws://{{ env.A", "unclosed"),
+            ("ws://{{ now }}", "not a variable"),
+            ("ws://{{ env.A | upper }}", "unknown filter"),
+            ("ws://{{ env.A | default: }}", "needs a value"),
+        ] {
+            let e = parse_vars(&format!("    ws_url: \"{value}\"\n"), &[]).expect_err(value);
+            assert!(e.message.contains(wanted), "{value}: {}", e.message);
+        }
+        let c =
+            parse_vars("    ws_url: \"ws://h:{{ env.P | default: '' }}\"\n", &[]).expect("valid");
+        assert_eq!(remote(&c).0, "ws://h:");
+    }
+
+    #[test]
+    fn health_status_is_one_status_or_a_list() {
+        let status = |s: &str| {
+            parse_vars(
+                &format!("    ws_url: ws://h\n    health: {{path: /health, status: {s}}}\n"),
+                &[],
+            )
+            .map(|c| c.environments["e"].health.clone().expect("health").status)
+        };
+        assert_eq!(status("[200, 204]").expect("valid"), vec![200, 204]);
+        assert_eq!(status("204").expect("valid"), vec![204]);
+        assert!(
+            status("[]")
+                .expect_err("empty")
+                .message
+                .contains("lists no status")
+        );
+        let e = status("[200, 99]").expect_err("out of range");
+        assert!(
+            e.message.contains("`99` is not an HTTP status"),
+            "{}",
+            e.message
+        );
+        assert!(parse("").expect("valid").environments["e"].health.is_none());
     }
 }

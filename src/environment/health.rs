@@ -39,15 +39,26 @@ pub struct Unavailable {
 
 type Outcome = Result<(), Unavailable>;
 
-/// One `GET url` that must answer within `timeout`; any 2xx is healthy.
+/// Whether `status` means healthy: one of `accepted`, or any 2xx when `accepted` is empty.
+pub(crate) fn healthy(status: reqwest::StatusCode, accepted: &[u16]) -> bool {
+    if accepted.is_empty() {
+        status.is_success()
+    } else {
+        accepted.contains(&status.as_u16())
+    }
+}
+
+/// One `GET url` that must answer within `timeout` with one of `accepted` (any 2xx when
+/// `accepted` is empty).
 pub(crate) async fn check(
     client: &reqwest::Client,
     environment: &str,
     url: &str,
     timeout: Duration,
+    accepted: &[u16],
 ) -> Outcome {
     let reason = match tokio::time::timeout(timeout, client.get(url).send()).await {
-        Ok(Ok(response)) if response.status().is_success() => return Ok(()),
+        Ok(Ok(response)) if healthy(response.status(), accepted) => return Ok(()),
         Ok(Ok(response)) => {
             let status = response.status();
             match status.canonical_reason() {
@@ -100,7 +111,7 @@ enum Store {
     Dir(PathBuf),
 }
 
-/// (environment, url) → the result, computed once even when asked concurrently.
+/// (environment, [`cache_key`]) → the result, computed once even when asked concurrently.
 type Memory = Mutex<HashMap<(String, String), Arc<OnceCell<Outcome>>>>;
 
 impl HealthCache {
@@ -153,19 +164,20 @@ impl HealthCache {
         environment: &str,
         url: &str,
         timeout: Duration,
+        accepted: &[u16],
     ) -> Outcome {
         match &self.store {
             Store::Memory(memory) => {
                 let cell = memory
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .entry((environment.to_owned(), url.to_owned()))
+                    .entry((environment.to_owned(), cache_key(url, accepted)))
                     .or_default()
                     .clone();
-                let run = || check(client, environment, url, timeout);
+                let run = || check(client, environment, url, timeout, accepted);
                 cell.get_or_init(run).await.clone()
             }
-            Store::Dir(dir) => check_in_dir(dir, client, environment, url, timeout).await,
+            Store::Dir(dir) => check_in_dir(dir, client, environment, url, timeout, accepted).await,
         }
     }
 }
@@ -178,13 +190,14 @@ async fn check_in_dir(
     environment: &str,
     url: &str,
     timeout: Duration,
+    accepted: &[u16],
 ) -> Outcome {
-    let path = cache_file(dir, environment, url);
+    let path = cache_file(dir, environment, &cache_key(url, accepted));
     let file = match lock(&path, Instant::now() + timeout + LOCK_MARGIN).await {
         Ok(file) => file,
         Err(error) => {
             tracing::warn!(path = %path.display(), %error, "health cache unusable; checking uncached");
-            return check(client, environment, url, timeout).await;
+            return check(client, environment, url, timeout, accepted).await;
         }
     };
     let mut text = String::new();
@@ -193,11 +206,21 @@ async fn check_in_dir(
     {
         return outcome;
     }
-    let outcome = check(client, environment, url, timeout).await;
+    let outcome = check(client, environment, url, timeout, accepted).await;
     if let Err(error) = record(&file, &outcome) {
         tracing::warn!(path = %path.display(), %error, "could not record the health result");
     }
     outcome // the lock is released when `file` drops
+}
+
+/// What a result is cached under besides the environment: the URL, and the accepted
+/// statuses when they are not the default (any 2xx).
+fn cache_key(url: &str, accepted: &[u16]) -> String {
+    if accepted.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}\0{accepted:?}")
+    }
 }
 
 /// `<dir>/<16 hex digits of sha256(environment NUL url)>.json`.
@@ -295,14 +318,14 @@ mod tests {
     #[tokio::test]
     async fn healthy_server_is_ok() {
         let (server, url) = server(true).await;
-        assert_eq!(check(&client(), "local", &url, SHORT).await, Ok(()));
+        assert_eq!(check(&client(), "local", &url, SHORT, &[]).await, Ok(()));
         server.shutdown().await;
     }
 
     #[tokio::test]
     async fn unhealthy_server_reports_status_and_canonical_reason() {
         let (server, url) = server(false).await;
-        let error = check(&client(), "staging", &url, SHORT)
+        let error = check(&client(), "staging", &url, SHORT, &[])
             .await
             .expect_err("503");
         let expected =
@@ -317,7 +340,7 @@ mod tests {
         let url = format!("http://{}/health", listener.local_addr().expect("addr"));
         drop(listener);
         assert_eq!(
-            reason(check(&client(), "e", &url, DEFAULT_HEALTH_TIMEOUT).await),
+            reason(check(&client(), "e", &url, DEFAULT_HEALTH_TIMEOUT, &[]).await),
             "connection refused"
         );
     }
@@ -328,7 +351,7 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/health", listener.local_addr().expect("addr"));
         assert_eq!(
-            reason(check(&client(), "e", &url, SHORT).await),
+            reason(check(&client(), "e", &url, SHORT, &[]).await),
             "timed out after 200ms"
         );
         drop(listener);
@@ -336,12 +359,12 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_url_is_a_short_error() {
-        let reason = reason(check(&client(), "e", "not a url", SHORT).await);
+        let reason = reason(check(&client(), "e", "not a url", SHORT, &[]).await);
         assert_eq!(reason, "invalid request: relative url without a base");
     }
 
     async fn through(cache: HealthCache, url: &str) -> Outcome {
-        cache.check(&client(), "staging", url, SHORT).await
+        cache.check(&client(), "staging", url, SHORT, &[]).await
     }
 
     #[tokio::test]
@@ -351,7 +374,7 @@ mod tests {
         let first = through(HealthCache::in_dir(run.0.clone()), &url).await;
         assert_eq!(reason(first), "503 Service Unavailable");
         server.set_healthy(true);
-        let direct = check(&client(), "staging", &url, SHORT).await;
+        let direct = check(&client(), "staging", &url, SHORT, &[]).await;
         assert_eq!(direct, Ok(()), "the server is healthy now");
         let again = through(HealthCache::in_dir(run.0.clone()), &url).await;
         assert_eq!(
@@ -455,7 +478,7 @@ mod tests {
                 tokio::spawn(async move {
                     barrier.wait().await;
                     cache
-                        .check(&client(), "staging", &url, DEFAULT_HEALTH_TIMEOUT)
+                        .check(&client(), "staging", &url, DEFAULT_HEALTH_TIMEOUT, &[])
                         .await
                 })
             })
@@ -464,5 +487,47 @@ mod tests {
             assert_eq!(reason(task.await.expect("task")), "503 Service Unavailable");
         }
         assert_eq!(requests.load(Ordering::SeqCst), 1);
+    }
+
+    /// An HTTP server answering `status` to every request.
+    async fn answering(status: &'static str) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/health", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let answer =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_status_list_accepts_only_its_statuses() {
+        let no_content = answering("204 No Content").await;
+        let ok = answering("200 OK").await;
+        let c = client();
+        assert_eq!(
+            check(&c, "e", &no_content, SHORT, &[200, 204]).await,
+            Ok(())
+        );
+        assert_eq!(
+            check(&c, "e", &no_content, SHORT, &[]).await,
+            Ok(()),
+            "any 2xx"
+        );
+        assert_eq!(reason(check(&c, "e", &ok, SHORT, &[204]).await), "200 OK");
+        assert_eq!(check(&c, "e", &ok, SHORT, &[200]).await, Ok(()));
+        let unavailable = answering("503 Service Unavailable").await;
+        assert_eq!(check(&c, "e", &unavailable, SHORT, &[503]).await, Ok(()));
     }
 }

@@ -220,3 +220,99 @@ handshake: timeout
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("0 passed, 0 failed, 1 ignored"), "{stdout}");
 }
+
+/// A loopback HTTP server answering `204 No Content` to every request, on a thread that
+/// lives as long as the test process.
+fn no_content_server() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = Vec::new();
+            let mut buf = [0; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answer = "HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n";
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    port
+}
+
+fn variables_config(status: &str) -> String {
+    format!(
+        "\
+environments:
+  ci:
+    local: true
+    ws_url: \"ws://127.0.0.1:{{{{ env.SOCKSPEC_IT_PORT }}}}\"
+    http_url: \"http://{{{{ env.SOCKSPEC_IT_HOST | default: 127.0.0.1 }}}}:{{{{ env.SOCKSPEC_IT_PORT }}}}\"
+    health: {{path: /health, timeout: \"{{{{ env.SOCKSPEC_IT_TIMEOUT | default: 2s }}}}\", status: {status}}}
+    dotenv: .env.ci
+"
+    )
+}
+
+const NO_AUTH_PING: &str = "\
+auth: none
+steps:
+  - send: {type: ping}
+";
+
+#[test]
+fn variables_in_the_configuration_give_the_port_and_health_accepts_a_status_list() {
+    let port = no_content_server().to_string();
+    let accepting = Project::new(
+        "vars-204",
+        &variables_config("[200, 204]"),
+        &[("a.yaml", NO_AUTH_PING)],
+    );
+    let (out, stdout, stderr) =
+        accepting.run(&["test", "--env", "ci"], &[("SOCKSPEC_IT_PORT", &port)]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // Healthy (204 is listed): the scenario ran and met the server's 204 at the upgrade.
+    assert!(!stdout.contains("unavailable"), "{stdout}");
+    assert!(stdout.contains("204"), "{stdout}");
+
+    // The port from the environment's .env file, when the process does not set it; 204 is
+    // refused when the list does not name it.
+    let refusing = Project::new(
+        "vars-200",
+        &variables_config("[200]"),
+        &[("a.yaml", NO_AUTH_PING)],
+    );
+    std::fs::write(
+        refusing.path(".env.ci"),
+        format!("SOCKSPEC_IT_PORT={port}\n"),
+    )
+    .expect("dotenv");
+    let (out, stdout, stderr) = refusing.run(&["test", "--env", "ci"], &[]);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let expected = format!(
+        "environment 'ci' unavailable: GET http://127.0.0.1:{port}/health → 204 No Content"
+    );
+    assert!(stdout.contains(&expected), "{stdout}");
+}
+
+#[test]
+fn an_unset_variable_without_default_names_the_variable_and_its_place() {
+    let p = Project::new(
+        "vars-unset",
+        &variables_config("204"),
+        &[("a.yaml", NO_AUTH_PING)],
+    );
+    let (out, stdout, stderr) = p.run(&["test", "--env", "ci"], &[]);
+    assert_ne!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("environment variable `SOCKSPEC_IT_PORT` is not set"),
+        "{all}"
+    );
+    assert!(all.contains("sockspec.yaml:4:29"), "{all}");
+    assert!(!all.contains("ci::a"), "no scenario runs: {all}");
+}

@@ -179,8 +179,19 @@ impl Doctor<'_> {
             report.skip("health", format!("{}: not reachable (above)", b.at));
             return;
         }
-        match environment::check(&self.client, &self.env.name, &url, spec.timeout).await {
-            Ok(()) => report.pass("health", format!("GET {url} answered 2xx")),
+        match environment::check(
+            &self.client,
+            &self.env.name,
+            &url,
+            spec.timeout,
+            &spec.status,
+        )
+        .await
+        {
+            Ok(()) if spec.status.is_empty() => {
+                report.pass("health", format!("GET {url} answered 2xx"));
+            }
+            Ok(()) => report.pass("health", format!("GET {url} answered an accepted status")),
             Err(u) => report.fail("health", format!("GET {url} → {}", u.reason)),
         }
     }
