@@ -88,6 +88,9 @@ pub(crate) struct Sent<'a> {
     pub expired: Option<bool>,
     /// Where the signing key or the token came from: secret, variable, fingerprint.
     pub key: Option<&'a str>,
+    /// `token_in: message`: the credential is sent after the upgrade, so the server refuses it
+    /// with a close (4401, 4403, 1008), never with an HTTP status.
+    pub in_message: bool,
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
@@ -132,6 +135,21 @@ pub(crate) fn judge(
             }
             Ok(())
         }
+        (HandshakePlan::Rejected { .. }, Outcome::Accepted { .. }) if sent.in_message => Err(Failure::new(
+            "handshake accepted (101), but the scenario expects a rejection: a `token_in: message` \
+             credential is refused by a close",
+        )
+        .note(
+            "note: the credential is sent after the upgrade, so the server refuses it with a close \
+             (4401, 4403, 1008), never with an HTTP status; a 101 does not mean auth is not enforced",
+        )
+        .expected(expected)
+        .actual("101 Switching Protocols (the credential was not sent yet)")
+        .hint(
+            "send the credential in a step and expect the refusal as a close: \
+             `- send: {type: auth, token: \"{{ auth.token }}\"}` then `- expect_close: {code: 4401}` \
+             (see auth/token_in_message_rejected.yaml)",
+        )),
         (HandshakePlan::Rejected { .. } | HandshakePlan::Timeout, Outcome::Accepted { .. }) => Err(Failure::new(format!(
             "handshake accepted (101), but the scenario expects it {}: auth is not enforced",
             if matches!(plan, HandshakePlan::Timeout) { "to time out" } else { "rejected" }
@@ -552,6 +570,7 @@ mod tests {
             strategy: "jwt",
             expired: Some(false),
             key: None,
+            in_message: false,
         };
         for status in [400, 404, 405, 426, 429, 500, 502, 503, 504] {
             let (cause, hint) = diagnose_rejection(status, "", &sent);

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect_following, judge};
 use crate::auth::{Credential, Decoded, decode_unverified, now_unix};
 use crate::diagnostic::Pos;
-use crate::scenario::{AuthPlan, Plan};
+use crate::scenario::{AuthPlan, Plan, TokenPlacement};
 use crate::size::Limits;
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder};
@@ -116,6 +116,7 @@ pub(crate) async fn open(
         strategy: &strategy,
         expired: decoded.as_ref().map(|d| d.is_expired(now)),
         key: credential.map(|c| c.origin.as_str()),
+        in_message: credential.is_some() && plan.connect.token_in == TokenPlacement::Message,
     };
     judge(&plan.handshake, &outcome, &sent)
         .map_err(|f| locate_failure(plan, f, credential, decoded.as_ref(), now))?;

@@ -202,6 +202,7 @@ impl Doctor<'_> {
                         strategy: "jwt",
                         expired: Some(false),
                         key: None,
+                        in_message: false,
                     },
                 );
                 let hint = format!("{cause}: {hint}");
