@@ -284,7 +284,7 @@ auth: {bearer: {env: SOCKSPEC_CANARY_API_KEY}}
 connect:
   path: /ws
   token_in: {query: token}
-  headers: {X-Trace: \"{{ env.SOCKSPEC_CANARY_HEADER }}\", X-Region: \"{{ env.SOCKSPEC_CANARY_PUBLIC }}\"}
+  headers: {X-Trace: \"{{ env.SOCKSPEC_CANARY_HEADER }}\", X-Region: \"{{ env.SOCKSPEC_CANARY_PUBLIC }}\", Cookie: \"session=canary-literal-cookie-6e1f\"}
 vars:
   greeting: \"{{ env.SOCKSPEC_CANARY_MESSAGE }}\"
 steps:
@@ -353,6 +353,13 @@ fn canary_env_values_reach_no_artifact() {
             value: (*value).to_owned(),
         })
         .collect();
+    let needles: Vec<Needle> = needles
+        .into_iter()
+        .chain([Needle {
+            what: "the literal value of a credential header (Cookie)".to_owned(),
+            value: "canary-literal-cookie-6e1f".to_owned(),
+        }])
+        .collect();
     let mut found = Vec::new();
     found.extend(leaks("stdout", &run.stdout, &needles));
     found.extend(leaks("stderr", &run.stderr, &needles));
@@ -368,6 +375,7 @@ fn canary_env_values_reach_no_artifact() {
         "token=[secret api_key]",
         "[env SOCKSPEC_CANARY_HEADER]",
         "[env SOCKSPEC_CANARY_MESSAGE]",
+        "[credential header cookie]",
         PUBLIC_VALUE,
     ] {
         assert!(

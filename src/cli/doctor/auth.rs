@@ -203,6 +203,7 @@ impl Doctor<'_> {
                         expired: Some(false),
                         key: None,
                         in_message: false,
+                        header: None,
                     },
                 );
                 let hint = format!("{cause}: {hint}");
