@@ -244,6 +244,7 @@ async fn acquire(
         &env.name,
         crate::transcript::Redactor::from_secrets(secrets),
     );
+    rec.watch_env(vars.env_seen(), env.public_env.clone());
     let lookup = |name: &str| env.lookup(name);
     let auth_env = AuthEnv {
         secrets,
@@ -252,6 +253,7 @@ async fn acquire(
         lookup: &lookup,
     };
     let result = auth::acquire(&plan.auth, &auth_env, &mut vars, &mut rec).await;
+    rec.sync_env();
     let embedded = server.is_some();
     if let Some(h) = server {
         h.shutdown().await;

@@ -53,6 +53,10 @@ struct RawEnvironment {
     /// How long the client waits for the server's answer to its close at the end of a
     /// scenario (a scenario's `connect.close_timeout` wins).
     close_timeout: Option<Spanned<String>>,
+    /// Environment variables whose values scenarios may show in clear (`{{ env.NAME }}`
+    /// values are otherwise redacted as `[env NAME]`).
+    #[serde(default)]
+    public_env: Vec<String>,
     #[serde(default)]
     secrets: BTreeMap<String, Spanned<SecretSpec>>,
     /// The largest message the client accepts (default 16MiB); bytes or a size (`64KiB`).
@@ -174,6 +178,9 @@ pub struct Environment {
     /// `close_timeout:`, the wait for the answer to the client's close at the end of a
     /// scenario (a scenario's `connect.close_timeout` wins; default 2s).
     pub close_timeout: Option<std::time::Duration>,
+    /// `public_env:`, the variables whose `{{ env.NAME }}` values are shown in clear; every
+    /// other value a scenario takes from the environment is redacted as `[env NAME]`.
+    pub public_env: std::collections::BTreeSet<String>,
 }
 
 impl Environment {
@@ -433,6 +440,7 @@ impl Config {
                     health,
                     limits,
                     close_timeout,
+                    public_env: env.value.public_env.iter().cloned().collect(),
                 },
             );
         }

@@ -88,6 +88,12 @@ pub(crate) struct Sent<'a> {
     pub expired: Option<bool>,
     /// Where the signing key or the token came from: secret, variable, fingerprint.
     pub key: Option<&'a str>,
+    /// `token_in: message`: the credential is sent after the upgrade, so the server refuses it
+    /// with a close (4401, 4403, 1008), never with an HTTP status.
+    pub in_message: bool,
+    /// A credential header the scenario writes in `connect.headers` itself (`authorization`,
+    /// `cookie`, `x-api-key`, …), when no `auth:` strategy sends one.
+    pub header: Option<&'a str>,
 }
 
 /// `Ok(())` when the outcome is what the scenario expects.
@@ -132,6 +138,21 @@ pub(crate) fn judge(
             }
             Ok(())
         }
+        (HandshakePlan::Rejected { .. }, Outcome::Accepted { .. }) if sent.in_message => Err(Failure::new(
+            "handshake accepted (101), but the scenario expects a rejection: a `token_in: message` \
+             credential is refused by a close",
+        )
+        .note(
+            "note: the credential is sent after the upgrade, so the server refuses it with a close \
+             (4401, 4403, 1008), never with an HTTP status; a 101 does not mean auth is not enforced",
+        )
+        .expected(expected)
+        .actual("101 Switching Protocols (the credential was not sent yet)")
+        .hint(
+            "send the credential in a step and expect the refusal as a close: \
+             `- send: {type: auth, token: \"{{ auth.token }}\"}` then `- expect_close: {code: 4401}` \
+             (see auth/token_in_message_rejected.yaml)",
+        )),
         (HandshakePlan::Rejected { .. } | HandshakePlan::Timeout, Outcome::Accepted { .. }) => Err(Failure::new(format!(
             "handshake accepted (101), but the scenario expects it {}: auth is not enforced",
             if matches!(plan, HandshakePlan::Timeout) { "to time out" } else { "rejected" }
@@ -426,6 +447,15 @@ pub(crate) fn diagnose_rejection(status: u16, detail: &str, sent: &Sent<'_>) -> 
             "the server did not accept the upgrade",
             "a status other than 401/403 does not refuse the credential: check the path, the headers and the server's logs".into(),
         )
+    } else if let (Some(header), "none") = (sent.header, sent.strategy) {
+        (
+            "the server refused the credential",
+            format!(
+                "the server refused the credential the scenario writes in `connect.headers` (`{header}`); \
+                 check its value, and declare it with an `auth:` strategy and `token_in: {{header: {header}}}` \
+                 so it is reported as the credential"
+            ),
+        )
     } else if sent.strategy == "none" {
         (
             "the route needs a credential",
@@ -547,11 +577,34 @@ mod tests {
     }
 
     #[test]
+    fn a_credential_header_without_auth_is_blamed_not_missing() {
+        let sent = Sent {
+            strategy: "none",
+            header: Some("x-api-key"),
+            ..Sent::default()
+        };
+        let (cause, hint) = diagnose_rejection(403, "", &sent);
+        assert_eq!(cause, "the server refused the credential");
+        assert!(!hint.contains("add an `auth:` strategy"), "{hint}");
+        assert!(hint.contains("`x-api-key`"), "{hint}");
+        let none = Sent {
+            strategy: "none",
+            ..Sent::default()
+        };
+        assert_eq!(
+            diagnose_rejection(403, "", &none).0,
+            "the route needs a credential"
+        );
+    }
+
+    #[test]
     fn only_401_and_403_blame_the_credential() {
         let sent = Sent {
             strategy: "jwt",
             expired: Some(false),
             key: None,
+            in_message: false,
+            header: None,
         };
         for status in [400, 404, 405, 426, 429, 500, 502, 503, 504] {
             let (cause, hint) = diagnose_rejection(status, "", &sent);

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{Outcome, SHOWN_REQUEST_HEADERS_SKIP, Sent, Ws, build, connect_following, judge};
 use crate::auth::{Credential, Decoded, decode_unverified, now_unix};
 use crate::diagnostic::Pos;
-use crate::scenario::{AuthPlan, Plan};
+use crate::scenario::{AuthPlan, Plan, TokenPlacement};
 use crate::size::Limits;
 use crate::template::MapResolver;
 use crate::transcript::{Event, Failure, Recorder};
@@ -37,6 +37,16 @@ impl Outcome {
         }
     }
 }
+
+/// Headers that carry a credential when a scenario writes them in `connect.headers`: their
+/// values are redacted, and a 401/403 blames them rather than a missing `auth:`.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+];
 
 /// How the credential is named in the transcript and the judgement: the strategy, or
 /// `chain → <the strategy that produced the token>`.
@@ -69,6 +79,28 @@ pub(crate) async fn open(
         vars,
     )
     .map_err(|e| Failure::new(format!("cannot {e}")))?;
+    // Credential headers the scenario writes itself are redacted like a token.
+    let written_credential = plan
+        .connect
+        .headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .find(|n| CREDENTIAL_HEADERS.contains(&n.as_str()));
+    for (name, value) in req.headers() {
+        if plan
+            .connect
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name.as_str()))
+            && CREDENTIAL_HEADERS.contains(&name.as_str())
+        {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            // The token placed by `token_in` keeps its own marker.
+            if credential.is_none_or(|c| !value.contains(c.token.as_str())) {
+                rec.add_secret(&value, format!("[credential header {name}]"));
+            }
+        }
+    }
     let headers = req
         .headers()
         .iter()
@@ -116,9 +148,18 @@ pub(crate) async fn open(
         strategy: &strategy,
         expired: decoded.as_ref().map(|d| d.is_expired(now)),
         key: credential.map(|c| c.origin.as_str()),
+        in_message: credential.is_some() && plan.connect.token_in == TokenPlacement::Message,
+        header: written_credential.as_deref(),
     };
-    judge(&plan.handshake, &outcome, &sent)
-        .map_err(|f| locate_failure(plan, f, credential, decoded.as_ref(), now))?;
+    judge(&plan.handshake, &outcome, &sent).map_err(|f| {
+        let f = locate_failure(plan, f, credential, decoded.as_ref(), now);
+        match (&written_credential, credential) {
+            (Some(h), None) => f.note(format!(
+                "credential header written in connect.headers: `{h}` (value redacted)"
+            )),
+            _ => f,
+        }
+    })?;
     Ok(match outcome {
         Outcome::Accepted { ws, .. } => Some(ws),
         Outcome::Rejected { .. }

@@ -72,6 +72,12 @@ pub(crate) fn build(
     let mut protocols = plan.subprotocols.clone();
     match (&plan.token_in, token) {
         (TokenPlacement::Header, Some(t)) => put("authorization", format!("Bearer {t}"))?,
+        (TokenPlacement::NamedHeader { name, scheme }, Some(t)) => put(
+            name,
+            scheme
+                .as_ref()
+                .map_or_else(|| t.to_owned(), |s| format!("{s} {t}")),
+        )?,
         (TokenPlacement::Subprotocol(prefix), Some(t)) => {
             protocols.insert(0, format!("{prefix}{t}"))
         }
@@ -80,7 +86,10 @@ pub(crate) fn build(
         // upgrade by a step (`{{ auth.token }}`); without a credential nothing is placed.
         (TokenPlacement::Query(_) | TokenPlacement::Message, _)
         | (
-            TokenPlacement::Header | TokenPlacement::Subprotocol(_) | TokenPlacement::Cookie(_),
+            TokenPlacement::Header
+            | TokenPlacement::NamedHeader { .. }
+            | TokenPlacement::Subprotocol(_)
+            | TokenPlacement::Cookie(_),
             None,
         ) => {}
     }
@@ -141,5 +150,27 @@ mod tests {
         assert_eq!(url(&p, "", Some("t")), "ws://h:1/ws?x=1&q=1");
         let p = plan(Target::Path("/ws".into()), &[], TokenPlacement::Header);
         assert_eq!(url(&p, "ws://h:1", None), "ws://h:1/ws");
+    }
+
+    #[test]
+    fn a_named_header_carries_the_token_with_or_without_a_scheme() {
+        let header = |scheme: Option<&str>| {
+            let p = plan(
+                Target::Path("/ws".into()),
+                &[],
+                TokenPlacement::NamedHeader {
+                    name: "x-api-key".into(),
+                    scheme: scheme.map(str::to_owned),
+                },
+            );
+            let req = build(&p, "ws://h:1", Some("k3y"), &MapResolver::new("run")).expect("builds");
+            assert!(req.headers().get("authorization").is_none());
+            req.headers()
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(header(None).as_deref(), Some("k3y"));
+        assert_eq!(header(Some("token")).as_deref(), Some("token k3y"));
     }
 }

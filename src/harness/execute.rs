@@ -77,7 +77,10 @@ pub(super) async fn execute(
         return finish(rec, out, Err(Ended::Unavailable(unavailable)));
     }
     let mut vars = match run_vars(plan, secrets) {
-        Ok(vars) => vars,
+        Ok(vars) => {
+            rec.watch_env(vars.env_seen(), env.public_env.clone());
+            vars
+        }
         Err(f) => {
             // Nothing ran yet, so there is nothing to tear down.
             if let Some(h) = server {
@@ -263,6 +266,7 @@ pub(crate) async fn spawn_embedded(
 }
 
 fn finish(mut rec: Recorder, bases: Bases, result: Result<(), Ended>) -> Executed {
+    rec.sync_env();
     let result = result.map_err(|e| match e {
         Ended::Failed(f) => Ended::Failed(Box::new(f.redact(rec.redactor()))),
         other => other,

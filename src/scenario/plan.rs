@@ -340,6 +340,14 @@ pub enum Target {
 pub enum TokenPlacement {
     /// `Authorization: Bearer <token>` (the default).
     Header,
+    /// Header `name` (lowercase) carrying `<scheme> <token>`, or the bare token without a
+    /// scheme (`{header: X-Api-Key}`).
+    NamedHeader {
+        /// The header's name, lowercase.
+        name: String,
+        /// Written before the token with a space; `None`: the bare token.
+        scheme: Option<String>,
+    },
     /// A query parameter of this name.
     Query(String),
     /// A subprotocol: this prefix followed by the token, offered first.

@@ -433,12 +433,16 @@ pub(super) struct RawConnect {
 }
 
 /// Where the handshake carries the token.
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-#[schemars(rename = "TokenIn")]
+#[derive(Debug, Clone)]
 pub(super) enum RawTokenIn {
     /// `Authorization: Bearer <token>`.
     Header,
+    /// `{header: NAME, scheme: S}`: header `NAME` with `S <token>`, or the bare token
+    /// without a scheme.
+    NamedHeader {
+        name: String,
+        scheme: Option<String>,
+    },
     /// `?<param>=<token>`.
     Query(String),
     /// A `Sec-WebSocket-Protocol` entry `<prefix><token>`.
@@ -447,6 +451,131 @@ pub(super) enum RawTokenIn {
     Cookie(String),
     /// Nowhere in the handshake: the scenario sends `{{ auth.token }}` itself.
     Message,
+}
+
+// Schema-only: the spellings of `token_in` (read by the `Deserialize` impl of `RawTokenIn`).
+/// Where the handshake carries the token.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "TokenIn")]
+#[expect(dead_code, reason = "describes the schema; never constructed")]
+enum TokenInForms {
+    /// `Authorization: Bearer <token>` (the default).
+    Header,
+    /// Nowhere in the handshake: the scenario sends `{{ auth.token }}` itself.
+    Message,
+    /// `?<param>=<token>`.
+    Query(String),
+    /// A `Sec-WebSocket-Protocol` entry `<prefix><token>`.
+    Subprotocol(String),
+    /// A cookie `<name>=<token>`.
+    Cookie(String),
+    /// `{header: X-Api-Key}` (the bare token) or `{header: Authorization, scheme: token}`
+    /// (`token <token>`): any header, with or without a scheme; the header is the credential
+    /// (redacted, and blamed by diagnoses of a 401/403).
+    #[serde(untagged)]
+    NamedHeader(RawTokenHeader),
+}
+
+// Schema-only.
+/// `{header: NAME, scheme: S}`: the token in any header, with or without a scheme.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "TokenInHeader")]
+#[expect(dead_code, reason = "describes the schema; never constructed")]
+struct RawTokenHeader {
+    /// The header's name (`X-Api-Key`, `Authorization`).
+    header: String,
+    /// Written before the token with a space (`token` gives `token <token>`); none: the bare
+    /// token.
+    scheme: Option<String>,
+}
+
+impl JsonSchema for RawTokenIn {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        TokenInForms::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        TokenInForms::json_schema(generator)
+    }
+}
+
+const TOKEN_IN_FORMS: &str = "`header`, `message`, `{query: NAME}`, `{subprotocol: PREFIX}`, \
+                              `{cookie: NAME}` or `{header: NAME, scheme: S}`";
+
+/// The keys of a `token_in` map.
+const TOKEN_IN_KEYS: &[&str] = &["header", "scheme", "query", "subprotocol", "cookie"];
+
+impl<'de> Deserialize<'de> for RawTokenIn {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = RawTokenIn;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(TOKEN_IN_FORMS)
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawTokenIn, E> {
+                match v {
+                    "header" => Ok(RawTokenIn::Header),
+                    "message" => Ok(RawTokenIn::Message),
+                    "query" | "subprotocol" | "cookie" => {
+                        Err(E::custom(format!("`{v}` needs a name: `{{{v}: NAME}}`")))
+                    }
+                    other => Err(E::custom(format!(
+                        "unknown `token_in` `{other}`, expected {TOKEN_IN_FORMS}"
+                    ))),
+                }
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawTokenIn, A::Error> {
+                let mut entries: Vec<(String, String)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if !TOKEN_IN_KEYS.contains(&key.as_str()) {
+                        return Err(serde::de::Error::unknown_variant(&key, TOKEN_IN_KEYS));
+                    }
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+                    }
+                    let value: String = map.next_value()?;
+                    entries.push((key, value));
+                }
+                let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+                let keys: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+                match keys.as_slice() {
+                    ["query"] => Ok(RawTokenIn::Query(get("query").unwrap_or_default())),
+                    ["subprotocol"] => Ok(RawTokenIn::Subprotocol(
+                        get("subprotocol").unwrap_or_default(),
+                    )),
+                    ["cookie"] => Ok(RawTokenIn::Cookie(get("cookie").unwrap_or_default())),
+                    ["header"] | ["header", "scheme"] | ["scheme", "header"] => {
+                        Ok(RawTokenIn::NamedHeader {
+                            name: get("header").unwrap_or_default(),
+                            scheme: get("scheme"),
+                        })
+                    }
+                    ["scheme"] => Err(serde::de::Error::custom(
+                        "`scheme` needs a `header`: `{header: Authorization, scheme: token}`",
+                    )),
+                    _ => Err(serde::de::Error::custom(format!(
+                        "`token_in` is one of {TOKEN_IN_FORMS}; got the keys {}",
+                        keys.iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))),
+                }
+            }
+        }
+
+        d.deserialize_any(Visit)
+    }
 }
 
 /// The expected outcome of the upgrade.

@@ -75,6 +75,33 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
             }
             match &t.value {
                 RawTokenIn::Header => TokenPlacement::Header,
+                RawTokenIn::NamedHeader { name, scheme } => {
+                    let valid_scheme = scheme
+                        .as_ref()
+                        .is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()));
+                    if axum::http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                        cx.error(
+                            pos(t),
+                            "connect.token_in.header",
+                            format!("`{name}` is not a valid header name"),
+                        )
+                        .help = Some(
+                            "a header name is a token without spaces: `X-Api-Key`, `Authorization`"
+                                .into(),
+                        );
+                    } else if !valid_scheme {
+                        cx.error(
+                            pos(t),
+                            "connect.token_in.scheme",
+                            "`scheme` is one word without spaces (`Bearer`, `token`)",
+                        )
+                        .help = Some("leave `scheme` out to send the bare token".into());
+                    }
+                    TokenPlacement::NamedHeader {
+                        name: name.to_ascii_lowercase(),
+                        scheme: scheme.clone(),
+                    }
+                }
                 RawTokenIn::Query(p) => TokenPlacement::Query(p.clone()),
                 RawTokenIn::Subprotocol(p) => TokenPlacement::Subprotocol(p.clone()),
                 RawTokenIn::Cookie(n) => TokenPlacement::Cookie(n.clone()),

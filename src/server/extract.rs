@@ -1,7 +1,7 @@
 //! Where the upgrade request's token comes from and which subprotocol is selected.
 //!
 //! Order: `Authorization: Bearer <t>`, query `?token=<t>`, a `Sec-WebSocket-Protocol` entry
-//! `jwt.<t>`, cookie `token=<t>`. A `jwt.` entry, when offered, is always the selected
+//! `jwt.<t>`, cookie `token=<t>`, `X-Api-Key: <t>`. A `jwt.` entry, when offered, is always the selected
 //! subprotocol (echoed back); otherwise the first offered protocol the server supports.
 
 use axum::http::HeaderMap;
@@ -24,6 +24,8 @@ pub(super) enum TokenSource {
     Subprotocol,
     /// `Cookie: token=`.
     Cookie,
+    /// `X-Api-Key: <t>`.
+    ApiKeyHeader,
 }
 
 impl TokenSource {
@@ -34,6 +36,7 @@ impl TokenSource {
             Self::Query => "query",
             Self::Subprotocol => "subprotocol",
             Self::Cookie => "cookie",
+            Self::ApiKeyHeader => "x-api-key header",
         }
     }
 }
@@ -74,7 +77,8 @@ pub(super) fn credentials(headers: &HeaderMap, query_token: Option<String>) -> C
                 )
             })
         })
-        .or_else(|| cookie_token(headers).map(|t| (t, TokenSource::Cookie)));
+        .or_else(|| cookie_token(headers).map(|t| (t, TokenSource::Cookie)))
+        .or_else(|| api_key_header(headers).map(|t| (t, TokenSource::ApiKeyHeader)));
     Credentials { token, protocol }
 }
 
@@ -89,6 +93,17 @@ fn offered_protocols(headers: &HeaderMap) -> Vec<String> {
         .filter(|p| !p.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The bare token of an `X-Api-Key` header.
+fn api_key_header(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all("x-api-key")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .find(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
@@ -149,6 +164,11 @@ mod tests {
         assert_eq!(
             credentials(&h, Some("Q".into())).token,
             Some(("Q".into(), TokenSource::Query))
+        );
+        let h = headers(&[("x-api-key", " K ")]);
+        assert_eq!(
+            credentials(&h, None).token,
+            Some(("K".into(), TokenSource::ApiKeyHeader))
         );
     }
 

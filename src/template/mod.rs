@@ -8,5 +8,5 @@ mod value;
 
 pub(crate) use expr::is_ident;
 pub use expr::{Expr, RenderError, Template, TemplateError};
-pub use resolve::{MapResolver, Resolve};
+pub use resolve::{EnvSeen, MapResolver, Resolve};
 pub use value::{parse_value, render_value};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
@@ -23,6 +23,33 @@ pub trait Resolve {
 
 type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
+/// The environment variables a [`MapResolver`] (and its clones) looked up, with their
+/// values, not yet taken: the run's recorder takes them to redact them (`[env NAME]`)
+/// before anything containing them is recorded.
+#[derive(Clone, Default)]
+pub struct EnvSeen(Arc<Mutex<Vec<(String, String)>>>);
+
+impl fmt::Debug for EnvSeen {
+    /// Prints nothing of the values: they may be secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvSeen").finish_non_exhaustive()
+    }
+}
+
+impl EnvSeen {
+    fn note(&self, name: &str, value: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((name.to_owned(), value.to_owned()));
+    }
+
+    /// The `(name, value)` pairs looked up since the last call.
+    pub fn take(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
 /// A [`Resolve`] backed by a map of variables (captures, `auth`, ...), an
 /// environment lookup (the process environment unless replaced) and a run
 /// id.
@@ -35,6 +62,7 @@ pub struct MapResolver {
     vars: BTreeMap<String, Value>,
     run_id: String,
     env: EnvLookup,
+    seen: EnvSeen,
 }
 
 impl fmt::Debug for MapResolver {
@@ -54,7 +82,14 @@ impl MapResolver {
             vars: BTreeMap::new(),
             run_id: run_id.into(),
             env: Arc::new(|name| std::env::var(name).ok()),
+            seen: EnvSeen::default(),
         }
+    }
+
+    /// Where the environment variables this resolver looks up are noted (shared by its
+    /// clones), for the recorder to redact them.
+    pub fn env_seen(&self) -> EnvSeen {
+        self.seen.clone()
     }
 
     /// Replaces the environment lookup (e.g. a fixed map in tests).
@@ -96,7 +131,9 @@ impl Resolve for MapResolver {
     }
 
     fn env(&self, name: &str) -> Option<String> {
-        (self.env)(name)
+        let value = (self.env)(name)?;
+        self.seen.note(name, &value);
+        Some(value)
     }
 
     fn run_id(&self) -> String {
@@ -120,6 +157,16 @@ mod tests {
         r.insert("items", json!([{"id": "a"}, {"id": "b"}]));
         r.insert("flat.key", json!("flat"));
         r
+    }
+
+    #[test]
+    fn notes_the_environment_variables_looked_up() {
+        let r = resolver();
+        let seen = r.env_seen();
+        assert_eq!(r.env("HOME_X").as_deref(), Some("/x"));
+        assert_eq!(r.clone().env("UNSET_X"), None);
+        assert_eq!(seen.take(), [("HOME_X".to_owned(), "/x".to_owned())]);
+        assert!(seen.take().is_empty());
     }
 
     #[test]

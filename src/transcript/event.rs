@@ -413,6 +413,7 @@ pub(crate) struct Recorder {
     start: Instant,
     redactor: Redactor,
     transcript: Transcript,
+    env: Option<(crate::template::EnvSeen, std::collections::BTreeSet<String>)>,
 }
 
 impl Recorder {
@@ -425,6 +426,32 @@ impl Recorder {
                 environment: environment.into(),
                 entries: Vec::new(),
             },
+            env: None,
+        }
+    }
+
+    /// Redacts, as `[env NAME]`, every environment variable `seen` notes (the values a run's
+    /// `{{ env.NAME }}` templates resolved to), except the names in `public`, before each
+    /// event is recorded.
+    pub(crate) fn watch_env(
+        &mut self,
+        seen: crate::template::EnvSeen,
+        public: std::collections::BTreeSet<String>,
+    ) {
+        self.env = Some((seen, public));
+        self.sync_env();
+    }
+
+    /// Registers the environment values looked up since the last call (see
+    /// [`Recorder::watch_env`]).
+    pub(crate) fn sync_env(&mut self) {
+        let Some((seen, public)) = &self.env else {
+            return;
+        };
+        for (name, value) in seen.take() {
+            if !public.contains(&name) {
+                self.redactor.add_secret(&value, format!("[env {name}]"));
+            }
         }
     }
 
@@ -438,6 +465,7 @@ impl Recorder {
     }
 
     pub(crate) fn record(&mut self, event: Event) {
+        self.sync_env();
         let at = self.start.elapsed();
         let event = event.redact(&self.redactor);
         self.transcript.entries.push(Entry { at, event });
@@ -472,6 +500,32 @@ mod tests {
         let text = format!("{:?}", r.finish());
         assert!(!text.contains("tok-123456"), "{text}");
         assert!(text.contains("[token]"));
+    }
+
+    #[test]
+    fn recorder_redacts_environment_values_looked_up_unless_public() {
+        let vars = crate::template::MapResolver::new("r").with_env(|n| match n {
+            "API_HOST_KEY" => Some("k-98765".to_owned()),
+            "REGION" => Some("eu-west-9".to_owned()),
+            _ => None,
+        });
+        let mut r = Recorder::new("s", "local", Redactor::new());
+        r.watch_env(vars.env_seen(), ["REGION".to_owned()].into());
+        use crate::template::Resolve as _;
+        let url = format!(
+            "ws://h/ws?key={}&region={}",
+            vars.env("API_HOST_KEY").unwrap_or_default(),
+            vars.env("REGION").unwrap_or_default()
+        );
+        r.record(Event::Request {
+            method: "GET".into(),
+            url,
+            headers: vec![],
+        });
+        let text = format!("{:?}", r.finish());
+        assert!(!text.contains("k-98765"), "{text}");
+        assert!(text.contains("key=[env API_HOST_KEY]"), "{text}");
+        assert!(text.contains("region=eu-west-9"), "{text}");
     }
 
     #[test]

@@ -188,9 +188,18 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
                     1 => single("query", pick(&["token", "\"\""])),
                     1 => single("subprotocol", pick(&["jwt.", "\"\""])),
                     1 => single("cookie", pick(&["token", "é"])),
+                    1 => map_of(g, vec![
+                        ("!header", pick(&["X-Api-Key", "Authorization", "X Api Key", "\"\""])),
+                        ("scheme", pick(&["token", "Bearer", "\"two words\"", "\"\""])),
+                    ]),
                 ]
                 .boxed(),
-                prop_oneof![pick(&["query", "cookie", "body"]), single("header", junk())].boxed(),
+                prop_oneof![
+                    pick(&["query", "cookie", "body"]),
+                    single("header", junk()),
+                    single("scheme", pick(&["token"])),
+                ]
+                .boxed(),
             ),
         ),
         ("timeout", duration(g)),

@@ -253,3 +253,155 @@ fn the_search_finds_a_planted_canary() {
     let distinct: std::collections::BTreeSet<&String> = canaries.values().collect();
     assert_eq!(distinct.len(), canaries.len(), "canaries must be distinct");
 }
+
+/// Variable → canary for the throwaway project of [`canary_env_values_reach_no_artifact`].
+const ENV_CANARIES: &[(&str, &str)] = &[
+    ("SOCKSPEC_CANARY_API_KEY", "canary-query-token-5b2e81"),
+    ("SOCKSPEC_CANARY_HEADER", "canary-header-value-c41d07"),
+    ("SOCKSPEC_CANARY_MESSAGE", "canary-message-value-93aa4f"),
+];
+
+/// A public variable: shown in clear, the negative control of the redaction.
+const PUBLIC_VALUE: &str = "public-region-eu-9";
+
+const ENV_PROJECT_CONFIG: &str = "\
+environments:
+  canary:
+    local: true
+    embedded: {jwt_secret: jwt, api_keys: [api_key]}
+    public_env: [SOCKSPEC_CANARY_PUBLIC]
+    secrets:
+      jwt: {default: canary-project-development-secret}
+      api_key: {env: [SOCKSPEC_CANARY_API_KEY]}
+";
+
+/// Values from the environment in every place a scenario can put them: the credential in the
+/// query string (read from a variable), a header, a message, and a value captured from the
+/// server's answer.
+const ENV_PROJECT_SCENARIO: &str = "\
+name: Values from the environment
+auth: {bearer: {env: SOCKSPEC_CANARY_API_KEY}}
+connect:
+  path: /ws
+  token_in: {query: token}
+  headers: {X-Trace: \"{{ env.SOCKSPEC_CANARY_HEADER }}\", X-Region: \"{{ env.SOCKSPEC_CANARY_PUBLIC }}\", Cookie: \"session=canary-literal-cookie-6e1f\"}
+vars:
+  greeting: \"{{ env.SOCKSPEC_CANARY_MESSAGE }}\"
+steps:
+  - send: {type: ping, id: \"{{ greeting }}\"}
+  - expect: {match: {type: pong, id: {exists: true}}, capture: {echoed: id}}
+  - send: {type: ping, id: \"again {{ echoed }}\"}
+  - expect: {match: {type: pong}}
+";
+
+fn run_in(root: &Path, vars: &[(&str, &str)], envs: &str) -> Finished {
+    let child = Command::new(env!("CARGO_BIN_EXE_sockspec"))
+        .args(["test", "--root"])
+        .arg(root)
+        .current_dir(root)
+        .envs(vars.iter().copied())
+        .env("SOCKSPEC_CANARY_PUBLIC", PUBLIC_VALUE)
+        .env("SOCKSPEC_ENV", envs)
+        // The project is new: its snapshots are written, then searched.
+        .env_remove("CI")
+        .env("INSTA_UPDATE", "always")
+        .env_remove("INSTA_FORCE_PASS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sockspec binary starts");
+    wait_bounded(child)
+}
+
+#[test]
+fn canary_env_values_reach_no_artifact() {
+    let tmp = TempDir::new();
+    let root = &tmp.0;
+    std::fs::write(root.join("sockspec.yaml"), ENV_PROJECT_CONFIG).expect("config written");
+    std::fs::create_dir_all(root.join("scenarios")).expect("scenarios/");
+    std::fs::create_dir_all(root.join("snapshots")).expect("snapshots/");
+    std::fs::write(root.join("scenarios/env_values.yaml"), ENV_PROJECT_SCENARIO)
+        .expect("scenario written");
+
+    let run = run_in(root, ENV_CANARIES, "canary");
+    let mut snapshots = Vec::new();
+    files_under(&root.join("snapshots"), &mut snapshots);
+    let texts: Vec<(String, String)> = snapshots
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).expect("readable snapshot");
+            (
+                f.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )
+        })
+        .collect();
+    let all: String = texts.iter().map(|(_, t)| t.as_str()).collect();
+    assert!(
+        run.success && !texts.is_empty(),
+        "the env canary project failed (exit {:?})\n--- stdout\n{}\n--- stderr\n{}\n--- snapshots\n{all}",
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+
+    let needles: Vec<Needle> = ENV_CANARIES
+        .iter()
+        .map(|(var, value)| Needle {
+            what: format!("the canary of {var}"),
+            value: (*value).to_owned(),
+        })
+        .collect();
+    let needles: Vec<Needle> = needles
+        .into_iter()
+        .chain([Needle {
+            what: "the literal value of a credential header (Cookie)".to_owned(),
+            value: "canary-literal-cookie-6e1f".to_owned(),
+        }])
+        .collect();
+    let mut found = Vec::new();
+    found.extend(leaks("stdout", &run.stdout, &needles));
+    found.extend(leaks("stderr", &run.stderr, &needles));
+    for (file, text) in &texts {
+        found.extend(leaks(file, text, &needles));
+    }
+    assert!(
+        found.is_empty(),
+        "values from the environment leaked:\n{}\n{all}",
+        found.join("\n")
+    );
+    for marker in [
+        "token=[secret api_key]",
+        "[env SOCKSPEC_CANARY_HEADER]",
+        "[env SOCKSPEC_CANARY_MESSAGE]",
+        "[credential header cookie]",
+        PUBLIC_VALUE,
+    ] {
+        assert!(
+            all.contains(marker),
+            "no `{marker}` in the snapshot:\n{all}"
+        );
+    }
+
+    // Another token gives the same snapshot: the query marker is stable.
+    let other: Vec<(&str, &str)> = ENV_CANARIES
+        .iter()
+        .map(|&(var, value)| {
+            if var == "SOCKSPEC_CANARY_API_KEY" {
+                (var, "another-query-token-0d9e2c")
+            } else {
+                (var, value)
+            }
+        })
+        .collect();
+    let again = run_in(root, &other, "canary");
+    let mut after = Vec::new();
+    files_under(&root.join("snapshots"), &mut after);
+    let all_after: String = after
+        .iter()
+        .map(|f| std::fs::read_to_string(f).expect("readable snapshot"))
+        .collect();
+    assert!(again.success, "second run failed:\n{}", again.stderr);
+    assert_eq!(all_after, all, "the snapshot changed with the token");
+}

@@ -202,6 +202,8 @@ impl Doctor<'_> {
                         strategy: "jwt",
                         expired: Some(false),
                         key: None,
+                        in_message: false,
+                        header: None,
                     },
                 );
                 let hint = format!("{cause}: {hint}");
