@@ -762,38 +762,26 @@ pub fn includes() -> BoxedStrategy<Y> {
     )
 }
 
+/// Top-level keys a fragment may not hold (the scenario's own).
+const SCENARIO_ONLY_KEYS: [&str; 5] = [
+    "name",
+    "description",
+    "environments",
+    "overrides",
+    "snapshot_frames",
+];
+
 /// A fragment document: the keys a scenario shares (no `name`, `description`, `environments`
 /// or `overrides`, which the dirty mode may still write as junk keys), block style.
 pub fn fragment(g: G) -> BoxedStrategy<Y> {
-    map_of(
-        g,
-        vec![
-            ("include", includes()),
-            ("tags", seq_of(pick(&["smoke", "shared", "é"]), 3)),
-            ("vars", variables(g)),
-            ("auth", auth(g, 2)),
-            ("connect", connect(g)),
-            ("handshake", handshake(g)),
-            ("setup", steps(g, true)),
-            ("steps", steps(g, false)),
-            ("teardown", steps(g, true)),
-            (
-                "redact",
-                seq_of(
-                    prop::sample::select(PATH_KEYS)
-                        .prop_map(|k| Y::Quoted(k.to_owned()))
-                        .boxed(),
-                    3,
-                ),
-            ),
-            ("ignore", pattern_yaml(g)),
-            ("unclaimed", pick(&["list", "fail", "maybe"])),
-            ("reference_server", reference_server(g)),
-        ],
-    )
-    .prop_map(|y| match y {
-        Y::Map(entries, _) => Y::Map(entries, false),
-        other => other,
-    })
-    .boxed()
+    let fields = scenario_fields(g)
+        .into_iter()
+        .filter(|(key, _)| !SCENARIO_ONLY_KEYS.contains(key))
+        .collect();
+    map_of(g, fields)
+        .prop_map(|y| match y {
+            Y::Map(entries, _) => Y::Map(entries, false),
+            other => other,
+        })
+        .boxed()
 }
