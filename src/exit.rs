@@ -23,3 +23,5 @@ pub const NO_TOKEN: u8 = 7;
 pub const CHECKS_FAILED: u8 = 8;
 /// `new` did not write the file: it exists already, or it cannot be written.
 pub const NOT_WRITTEN: u8 = 9;
+/// `snapshots --check` found orphan or pending snapshots.
+pub const SNAPSHOT_PROBLEMS: u8 = 10;

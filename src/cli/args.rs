@@ -46,7 +46,21 @@ pub(crate) enum Command {
         /// --repeat. Prints each scenario's pass count.
         #[arg(long, conflicts_with = "list")]
         until_fail: bool,
+        /// Accept every new or changed transcript as its snapshot instead of failing (the
+        /// same as SOCKSPEC_ACCEPT=1); review the result with `git diff`.
+        #[arg(long, conflicts_with = "list")]
+        accept: bool,
     },
+    /// Show each pending snapshot (`.snap.new`, left by a failed run) as a diff, then accept,
+    /// reject or skip it (answers read from standard input).
+    Review(super::snapshots::FilterArgs),
+    /// Accept pending snapshots: each `.snap.new` becomes its `.snap`.
+    Accept(super::snapshots::FilterArgs),
+    /// Reject pending snapshots: delete their `.snap.new`.
+    Reject(super::snapshots::FilterArgs),
+    /// List the snapshots: ok, pending, or orphan (no scenario makes it). With --check,
+    /// orphan or pending snapshots fail (exit 10), for CI.
+    Snapshots(super::snapshots::SnapshotsArgs),
     /// Parse and validate every scenario (or those given) and the configuration, and check
     /// that every secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing
     /// secrets.

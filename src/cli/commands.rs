@@ -9,6 +9,7 @@ use clap::Parser;
 use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
+use super::snapshots::Act;
 use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
@@ -27,6 +28,7 @@ pub fn main() -> ExitCode {
             jobs,
             repeat,
             until_fail,
+            accept,
         } => test(
             &cli.root,
             filters,
@@ -37,8 +39,13 @@ pub fn main() -> ExitCode {
                 jobs,
                 repeat,
                 until_fail,
+                accept,
             },
         ),
+        Command::Review(args) => super::snapshots::review(&cli.root, &args),
+        Command::Accept(args) => super::snapshots::act(&cli.root, &args, Act::Accept),
+        Command::Reject(args) => super::snapshots::act(&cli.root, &args, Act::Reject),
+        Command::Snapshots(args) => super::snapshots::list(&cli.root, &args),
         Command::Check { paths, env } => {
             let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
             super::check::check(&cli.root, &paths, env.as_deref())
@@ -61,6 +68,8 @@ struct Rounds {
     jobs: Option<u16>,
     repeat: u32,
     until_fail: bool,
+    /// `--accept`: new or changed transcripts become the snapshots.
+    accept: bool,
 }
 
 impl Rounds {
@@ -105,10 +114,12 @@ fn test(
         }
     };
     let selection = |observer: &Observer| -> Result<Vec<libtest_mimic::Trial>, Diagnostic> {
-        Ok(build_trials(root, &args, env.as_deref(), Some(observer))?
-            .into_iter()
-            .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
-            .collect())
+        Ok(
+            build_trials(root, &args, env.as_deref(), Some(observer), rounds.accept)?
+                .into_iter()
+                .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
+                .collect(),
+        )
     };
     let observer = Observer::new();
     let selected = match selection(&observer) {
@@ -176,6 +187,9 @@ fn test(
         print!("{}", pass_counts(&names, &records));
     }
     print!("{}", summary(&records, elapsed));
+    if let Some(note) = super::snapshots::pending_note(root) {
+        println!("{note}");
+    }
     if let Some(report) = report
         && let Err(e) = report.write(&records, elapsed)
     {

@@ -1,4 +1,5 @@
-//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`, `schema`.
+//! The `sockspec` command line: `test`, `check`, `review`, `accept`, `reject`, `snapshots`,
+//! `init`, `new`, `serve`, `token`, `decode`, `doctor`, `schema`.
 //! `main.rs` only calls [`main`].
 
 mod args;
@@ -8,6 +9,7 @@ mod decode;
 mod doctor;
 mod new;
 mod schema;
+mod snapshots;
 mod support;
 mod token;
 

@@ -10,9 +10,10 @@ use std::process::ExitCode;
 use libtest_mimic::{Arguments, Failed, Trial};
 
 use super::discover::{discover, display_path};
+use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::Config;
-use crate::report::assert_snapshot_file;
+use crate::report::snapshot::Mode;
 use crate::scenario::{self, FRAGMENT_DIR};
 
 /// Entry point of `tests/diagnostics.rs`.
@@ -42,19 +43,21 @@ pub fn diagnostics_main(root: &Path) -> ExitCode {
         }
     };
     let snapshots = config.snapshots_dir.clone();
+    let root = config.root.clone();
     let trials = files
         .into_iter()
         .map(|(id, path)| {
             let snapshots = snapshots.clone();
+            let root = root.clone();
             Trial::test(format!("invalid::{id}"), move || {
-                check_one(&snapshots, &id, &path)
+                check_one(&root, &snapshots, &id, &path)
             })
         })
         .collect();
     libtest_mimic::run(&args, trials).exit_code()
 }
 
-fn check_one(snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
+fn check_one(root: &Path, snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
     let path = display_path(path);
     let rendered = match scenario::load(&path, &format!("invalid/{id}")) {
         Ok(_) => {
@@ -73,12 +76,13 @@ fn check_one(snapshots: &Path, id: &str, path: &Path) -> Result<(), Failed> {
     {
         return Err(format!("the diagnostic does not name file:line:column:\n{rendered}").into());
     }
-    assert_snapshot_file(
+    compare(
+        root,
         snapshots,
         &format!("invalid/{id}"),
         &path,
         "diagnostic",
         &rendered,
-    );
-    Ok(())
+        Mode::from_env(),
+    )
 }

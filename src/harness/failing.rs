@@ -14,9 +14,10 @@ use regex::Regex;
 use super::discover::{discover, display_path};
 use super::health::ALLOW_UNAVAILABLE_VAR;
 use super::run::{RunOutcome, process_env, run};
+use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Secrets};
-use crate::report::assert_snapshot_file;
+use crate::report::snapshot::Mode;
 use crate::scenario;
 
 /// The corpus's directory below the scenario root, and its environments file.
@@ -111,14 +112,15 @@ fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result
             )));
         }
     }
-    assert_snapshot_file(
+    compare(
+        &config.root,
         snapshots,
         &format!("{FAILING_DIR}/{id}"),
         &path,
         "failure report",
         &normalize(&report),
-    );
-    Ok(())
+        Mode::from_env(),
+    )
 }
 
 static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {

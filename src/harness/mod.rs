@@ -8,6 +8,7 @@ mod failing;
 mod health;
 mod observe;
 mod run;
+mod snapshot;
 mod trials;
 
 pub use diagnostics::diagnostics_main;

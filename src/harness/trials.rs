@@ -13,9 +13,10 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use super::discover::{discover, from_trial_name};
 use super::observe::Observer;
 use super::run::{RunOutcome, process_env, run, snapshot_name};
+use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Environment};
-use crate::report::assert_transcript;
+use crate::report::snapshot::Mode;
 use crate::scenario::{self, Plan};
 
 pub(super) use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
@@ -24,7 +25,7 @@ pub(super) use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
 pub fn main(root: &Path) -> ExitCode {
     let args = Arguments::from_args();
     let env_spec = std::env::var("SOCKSPEC_ENV").ok();
-    match build_trials(root, &args, env_spec.as_deref(), None) {
+    match build_trials(root, &args, env_spec.as_deref(), None, false) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(d) => {
             d.eprint();
@@ -35,13 +36,21 @@ pub fn main(root: &Path) -> ExitCode {
 
 /// Builds the trials `args` selects. Errors (a report) name what to fix.
 /// `env_spec` is the comma list of environments (`SOCKSPEC_ENV`), default `local`.
-/// With an `observer`, every trial records its outcome there when it runs.
+/// With an `observer`, every trial records its outcome there when it runs. With `accept`
+/// (`sockspec test --accept`; also `SOCKSPEC_ACCEPT=1`), a new or changed transcript becomes
+/// the snapshot instead of failing the trial.
 pub fn build_trials(
     root: &Path,
     args: &Arguments,
     env_spec: Option<&str>,
     observer: Option<&Observer>,
+    accept: bool,
 ) -> Result<Vec<Trial>, Diagnostic> {
+    let mode = if accept {
+        Mode::Accept
+    } else {
+        Mode::from_env()
+    };
     let config = Arc::new(Config::load(root)?);
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
     let scen_root = config.scenarios_dir.clone();
@@ -89,7 +98,7 @@ pub fn build_trials(
         }
         let name = format!("{env_name}::{id}");
         let config = config.clone();
-        let runner = move || run_trial(&config, &env, loaded);
+        let runner = move || run_trial(&config, &env, loaded, mode);
         trials.push(match observer {
             Some(o) => Trial::ignorable_test(name.clone(), o.observe(name, runner)),
             None => Trial::ignorable_test(name, runner),
@@ -124,6 +133,7 @@ fn run_trial(
     config: &Config,
     env: &Environment,
     loaded: Result<Plan, Vec<Diagnostic>>,
+    mode: Mode,
 ) -> Result<Completion, Failed> {
     let base = loaded
         .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
@@ -132,12 +142,15 @@ fn run_trial(
     match &run.outcome {
         RunOutcome::Passed => {
             let text = run.snapshot_text(plan).unwrap_or_default();
-            assert_transcript(
-                &snapshot_name(&base, &env.name),
-                plan,
+            compare(
+                &config.root,
                 &config.snapshots_dir,
+                &snapshot_name(&base, &env.name),
+                &plan.file,
+                &plan.name,
                 &text,
-            );
+                mode,
+            )?;
             Ok(Completion::Completed)
         }
         RunOutcome::Ignored(reason) => Ok(Completion::ignored_with(reason.clone())),

@@ -4,9 +4,9 @@
 mod failure;
 mod junit;
 mod outcome;
-mod snapshot;
+pub(crate) mod snapshot;
 
 pub(crate) use failure::{failure_diagnostic, unavailable_diagnostic};
 pub(crate) use junit::JunitFile;
 pub(crate) use outcome::{TrialOutcome, TrialRecord, summary};
-pub(crate) use snapshot::{assert_snapshot_file, assert_transcript, snapshot_text};
+pub(crate) use snapshot::snapshot_text;

@@ -39,7 +39,7 @@ fn args(argv: &[&str]) -> Arguments {
 /// The names of the trials `argv` builds, or the error.
 fn trial_names(argv: &[&str]) -> Result<Vec<String>, String> {
     let envs = all_environments();
-    build_trials(root(), &args(argv), Some(&envs), None)
+    build_trials(root(), &args(argv), Some(&envs), None, false)
         .map(|trials| trials.iter().map(|t| t.name().to_owned()).collect())
         .map_err(|d| d.render())
 }
@@ -98,7 +98,7 @@ fn child(names: &str) {
     let envs = all_environments();
     for (skip, skipped) in [(name, true), (other, false)] {
         let args = args(&["--exact", name, "--skip", skip]);
-        let trials = build_trials(root(), &args, Some(&envs), None)
+        let trials = build_trials(root(), &args, Some(&envs), None, false)
             .unwrap_or_else(|e| panic!("--exact {name} --skip {skip}: {e}"));
         assert_eq!(trials.len(), 1, "--exact {name} --skip {skip}");
         assert_eq!(

@@ -1,9 +1,8 @@
-//! Owns snapshot checking: the rendered transcript compared by insta with
-//! `snapshots/<scenario path>.snap`, one file per scenario shared by every environment
-//! (environment-specific values are normalized away, so a difference between
+//! Owns the text a transcript is snapshotted as: rendered, normalized, with the sources and
+//! fingerprints of secret markers removed. One snapshot per scenario is shared by every
+//! environment (environment-specific values are normalized away, so a difference between
 //! environments shows as a diff).
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -34,34 +33,6 @@ pub(crate) fn snapshot_text(plan: &Plan, t: &Transcript, ws_base: &str, http_bas
     let normalizer = Normalizer::new(plan.redact.clone());
     let text = render_snapshot(t, &normalizer, ws_base, http_base, plan.snapshot_frames);
     stable_markers(&text)
-}
-
-/// Compares `text` with the scenario's snapshot; panics with insta's diff on mismatch
-/// (libtest-mimic turns the panic into this trial's failure).
-/// `name` is the scenario id, or `<id>@<environment>` for an environment it overrides.
-pub(crate) fn assert_transcript(name: &str, plan: &Plan, snapshots_dir: &Path, text: &str) {
-    assert_snapshot_file(snapshots_dir, name, &plan.file, &plan.name, text);
-}
-
-/// Compares `text` with `<snapshots_dir>/<id>.snap` (`id` may hold `/`).
-pub(crate) fn assert_snapshot_file(
-    snapshots_dir: &Path,
-    id: &str,
-    input: &Path,
-    description: &str,
-    text: &str,
-) {
-    let (dir, name) = match id.rsplit_once('/') {
-        Some((d, n)) => (snapshots_dir.join(d), n.to_string()),
-        None => (snapshots_dir.to_path_buf(), id.to_string()),
-    };
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(dir);
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(input);
-    settings.set_omit_expression(true);
-    settings.set_description(description);
-    settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
 #[cfg(test)]

@@ -1,0 +1,35 @@
+//! Owns a trial's snapshot comparison: the text compared by `report::snapshot`, its verdict
+//! turned into the trial's result (a new or changed snapshot fails the trial with a bounded
+//! message naming its `.snap.new`; an unreadable snapshot file fails it with the file's name).
+
+use std::path::Path;
+
+use libtest_mimic::Failed;
+
+use crate::report::snapshot::{Mode, Target, check};
+
+/// Compares `text` with `<dir>/<id>.snap`; `Err` holds the trial's failure message.
+pub(super) fn compare(
+    root: &Path,
+    dir: &Path,
+    id: &str,
+    input: &Path,
+    description: &str,
+    text: &str,
+    mode: Mode,
+) -> Result<(), Failed> {
+    let target = Target {
+        root,
+        dir,
+        id,
+        input,
+        description,
+    };
+    match check(target, text, mode) {
+        Ok(verdict) => match verdict.failure() {
+            Some(message) => Err(Failed::from(message)),
+            None => Ok(()),
+        },
+        Err(e) => Err(Failed::from(format!("snapshot: {e}"))),
+    }
+}
