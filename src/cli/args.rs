@@ -81,6 +81,10 @@ pub(crate) enum Command {
     Decode(super::decode::DecodeArgs),
     /// Check an environment: secrets, DNS, TCP, TLS, health, clock, exchange, a probe handshake.
     Doctor(super::doctor::DoctorArgs),
+    /// Set a project up here: sockspec.yaml, scenarios/ with an example, snapshots/, the
+    /// JSON Schemas, .gitignore lines, a CI workflow; with --cargo a nextest harness. Never
+    /// overwrites a file.
+    Init(super::init::InitArgs),
     /// Write a commented starter scenario (never overwrites).
     New(super::new::NewArgs),
     /// Print the JSON Schema of scenario files (editors: schema/scenario.schema.json).

@@ -54,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Token(args) => super::token::run(&cli.root, &args),
         Command::Decode(args) => super::decode::run(&args),
         Command::Doctor(args) => super::doctor::run(&cli.root, &args),
+        Command::Init(args) => super::init::run(&cli.root, &args),
         Command::New(args) => super::new::run(&cli.root, &args),
         Command::Schema { fragment } => super::schema::run(fragment),
     };

@@ -7,6 +7,7 @@ mod check;
 mod commands;
 mod decode;
 mod doctor;
+mod init;
 mod new;
 mod schema;
 mod snapshots;

@@ -87,17 +87,37 @@ fn create(root: &Path, path: &Path) -> Result<Vec<String>, NewError> {
         })?;
     f.write_all(text.as_bytes()).map_err(io)?;
     let mut out = vec![format!("created {shown}")];
+    // The schema its first line points at, for editors: written when the project has none.
+    let schema_file = config.root.join(SCHEMA_PATH);
+    if !schema_file.exists() {
+        let io = |error| NewError::Io {
+            path: SCHEMA_PATH.to_owned(),
+            error,
+        };
+        std::fs::create_dir_all(schema_file.parent().unwrap_or(&config.root)).map_err(io)?;
+        std::fs::write(
+            &schema_file,
+            crate::scenario::schema::scenario_schema_json(),
+        )
+        .map_err(io)?;
+        out.push(format!(
+            "created {SCHEMA_PATH} (the JSON Schema its first line points editors at)"
+        ));
+    }
     match id {
         Some(id) => {
             out.push("check it:  sockspec check".to_owned());
             out.push(format!("run it:    sockspec test local::{id}"));
             out.push(format!(
-                "the first run writes {}/{id}.snap.new: review it and keep it as the snapshot",
+                "the first run fails: no snapshot yet; it writes {}/{id}.snap.new",
                 config
                     .snapshots_dir
                     .strip_prefix(&config.root)
                     .unwrap_or(&config.snapshots_dir)
                     .display()
+            ));
+            out.push(format!(
+                "accept it:  sockspec review (or sockspec accept {id})"
             ));
         }
         None => out.push(format!(
@@ -153,7 +173,7 @@ fn title(stem: &str) -> String {
     }
 }
 
-fn starter(schema: &str, name: &str) -> String {
+pub(super) fn starter(schema: &str, name: &str) -> String {
     let name = serde_json::Value::String(name.to_owned()).to_string();
     format!(
         r#"# yaml-language-server: $schema={schema}

@@ -11,6 +11,7 @@ mod cli;
 mod environments;
 mod exact_fast_path;
 mod fragments;
+mod init;
 mod layering;
 mod limits;
 mod misbehave;
