@@ -95,6 +95,14 @@ pub(super) fn check(root: &Path, paths: &[String], env_spec: Option<&str>) -> u8
         }
     }
 
+    let mut warnings = 0;
+    for plan in &examples {
+        for w in scenario::warnings(plan) {
+            warnings += 1;
+            w.eprint();
+        }
+    }
+
     let mut secret_problems = 0;
     for env in &envs {
         let mut undeclared: Vec<(String, std::path::PathBuf)> = Vec::new();
@@ -149,7 +157,7 @@ pub(super) fn check(root: &Path, paths: &[String], env_spec: Option<&str>) -> u8
         );
     }
     println!(
-        "checked {} scenario file(s): {} valid, {invalid} invalid",
+        "checked {} scenario file(s): {} valid, {invalid} invalid, {warnings} warning(s)",
         files.len(),
         files.len() - invalid
     );

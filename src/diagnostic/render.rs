@@ -68,6 +68,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// What to do about it.
     pub help: Option<String>,
+    /// A warning (`warning: …`): something likely wrong that does not stop anything.
+    pub warning: bool,
 }
 
 impl Diagnostic {
@@ -83,6 +85,7 @@ impl Diagnostic {
             field: None,
             notes: Vec::new(),
             help: None,
+            warning: false,
         }
     }
 
@@ -124,6 +127,12 @@ impl Diagnostic {
     /// A further line, shown in order (`note: …`, `expected: …`).
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    /// Makes it a warning: rendered `warning: …` instead of `error: …`.
+    pub fn as_warning(mut self) -> Self {
+        self.warning = true;
         self
     }
 
@@ -178,7 +187,12 @@ impl Diagnostic {
     /// The report as annotate-snippets takes it: the headline, the excerpt (or the location
     /// alone), then one message per field, note and help.
     fn group(&self) -> Group<'_> {
-        let mut group = Group::with_title(Level::ERROR.primary_title(self.message.as_str()));
+        let level = if self.warning {
+            Level::WARNING
+        } else {
+            Level::ERROR
+        };
+        let mut group = Group::with_title(level.primary_title(self.message.as_str()));
         let file = self.file.to_string_lossy();
         let excerpt = self.pos.is_known().then(|| self.excerpt()).flatten();
         let mut label_shown = false;

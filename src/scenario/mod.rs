@@ -3,6 +3,7 @@
 //! the JSON Schemas editors use ([`schema`]).
 
 mod fragments;
+mod lint;
 mod load;
 mod plan;
 mod raw;
@@ -13,6 +14,7 @@ mod validate_connect;
 mod validate_steps;
 
 pub use fragments::{FRAGMENT_DIR, Fragment};
+pub use lint::warnings;
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
