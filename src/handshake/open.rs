@@ -79,20 +79,25 @@ pub(crate) async fn open(
         vars,
     )
     .map_err(|e| Failure::new(format!("cannot {e}")))?;
-    // Credential headers the scenario writes itself are redacted like a token.
+    // Credential headers the scenario writes itself (the usual names, and those it marks in
+    // `credential_headers`) are redacted like a token.
+    let is_credential = |lower: &str| {
+        CREDENTIAL_HEADERS.contains(&lower)
+            || plan.connect.credential_headers.iter().any(|c| c == lower)
+    };
     let written_credential = plan
         .connect
         .headers
         .iter()
         .map(|(n, _)| n.to_ascii_lowercase())
-        .find(|n| CREDENTIAL_HEADERS.contains(&n.as_str()));
+        .find(|n| is_credential(n));
     for (name, value) in req.headers() {
         if plan
             .connect
             .headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case(name.as_str()))
-            && CREDENTIAL_HEADERS.contains(&name.as_str())
+            && is_credential(name.as_str())
         {
             let value = String::from_utf8_lossy(value.as_bytes());
             // The token placed by `token_in` keeps its own marker.

@@ -116,6 +116,7 @@ mod tests {
                 .collect(),
             subprotocols: Vec::new(),
             token_in,
+            credential_headers: Vec::new(),
             timeout: Duration::from_secs(1),
             binary: crate::scenario::BinaryFrames::Bytes,
             max_message_size: None,

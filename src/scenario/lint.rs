@@ -7,11 +7,17 @@ use crate::diagnostic::Diagnostic;
 /// The warnings of `plan` and of each environment's override, each located.
 pub fn warnings(plan: &Plan) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    let overrides = plan.overrides.iter().map(|(env, p)| (Some(env.as_str()), p));
+    let overrides = plan
+        .overrides
+        .iter()
+        .map(|(env, p)| (Some(env.as_str()), p));
     for (env, p) in std::iter::once((None, plan)).chain(overrides) {
         if let Some(d) = rejection_with_message_credential(p, env) {
             // An override that did not change these fields repeats its scenario's warning.
-            if !out.iter().any(|o: &Diagnostic| o.pos == d.pos && o.file == d.file) {
+            if !out
+                .iter()
+                .any(|o: &Diagnostic| o.pos == d.pos && o.file == d.file)
+            {
                 out.push(d);
             }
         }

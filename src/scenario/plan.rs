@@ -371,6 +371,9 @@ pub struct ConnectPlan {
     pub subprotocols: Vec<String>,
     /// Where the credential goes.
     pub token_in: TokenPlacement,
+    /// Headers of `headers` that carry a credential besides the usual names
+    /// (`credential_headers:`), lowercase.
+    pub credential_headers: Vec<String>,
     /// The deadline of the whole upgrade.
     pub timeout: Duration,
     /// How binary frames from the server are read.

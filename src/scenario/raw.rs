@@ -386,6 +386,12 @@ pub(super) struct RawConnect {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, ScalarText>")]
     pub headers: BTreeMap<String, S<String>>,
+    /// Headers of `headers` that carry a credential (a session header, a signed token
+    /// header) beside the usual names (Authorization, Proxy-Authorization, Cookie, X-Api-Key,
+    /// X-Auth-Token): their values are redacted, and a 401/403 is blamed on them.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    pub credential_headers: Vec<S<String>>,
     /// Query parameters added to the URL; values may hold templates.
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, ScalarText>")]

@@ -109,8 +109,10 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
             }
         }
     };
+    let credential_headers = credential_headers(cx, &c.credential_headers, &headers);
     ConnectPlan {
         target,
+        credential_headers,
         headers,
         query,
         subprotocols: c.subprotocols.iter().map(|s| s.value.clone()).collect(),
@@ -124,6 +126,49 @@ pub(super) fn connect_plan(cx: &mut Ctx<'_>, c: &RawConnect, auth: &AuthPlan) ->
         max_frame_size: size(cx, &c.max_frame_size, "connect.max_frame_size"),
         follow_redirects: follow_redirects(cx, &c.follow_redirects),
     }
+}
+
+/// `connect.credential_headers`: names of headers written in `connect.headers`, lowercase.
+fn credential_headers(
+    cx: &mut Ctx<'_>,
+    raw: &[S<String>],
+    headers: &[(String, String)],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in raw {
+        let lower = name.value.to_ascii_lowercase();
+        if headers.iter().any(|(h, _)| h.eq_ignore_ascii_case(&lower)) {
+            if !out.contains(&lower) {
+                out.push(lower);
+            }
+            continue;
+        }
+        let hint =
+            crate::diagnostic::did_you_mean(&name.value, headers.iter().map(|(h, _)| h.as_str()))
+                .map(|h| format!("did you mean `{h}`? "))
+                .unwrap_or_default();
+        cx.error(
+            pos(name),
+            "connect.credential_headers",
+            format!("`{}` is not a header of `connect.headers`", name.value),
+        )
+        .help = Some(format!(
+            "{hint}list the names of headers written in `connect.headers` whose values are credentials{}",
+            if headers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    headers
+                        .iter()
+                        .map(|(h, _)| h.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        ));
+    }
+    out
 }
 
 /// The most redirects `connect.follow_redirects` may ask for.

@@ -178,6 +178,10 @@ pub fn connect(g: G) -> BoxedStrategy<Y> {
         ("headers", string_map(template_string())),
         ("query", string_map(template_string())),
         ("subprotocols", seq_of(template_string(), 3)),
+        (
+            "credential_headers",
+            seq_of(pick(&["X-Session-Token", "x-api-key", "Authorization", "nope", "\"\""]), 2),
+        ),
         ("binary", pick(&["bytes", "json", "text", "Json", "[json]"])),
         (
             "token_in",

@@ -284,7 +284,8 @@ auth: {bearer: {env: SOCKSPEC_CANARY_API_KEY}}
 connect:
   path: /ws
   token_in: {query: token}
-  headers: {X-Trace: \"{{ env.SOCKSPEC_CANARY_HEADER }}\", X-Region: \"{{ env.SOCKSPEC_CANARY_PUBLIC }}\", Cookie: \"session=canary-literal-cookie-6e1f\"}
+  headers: {X-Trace: \"{{ env.SOCKSPEC_CANARY_HEADER }}\", X-Region: \"{{ env.SOCKSPEC_CANARY_PUBLIC }}\", Cookie: \"session=canary-literal-cookie-6e1f\", X-Session: \"canary-marked-session-8d2b\"}
+  credential_headers: [X-Session]
 vars:
   greeting: \"{{ env.SOCKSPEC_CANARY_MESSAGE }}\"
 steps:
@@ -294,7 +295,8 @@ steps:
   - expect: {match: {type: pong}}
 ";
 
-fn run_in(root: &Path, vars: &[(&str, &str)], envs: &str) -> Finished {
+/// `sockspec test` of the throwaway project; with `accept`, new transcripts become snapshots.
+fn run_in(root: &Path, vars: &[(&str, &str)], envs: &str, accept: bool) -> Finished {
     let child = Command::new(env!("CARGO_BIN_EXE_sockspec"))
         .args(["test", "--root"])
         .arg(root)
@@ -302,10 +304,8 @@ fn run_in(root: &Path, vars: &[(&str, &str)], envs: &str) -> Finished {
         .envs(vars.iter().copied())
         .env("SOCKSPEC_CANARY_PUBLIC", PUBLIC_VALUE)
         .env("SOCKSPEC_ENV", envs)
-        // The project is new: its snapshots are written, then searched.
-        .env_remove("CI")
-        .env("INSTA_UPDATE", "always")
-        .env_remove("INSTA_FORCE_PASS")
+        .env("SOCKSPEC_ACCEPT", if accept { "1" } else { "0" })
+        .env_remove("INSTA_UPDATE")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -324,7 +324,34 @@ fn canary_env_values_reach_no_artifact() {
     std::fs::write(root.join("scenarios/env_values.yaml"), ENV_PROJECT_SCENARIO)
         .expect("scenario written");
 
-    let run = run_in(root, ENV_CANARIES, "canary");
+    // The first run fails on the new snapshot: its message shows the transcript, and the
+    // transcript is written to a `.snap.new`; both are searched with the rest.
+    let first = run_in(root, ENV_CANARIES, "canary", false);
+    assert!(
+        !first.success && first.stdout.contains("has no snapshot yet"),
+        "the first run must fail on the new snapshot:\n{}\n{}",
+        first.stdout,
+        first.stderr
+    );
+    let mut pending = Vec::new();
+    files_under(&root.join("snapshots"), &mut pending);
+    assert!(
+        pending
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".snap.new")),
+        "no .snap.new written: {pending:?}"
+    );
+    let pending_texts: Vec<(String, String)> = pending
+        .iter()
+        .map(|f| {
+            (
+                f.display().to_string(),
+                std::fs::read_to_string(f).expect("readable"),
+            )
+        })
+        .collect();
+
+    let run = run_in(root, ENV_CANARIES, "canary", true);
     let mut snapshots = Vec::new();
     files_under(&root.join("snapshots"), &mut snapshots);
     let texts: Vec<(String, String)> = snapshots
@@ -355,15 +382,23 @@ fn canary_env_values_reach_no_artifact() {
         .collect();
     let needles: Vec<Needle> = needles
         .into_iter()
-        .chain([Needle {
-            what: "the literal value of a credential header (Cookie)".to_owned(),
-            value: "canary-literal-cookie-6e1f".to_owned(),
-        }])
+        .chain([
+            Needle {
+                what: "the literal value of a credential header (Cookie)".to_owned(),
+                value: "canary-literal-cookie-6e1f".to_owned(),
+            },
+            Needle {
+                what: "the value of a header marked in credential_headers".to_owned(),
+                value: "canary-marked-session-8d2b".to_owned(),
+            },
+        ])
         .collect();
     let mut found = Vec::new();
     found.extend(leaks("stdout", &run.stdout, &needles));
     found.extend(leaks("stderr", &run.stderr, &needles));
-    for (file, text) in &texts {
+    found.extend(leaks("the first run's stdout", &first.stdout, &needles));
+    found.extend(leaks("the first run's stderr", &first.stderr, &needles));
+    for (file, text) in texts.iter().chain(&pending_texts) {
         found.extend(leaks(file, text, &needles));
     }
     assert!(
@@ -376,6 +411,7 @@ fn canary_env_values_reach_no_artifact() {
         "[env SOCKSPEC_CANARY_HEADER]",
         "[env SOCKSPEC_CANARY_MESSAGE]",
         "[credential header cookie]",
+        "[credential header x-session]",
         PUBLIC_VALUE,
     ] {
         assert!(
@@ -395,7 +431,7 @@ fn canary_env_values_reach_no_artifact() {
             }
         })
         .collect();
-    let again = run_in(root, &other, "canary");
+    let again = run_in(root, &other, "canary", false);
     let mut after = Vec::new();
     files_under(&root.join("snapshots"), &mut after);
     let all_after: String = after

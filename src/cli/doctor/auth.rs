@@ -171,6 +171,7 @@ impl Doctor<'_> {
             query: Vec::new(),
             subprotocols: Vec::new(),
             token_in: TokenPlacement::Header,
+            credential_headers: Vec::new(),
             timeout: DEADLINE,
             binary: crate::scenario::BinaryFrames::Bytes,
             max_message_size: None,
