@@ -9,6 +9,7 @@ use clap::Parser;
 use libtest_mimic::Arguments;
 
 use super::args::{Cli, Command};
+use super::progress::{PROGRESS_FROM, Progress, failures};
 use super::snapshots::Act;
 use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
@@ -155,6 +156,14 @@ fn test(
         }
     };
     let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
+    // A long run on a terminal: one progress line instead of a line per scenario;
+    // libtest-mimic's output goes to a log file, the failures are printed after the run.
+    let progress = !quiet && names.len() >= PROGRESS_FROM;
+    let log = std::env::temp_dir().join(format!("sockspec-test-{}.log", std::process::id()));
+    let run_args = Arguments {
+        logfile: progress.then(|| log.display().to_string()),
+        ..args.clone()
+    };
     let started = Instant::now();
     let mut records = Vec::new();
     let mut failed = false;
@@ -177,12 +186,19 @@ fn test(
         if rounds.counted() {
             println!("sockspec: round {} of at most {}", round + 1, rounds.cap());
         }
-        failed |= libtest_mimic::run(&args, trials).has_failed();
-        records.extend(observer.records(&names));
+        let shown = progress.then(|| Progress::start(observer.clone(), names.len()));
+        failed |= libtest_mimic::run(&run_args, trials).has_failed();
+        let round_records = observer.records(&names);
+        if let Some(shown) = shown {
+            shown.finish();
+            print!("{}", failures(&round_records));
+        }
+        records.extend(round_records);
         if failed && rounds.until_fail {
             break;
         }
     }
+    let _ = std::fs::remove_file(&log);
     let elapsed = started.elapsed();
     if rounds.counted() {
         print!("{}", pass_counts(&names, &records));

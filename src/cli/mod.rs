@@ -9,6 +9,7 @@ mod decode;
 mod doctor;
 mod init;
 mod new;
+mod progress;
 mod schema;
 mod snapshots;
 mod support;

@@ -74,6 +74,11 @@ impl Observer {
             .collect()
     }
 
+    /// Every record so far, in the order the trials finished (for a progress display).
+    pub fn so_far(&self) -> Vec<TrialRecord> {
+        self.lock().clone()
+    }
+
     fn push(&self, record: TrialRecord) {
         self.lock().push(record);
     }

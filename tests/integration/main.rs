@@ -16,6 +16,7 @@ mod layering;
 mod limits;
 mod misbehave;
 mod misbehave_server;
+mod progress;
 mod redaction;
 mod schema;
 mod stable_snapshots;
