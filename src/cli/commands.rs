@@ -19,6 +19,7 @@ use crate::report::{JunitFile, summary};
 
 /// The `sockspec` binary: parses the command line, runs the command, returns its exit code (see [`crate::exit`]).
 pub fn main() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Test {
@@ -62,6 +63,17 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `sockspec test | head` ends quietly when `head` has read enough, as Unix tools do: the
+/// default action of SIGPIPE is restored (Rust ignores it, so every later print would panic).
+fn quiet_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid
+    // disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Rounds the cap of `--until-fail` without `--repeat`.
 pub(super) const UNTIL_FAIL_CAP: u32 = 1000;
 
@@ -98,7 +110,9 @@ fn test(
     junit: Option<&Path>,
     rounds: Rounds,
 ) -> u8 {
-    let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
+    let env = env
+        .or_else(|| std::env::var("SOCKSPEC_ENV").ok())
+        .or_else(|| environments_named_by(root, &filters));
     // Progress (a line per scenario) on a terminal; quiet when piped or in CI.
     let quiet = !std::io::stdout().is_terminal()
         || std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0");
@@ -218,6 +232,27 @@ fn test(
     } else {
         exit::SUCCESS
     }
+}
+
+/// Without `--env` or SOCKSPEC_ENV, trial names select their environments:
+/// `sockspec test staging::auth/x` runs in `staging`. `None` unless every filter is a trial
+/// name whose environment the configuration declares.
+fn environments_named_by(root: &Path, filters: &[String]) -> Option<String> {
+    let prefixes: Vec<&str> = filters
+        .iter()
+        .map(|f| f.split_once("::").map(|(env, _)| env))
+        .collect::<Option<Vec<_>>>()?;
+    let config = crate::environment::Config::load(root).ok()?;
+    let mut names: Vec<&str> = Vec::new();
+    for p in prefixes {
+        if !config.environments.contains_key(p) {
+            return None;
+        }
+        if !names.contains(&p) {
+            names.push(p);
+        }
+    }
+    (!names.is_empty()).then(|| names.join(","))
 }
 
 /// `local::agent/full_flow: 9 of 10 passed`, a line per scenario, in selection order.

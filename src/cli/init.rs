@@ -324,13 +324,13 @@ jobs:
       - run: cargo install sockspec --locked
       - run: sockspec check
       - run: sockspec snapshots --check
-      - run: sockspec test --junit junit.xml
+      - run: sockspec test --junit target/sockspec/junit.xml
       - if: always()
         uses: actions/upload-artifact@v4
         with:
           name: sockspec-results
           path: |
-            junit.xml
+            target/sockspec/junit.xml
             snapshots/**/*.snap.new
 "#,
     );

@@ -26,10 +26,16 @@ pub(super) fn compare(
         description,
     };
     match check(target, text, mode) {
-        Ok(verdict) => match verdict.failure() {
-            Some(message) => Err(Failed::from(message)),
-            None => Ok(()),
-        },
+        Ok(verdict) => {
+            // Accepting is never silent: one line on stderr per snapshot written.
+            if let Some(line) = verdict.accepted() {
+                eprintln!("{line}");
+            }
+            match verdict.failure() {
+                Some(message) => Err(Failed::from(message)),
+                None => Ok(()),
+            }
+        }
         Err(e) => Err(Failed::from(format!("snapshot: {e}"))),
     }
 }

@@ -42,6 +42,13 @@ pub(crate) struct JunitFile {
 impl JunitFile {
     /// Creates (or truncates) `path`.
     pub(crate) fn create(path: &Path) -> Result<JunitFile, JunitError> {
+        // Its directory is made (`--junit target/sockspec/junit.xml` on a fresh checkout).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| JunitError::Create {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
         let file = File::create(path).map_err(|source| JunitError::Create {
             path: path.to_path_buf(),
             source,

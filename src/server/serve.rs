@@ -100,7 +100,9 @@ fn read(path: &Path) -> Result<String, ServerError> {
 /// Resolves secrets from the process environment, binds `--host:--port` and serves until
 /// Ctrl-C. Installs a `tracing` subscriber (RUST_LOG, default `info`) unless one is set.
 pub(crate) async fn serve(args: ServeArgs) -> Result<(), ServerError> {
+    // Colours only on a terminal: a log redirected to a file stays plain text.
     let _ = tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -791,3 +791,84 @@ fn test_until_fail_stops_at_the_first_failing_round() {
         run.stdout
     );
 }
+
+#[test]
+fn a_trial_name_selects_its_environment_without_env() {
+    let run = project(&["test", "staging-sim::auth/api_key"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stdout.contains("1 passed, 0 failed, 0 ignored in"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("(environments: staging-sim)"),
+        "{}",
+        run.all()
+    );
+    // An environment the configuration does not declare is still an unmatched filter.
+    let run = project(&["test", "nowhere::auth/api_key"], &[]);
+    assert_eq!(
+        run.code,
+        Some(i32::from(exit::BAD_SELECTION)),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn accepting_names_each_snapshot_written_and_a_closed_pipe_is_quiet() {
+    let p = TempProject::new("accept-loud", None);
+    std::fs::write(
+        p.0.join("scenarios/one.yaml"),
+        "name: One\nauth: {jwt: {secret: jwt, claims: {sub: u}}}\nsteps:\n  - send: {type: ping, id: 1}\n  - expect: {match: {type: pong}, within: 5s}\n",
+    )
+    .unwrap();
+    let run = p.run(&["test", "--accept"]);
+    assert_eq!(run.code, Some(0), "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("sockspec: accepted the new snapshot of `one`: "),
+        "{}",
+        run.all()
+    );
+    // A reader that stops early (`| head -1`): the process ends without a panic. The reader
+    // reads the first line and closes the pipe; only then is review's question answered, so
+    // its next line meets a closed pipe.
+    let snap = p.0.join("snapshots/one.snap");
+    let text = std::fs::read_to_string(&snap).unwrap();
+    std::fs::write(&snap, text.replace("pong", "pang")).unwrap();
+    assert_eq!(p.run(&["test"]).code, Some(1));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sockspec"))
+        .arg("--root")
+        .arg(&p.0)
+        .arg("review")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sockspec starts");
+    let pid = child.id();
+    let mut first = String::new();
+    let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    std::io::BufRead::read_line(&mut reader, &mut first).unwrap();
+    assert!(first.starts_with("── 1 of 1: one (changed)"), "{first}");
+    drop(reader);
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(b"s\n");
+    drop(stdin);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(RUN_DEADLINE)
+        .unwrap_or_else(|_| {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("review did not end after its reader left");
+        })
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(out.status.code(), Some(101), "{stderr}");
+}

@@ -78,8 +78,12 @@ pub(crate) enum Verdict {
     Matched,
     /// [`Mode::Accept`]: the text was written as the snapshot (it was new or changed).
     Accepted {
+        /// The snapshot id.
+        id: String,
         /// The `.snap` written.
         snap: PathBuf,
+        /// Whether there was no snapshot before.
+        new: bool,
     },
     /// No snapshot yet: the text is in `pending`.
     New {
@@ -104,6 +108,18 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// What a person is told of an accepted snapshot: `accepted the new snapshot of `x`: …`.
+    pub(crate) fn accepted(&self) -> Option<String> {
+        match self {
+            Verdict::Accepted { id, snap, new } => Some(format!(
+                "sockspec: accepted the {} snapshot of `{id}`: {}",
+                if *new { "new" } else { "changed" },
+                shown(snap)
+            )),
+            _ => None,
+        }
+    }
+
     /// The failure message of a new or changed snapshot (`None` when it passed): its first
     /// line names the cause and the file; then how to accept; then a bounded preview or diff.
     /// No panic text, no backtrace, nothing of sockspec's source.
@@ -179,7 +195,10 @@ fn counts(diff: &str) -> (usize, usize) {
 
 /// A unified diff of `old` → `new`, three lines of context.
 pub(super) fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
+    // Normalized texts have no final line break; both get one, so no "\ No newline" line.
+    let (old, new) = (format!("{old}\n"), format!("{new}\n"));
+    let old = if old == "\n" { String::new() } else { old };
+    similar::TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(3)
         .header(old_name, new_name)
@@ -240,7 +259,11 @@ pub(crate) fn check(target: Target<'_>, text: &str, mode: Mode) -> Result<Verdic
     if mode == Mode::Accept {
         file.write(&snap)?;
         remove_if_present(&pending)?;
-        return Ok(Verdict::Accepted { snap });
+        return Ok(Verdict::Accepted {
+            id: target.id.to_owned(),
+            snap,
+            new: old.is_none(),
+        });
     }
     file.write(&pending)?;
     let id = target.id.to_owned();
@@ -314,7 +337,14 @@ mod tests {
         assert!(!written.contains(&root.display().to_string()), "{written}");
 
         let v = check(t, "a: 1\nb: 2\n", Mode::Accept).unwrap();
-        assert_eq!(v, Verdict::Accepted { snap: snap.clone() });
+        assert_eq!(
+            v,
+            Verdict::Accepted {
+                id: "auth/first".into(),
+                snap: snap.clone(),
+                new: true
+            }
+        );
         assert!(snap.exists() && !pending.exists());
 
         assert_eq!(
