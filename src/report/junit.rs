@@ -188,7 +188,10 @@ mod tests {
         let text = std::fs::read_to_string(&path).expect("written");
         assert!(text.contains(r#"<testcase name="local::a""#), "{text}");
 
-        let err = JunitFile::create(&dir.join("missing/junit.xml")).expect_err("no such dir");
+        // A missing directory is made; a directory that cannot be (under a file) fails.
+        JunitFile::create(&dir.join("made/junit.xml")).expect("its directory is made");
+        let err = JunitFile::create(&dir.join("junit.xml/inside/junit.xml"))
+            .expect_err("a file is no directory");
         assert!(
             err.to_string().starts_with("create the junit report "),
             "{err}"
