@@ -46,6 +46,13 @@ pub(crate) enum Command {
         /// --repeat. Prints each scenario's pass count.
         #[arg(long, conflicts_with = "list")]
         until_fail: bool,
+        /// Write each trial's run record into this directory (default: SOCKSPEC_RUN_DIR, else
+        /// a new directory under target/sockspec/runs/).
+        #[arg(long, value_name = "DIR", conflicts_with = "list")]
+        run_dir: Option<PathBuf>,
+        /// Also write the HTML report of the run to this file.
+        #[arg(long, value_name = "FILE", conflicts_with = "list")]
+        html: Option<PathBuf>,
     },
     /// Parse and validate every scenario (or those given) and the configuration, and check
     /// that every secret is set; no network. Exit codes: 0 fine, 3 invalid files, 5 missing
@@ -59,6 +66,8 @@ pub(crate) enum Command {
         #[arg(long, short = 'e')]
         env: Option<String>,
     },
+    /// Write one HTML page from run records (several run directories merge into one).
+    Report(super::report::ReportArgs),
     /// Run the reference server.
     Serve(ServeArgs),
     /// Show the token a scenario uses in an environment, explained (the token only with --reveal).

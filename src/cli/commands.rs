@@ -12,7 +12,7 @@ use super::args::{Cli, Command};
 use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
-use crate::harness::{Observer, build_trials};
+use crate::harness::{Observer, build_trials, command_run_dir, process_env};
 use crate::report::{JunitFile, summary};
 
 /// The `sockspec` binary: parses the command line, runs the command, returns its exit code (see [`crate::exit`]).
@@ -27,6 +27,8 @@ pub fn main() -> ExitCode {
             jobs,
             repeat,
             until_fail,
+            run_dir,
+            html,
         } => test(
             &cli.root,
             filters,
@@ -38,11 +40,13 @@ pub fn main() -> ExitCode {
                 repeat,
                 until_fail,
             },
+            Outputs { run_dir, html },
         ),
         Command::Check { paths, env } => {
             let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
             super::check::check(&cli.root, &paths, env.as_deref())
         }
+        Command::Report(args) => super::report::run(&cli.root, &args),
         Command::Serve(args) => serve(args),
         Command::Token(args) => super::token::run(&cli.root, &args),
         Command::Decode(args) => super::decode::run(&args),
@@ -79,6 +83,12 @@ impl Rounds {
     }
 }
 
+/// Where `sockspec test` writes its run records (`--run-dir`) and HTML report (`--html`).
+struct Outputs {
+    run_dir: Option<std::path::PathBuf>,
+    html: Option<std::path::PathBuf>,
+}
+
 fn test(
     root: &Path,
     filters: Vec<String>,
@@ -86,7 +96,9 @@ fn test(
     list: bool,
     junit: Option<&Path>,
     rounds: Rounds,
+    outputs: Outputs,
 ) -> u8 {
+    let run_dir = command_run_dir(root, outputs.run_dir.as_deref(), &process_env);
     let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
     // Progress (a line per scenario) on a terminal; quiet when piped or in CI.
     let quiet = !std::io::stdout().is_terminal()
@@ -110,7 +122,7 @@ fn test(
             .filter(|t| filters.is_empty() || filters.iter().any(|f| f.matches(t.name())))
             .collect())
     };
-    let observer = Observer::new();
+    let observer = Observer::with_run_dir(run_dir.clone());
     let selected = match selection(&observer) {
         Ok(t) => t,
         Err(d) => {
@@ -152,7 +164,7 @@ fn test(
         let trials = match selected.take() {
             Some(t) => t,
             None => {
-                observer = Observer::new();
+                observer = Observer::with_run_dir(run_dir.clone());
                 match selection(&observer) {
                     Ok(t) => t,
                     Err(d) => {
@@ -180,6 +192,11 @@ fn test(
         && let Err(e) = report.write(&records, elapsed)
     {
         Diagnostic::bare(format!("cannot {e}")).eprint();
+        return exit::BAD_SELECTION;
+    }
+    if let Some(html) = &outputs.html
+        && super::report::write_html(std::slice::from_ref(&run_dir), html) != exit::SUCCESS
+    {
         return exit::BAD_SELECTION;
     }
     if failed {

@@ -1,4 +1,4 @@
-//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`, `schema`.
+//! The `sockspec` command line: `test`, `check`, `serve`, `token`, `decode`, `doctor`, `new`, `report`, `schema`.
 //! `main.rs` only calls [`main`].
 
 mod args;
@@ -7,6 +7,7 @@ mod commands;
 mod decode;
 mod doctor;
 mod new;
+mod report;
 mod schema;
 mod support;
 mod token;

@@ -7,6 +7,7 @@ mod execute;
 mod failing;
 mod health;
 mod observe;
+mod records;
 mod run;
 mod trials;
 
@@ -16,5 +17,11 @@ pub(crate) use execute::{run_vars, spawn_embedded};
 pub use failing::failing_main;
 pub use health::ALLOW_UNAVAILABLE_VAR;
 pub use observe::Observer;
+pub(crate) use records::command_run_dir;
+pub use records::run_record;
 pub use run::{Run, RunOutcome, process_env, run};
 pub use trials::{build_trials, main};
+pub use crate::report::{
+    Cause, CauseKind, EntryKind, FrameDisposition, HttpRecord, Lane, RUN_DIR_VAR, RecordError,
+    RecordOutcome, RunRecord, StepRecord, TimelineEntry, write_record,
+};

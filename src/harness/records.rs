@@ -1,0 +1,168 @@
+//! Owns the run record of each scenario trial: which run directory a trial writes into
+//! (`SOCKSPEC_RUN_DIR`, else the nextest run's `<target>/sockspec/runs/<NEXTEST_RUN_ID>/`, else
+//! one generated per process), and the record of a [`Run`] (or of an invalid file, or of a
+//! snapshot that differs), written when the trial ends. A record that cannot be written is a
+//! warning on stderr, never the trial's failure.
+
+use std::any::Any;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::observe::panic_message;
+use super::run::{Run, RunOutcome};
+use crate::environment::Environment;
+use crate::report::{
+    CauseKind, RUN_DIR_VAR, RecordInput, RecordOutcome, RunRecord, new_run_id, runs_root,
+    write_record,
+};
+use crate::scenario::Plan;
+
+/// The nextest run's id: one directory per `cargo nextest run`.
+const NEXTEST_RUN_ID_VAR: &str = "NEXTEST_RUN_ID";
+
+/// The run directory of the trials of this process: `SOCKSPEC_RUN_DIR`, else
+/// `<target>/sockspec/runs/<NEXTEST_RUN_ID>` under nextest, else a run id generated once per
+/// process (`cargo test`).
+pub(super) fn trial_run_dir(root: &Path, process: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    static GENERATED: OnceLock<String> = OnceLock::new();
+    if let Some(dir) = process(RUN_DIR_VAR).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let id = process(NEXTEST_RUN_ID_VAR)
+        .filter(|id| !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..")
+        .unwrap_or_else(|| GENERATED.get_or_init(new_run_id).clone());
+    runs_root(root, process).join(id)
+}
+
+/// The run directory of one `sockspec test` invocation: `--run-dir`, else `SOCKSPEC_RUN_DIR`,
+/// else a new run id under `<root>/target/sockspec/runs/` (or `CARGO_TARGET_DIR`'s). A
+/// `NEXTEST_RUN_ID` inherited from a test that runs the binary is not used.
+pub(crate) fn command_run_dir(
+    root: &Path,
+    explicit: Option<&Path>,
+    process: &dyn Fn(&str) -> Option<String>,
+) -> PathBuf {
+    explicit.map(Path::to_path_buf).unwrap_or_else(|| {
+        process(RUN_DIR_VAR)
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| runs_root(root, process).join(new_run_id()), PathBuf::from)
+    })
+}
+
+/// Which trial a record is of, and where it goes.
+#[derive(Debug, Clone)]
+pub(super) struct TrialInfo {
+    pub dir: PathBuf,
+    pub trial: String,
+    pub id: String,
+    pub file: PathBuf,
+    pub environment: String,
+}
+
+/// When a trial started.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Clock {
+    at: SystemTime,
+    started: Instant,
+}
+
+impl Clock {
+    pub(super) fn start() -> Clock {
+        Clock {
+            at: SystemTime::now(),
+            started: Instant::now(),
+        }
+    }
+}
+
+/// The record of `run` (of `base` in `env`), which started at `started` and took `duration`.
+/// Everything in it comes from the run's redacted transcript and rendered report.
+pub fn run_record(
+    base: &Plan,
+    env: &Environment,
+    run: &Run,
+    started: SystemTime,
+    duration: Duration,
+) -> RunRecord {
+    let plan = base.for_environment(&env.name);
+    let (outcome, report, kind) = match &run.outcome {
+        RunOutcome::Passed => (RecordOutcome::Passed, None, None),
+        RunOutcome::Failed(_) => (RecordOutcome::Failed, run.report(plan, env), None),
+        RunOutcome::Unavailable(_) => (
+            RecordOutcome::Unavailable,
+            run.report(plan, env),
+            Some(CauseKind::EnvironmentUnavailable),
+        ),
+        RunOutcome::Ignored(_) => (RecordOutcome::Ignored, None, None),
+    };
+    let ignored = match &run.outcome {
+        RunOutcome::Ignored(reason) => Some(reason.clone()),
+        _ => None,
+    };
+    RunRecord::build(RecordInput {
+        trial: format!("{}::{}", env.name, base.id),
+        scenario: base.id.clone(),
+        file: base.file.display().to_string(),
+        plan: Some(plan),
+        environment: env.name.clone(),
+        outcome,
+        report: report.map(|d| d.render()).or(ignored),
+        kind,
+        transcript: run.transcript.as_ref(),
+        started,
+        duration,
+    })
+}
+
+/// Runs `compare` (a snapshot comparison that panics on a mismatch), keeping the panic.
+pub(super) fn compare_snapshot(compare: impl FnOnce()) -> Result<(), Box<dyn Any + Send>> {
+    catch_unwind(AssertUnwindSafe(compare))
+}
+
+/// Writes the record of a trial that ran; `snapshot` is the comparison's panic, if any.
+pub(super) fn write_run(
+    info: &TrialInfo,
+    clock: Clock,
+    base: &Plan,
+    env: &Environment,
+    run: &Run,
+    snapshot: Option<&(dyn Any + Send)>,
+) {
+    let mut record = run_record(base, env, run, clock.at, clock.started.elapsed());
+    if let Some(payload) = snapshot {
+        let message = panic_message(payload);
+        record.outcome = RecordOutcome::Failed;
+        record.cause = Some(crate::report::Cause {
+            kind: CauseKind::SnapshotMismatch,
+            first_line: message.lines().next().unwrap_or_default().to_owned(),
+        });
+        record.diagnostic = Some(message);
+    }
+    write(info, &record);
+}
+
+/// Writes the record of a trial whose file is invalid (`report`: its diagnostics).
+pub(super) fn write_invalid(info: &TrialInfo, clock: Clock, report: &str) {
+    let record = RunRecord::build(RecordInput {
+        trial: info.trial.clone(),
+        scenario: info.id.clone(),
+        file: info.file.display().to_string(),
+        plan: None,
+        environment: info.environment.clone(),
+        outcome: RecordOutcome::Failed,
+        report: Some(report.to_owned()),
+        kind: Some(CauseKind::InvalidScenario),
+        transcript: None,
+        started: clock.at,
+        duration: clock.started.elapsed(),
+    });
+    write(info, &record);
+}
+
+fn write(info: &TrialInfo, record: &RunRecord) {
+    if let Err(e) = write_record(&info.dir, record) {
+        eprintln!("warning: sockspec: cannot {e}");
+    }
+}
