@@ -41,8 +41,9 @@ pub(crate) struct RecordInput<'a> {
     pub duration: Duration,
 }
 
+/// Milliseconds, to the microsecond.
 fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 impl RunRecord {
@@ -168,7 +169,7 @@ fn steps(plan: &Plan, t: Option<&Transcript>) -> Vec<StepRecord> {
                 last_of(i - 1).or(handshake_end)
             };
             StepRecord {
-                index: s.index,
+                index: i + 1,
                 keyword: s.kind.keyword().to_owned(),
                 line: s.pos.line,
                 began_ms: began.map(ms),

@@ -107,7 +107,7 @@ pub(crate) fn new_run_id() -> String {
 }
 
 /// The record's file name: the trial name with `::` as `.`, `/` as `~`, any other character
-/// outside `[A-Za-z0-9_-]` as `_`.
+/// outside `[A-Za-z0-9_.-]` as `_`; leading dots dropped.
 pub(crate) fn record_file_name(trial: &str) -> String {
     let name: String = trial
         .replace("::", ".")
@@ -118,7 +118,11 @@ pub(crate) fn record_file_name(trial: &str) -> String {
             _ => '_',
         })
         .collect();
-    format!("{}.json", name.trim_start_matches('.'))
+    // Never hidden (readers skip dot files), never empty.
+    match name.trim_start_matches('.') {
+        "" => "_.json".to_owned(),
+        n => format!("{n}.json"),
+    }
 }
 
 /// Writes `record` into `dir` (created if missing) atomically: a temporary file in the same
@@ -236,7 +240,8 @@ mod tests {
             record_file_name("local::auth/no token"),
             "local.auth~no_token.json"
         );
-        assert_eq!(record_file_name("::../x"), "..~x.json");
+        assert_eq!(record_file_name("::../x"), "~x.json");
+        assert_eq!(record_file_name("::"), "_.json");
     }
 
     #[test]

@@ -71,10 +71,13 @@
 
   function timeline(r) {
     var W = 1000, L = 70, R = 990, CY = 40, SY = 90, H = 125;
-    var end = r.duration_ms;
-    r.timeline.forEach(function (e) { if (e.at_ms > end) end = e.at_ms; });
-    if (end <= 0) end = 1;
-    function x(ms) { return (L + (R - L) * Math.min(ms, end) / end).toFixed(1); }
+    // From the first entry (the upgrade request) to the last, or the end of the trial.
+    var start = r.timeline[0].at_ms, end = start;
+    r.timeline.forEach(function (e) { if (e.at_ms > end) end = e.at_ms; if (e.at_ms < start) start = e.at_ms; });
+    if (r.duration_ms > end && r.duration_ms - end < (end - start) * 0.25) end = r.duration_ms;
+    if (end - start < 0.001) end = start + 1;
+    var span = end - start;
+    function x(ms) { return (L + (R - L) * (Math.max(start, Math.min(ms, end)) - start) / span).toFixed(1); }
     var s = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" }, "timeline");
     s.setAttribute("aria-label", "timeline of " + r.trial);
     [["client", CY], ["server", SY]].forEach(function (l) {
@@ -85,7 +88,7 @@
       if (st.began_ms === null || st.began_ms === undefined) return;
       var g = svg("g", {}, "step");
       g.appendChild(svg("line", { x1: x(st.began_ms), x2: x(st.began_ms), y1: 14, y2: H - 18 }, "step-line"));
-      var t = svg("text", { x: Number(x(st.began_ms)) + 2, y: 12 }, "step-label");
+      var t = svg("text", { x: Number(x(st.began_ms)) + 2, y: st.index % 2 ? 11 : 22 }, "step-label");
       t.textContent = st.index + " " + st.keyword; g.appendChild(t);
       if (st.within_ms !== null && st.within_ms !== undefined && st.began_ms + st.within_ms <= end) {
         var dx = x(st.began_ms + st.within_ms);
@@ -112,8 +115,8 @@
       m.appendChild(t); marks.appendChild(m);
     });
     s.appendChild(marks);
-    var a = svg("text", { x: L, y: H - 4 }, "axis"); a.textContent = "0s"; s.appendChild(a);
-    var z = svg("text", { x: R - 40, y: H - 4 }, "axis"); z.textContent = secs(end); s.appendChild(z);
+    var a = svg("text", { x: L, y: H - 4 }, "axis"); a.textContent = secs(start); s.appendChild(a);
+    var z = svg("text", { x: R - 50, y: H - 4 }, "axis"); z.textContent = secs(end); s.appendChild(z);
     var wrap = el("div", "timeline-wrap");
     wrap.appendChild(s);
     var legend = el("div", "legend");
