@@ -30,7 +30,9 @@ pub(super) fn run(root: &Path, args: &ReportArgs) -> u8 {
             Ok(d) => vec![d],
             Err(e) => {
                 Diagnostic::bare(format!("cannot {e}"))
-                    .with_help("run `sockspec test` or `cargo nextest run` first, or name run directories")
+                    .with_help(
+                        "run `sockspec test` or `cargo nextest run` first, or name run directories",
+                    )
                     .eprint();
                 return exit::BAD_SELECTION;
             }

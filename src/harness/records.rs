@@ -45,9 +45,10 @@ pub(crate) fn command_run_dir(
     process: &dyn Fn(&str) -> Option<String>,
 ) -> PathBuf {
     explicit.map(Path::to_path_buf).unwrap_or_else(|| {
-        process(RUN_DIR_VAR)
-            .filter(|d| !d.is_empty())
-            .map_or_else(|| runs_root(root, process).join(new_run_id()), PathBuf::from)
+        process(RUN_DIR_VAR).filter(|d| !d.is_empty()).map_or_else(
+            || runs_root(root, process).join(new_run_id()),
+            PathBuf::from,
+        )
     })
 }
 

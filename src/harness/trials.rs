@@ -157,7 +157,14 @@ fn run_trial(
         }),
         _ => Ok(()),
     };
-    write_run(info, clock, &base, env, &run, compared.as_ref().err().map(|p| &**p));
+    write_run(
+        info,
+        clock,
+        &base,
+        env,
+        &run,
+        compared.as_ref().err().map(|p| &**p),
+    );
     match &run.outcome {
         RunOutcome::Passed => {
             compared.unwrap_or_else(|payload| std::panic::resume_unwind(payload));

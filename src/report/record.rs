@@ -308,7 +308,10 @@ mod tests {
                 "handshake accepted (101), but the scenario expects it rejected",
                 CauseKind::HandshakeUnexpected,
             ),
-            ("handshake timed out: no response", CauseKind::HandshakeFailed),
+            (
+                "handshake timed out: no response",
+                CauseKind::HandshakeFailed,
+            ),
             (
                 "error: no message matching {} arrived within 1s",
                 CauseKind::MessageTimeout,

@@ -81,7 +81,6 @@ pub enum RecordError {
     },
 }
 
-
 /// `<target>/sockspec/runs/`: `target` is `CARGO_TARGET_DIR` when set, else `<root>/target`.
 pub(crate) fn runs_root(root: &Path, process: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     let target = process("CARGO_TARGET_DIR")
@@ -162,23 +161,27 @@ pub(crate) fn read_record(path: &Path) -> Result<RunRecord, RecordError> {
         path: path.to_path_buf(),
         source,
     })?;
-    // The format first, so a record of another version is named as such.
-    let probe: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|source| RecordError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let found = probe.get("format").and_then(|f| f.as_str()).unwrap_or("");
-    if found != FORMAT {
-        return Err(RecordError::Format {
-            path: path.to_path_buf(),
-            found: found.to_owned(),
-        });
-    }
-    serde_json::from_value(probe).map_err(|source| RecordError::Parse {
+    let format_error = |found: &str| RecordError::Format {
         path: path.to_path_buf(),
-        source,
-    })
+        found: found.to_owned(),
+    };
+    match serde_json::from_slice::<RunRecord>(&text) {
+        Ok(record) if record.format == FORMAT => Ok(record),
+        Ok(record) => Err(format_error(&record.format)),
+        Err(source) => {
+            // A record of another version is named as such, not as malformed.
+            let found = serde_json::from_slice::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("format")?.as_str().map(str::to_owned));
+            match found {
+                Some(f) if f != FORMAT => Err(format_error(&f)),
+                _ => Err(RecordError::Parse {
+                    path: path.to_path_buf(),
+                    source,
+                }),
+            }
+        }
+    }
 }
 
 /// Every record (`*.json`, not hidden) of `dir`, sorted by trial name.
@@ -252,7 +255,8 @@ mod tests {
             Path::new("/p/target/sockspec/runs")
         );
         assert_eq!(
-            runs_root(root, &|n| (n == "CARGO_TARGET_DIR").then(|| "/t".to_owned())),
+            runs_root(root, &|n| (n == "CARGO_TARGET_DIR")
+                .then(|| "/t".to_owned())),
             Path::new("/t/sockspec/runs")
         );
     }

@@ -54,7 +54,9 @@ pub(super) fn wait_bounded(mut child: Child, deadline: Duration, what: &str) -> 
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let text = |h: JoinHandle<Vec<u8>>| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned();
+    let text = |h: JoinHandle<Vec<u8>>| {
+        String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned()
+    };
     Finished {
         success: status.success(),
         stdout: text(stdout),
@@ -139,7 +141,11 @@ pub(super) fn check_screenshot(png: &Path, width: u32, height: u32) {
     let mut reader = decoder.read_info().expect("a PNG");
     let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
     let info = reader.next_frame(&mut buf).expect("a frame");
-    assert_eq!((info.width, info.height), (width, height), "screenshot size");
+    assert_eq!(
+        (info.width, info.height),
+        (width, height),
+        "screenshot size"
+    );
     let channels = info.color_type.samples();
     let luma = |x: u32, y: u32| {
         let i = (y as usize * info.line_size) + x as usize * channels;
@@ -162,7 +168,10 @@ pub(super) fn check_screenshot(png: &Path, width: u32, height: u32) {
         "the header band is not dark ({dark} of {})",
         header.len()
     );
-    assert!(light > 50, "no title in the header band ({light} light pixels)");
+    assert!(
+        light > 50,
+        "no title in the header band ({light} light pixels)"
+    );
     // Below it, the page: mostly light, with some content.
     let body: Vec<u32> = (120..height)
         .step_by(4)
@@ -170,6 +179,9 @@ pub(super) fn check_screenshot(png: &Path, width: u32, height: u32) {
         .map(|(x, y)| luma(x, y))
         .collect();
     let white = body.iter().filter(|l| **l > 200).count();
-    assert!(white > body.len() / 2, "the page below the header is not light");
+    assert!(
+        white > body.len() / 2,
+        "the page below the header is not light"
+    );
     assert!(white < body.len(), "the page below the header is blank");
 }

@@ -23,9 +23,17 @@
   }
   function secs(ms) { return (ms / 1000).toFixed(3) + "s"; }
 
+  // Failures first, then passed, then ignored; by trial name within each.
+  var RANK = { failed: 0, unavailable: 1, passed: 2, ignored: 3 };
   function build() {
     var frag = document.createDocumentFragment();
-    records.forEach(function (r, i) {
+    var order = records.map(function (r, i) { return i; });
+    order.sort(function (a, b) {
+      var ra = records[a], rb = records[b];
+      return (RANK[ra.outcome] - RANK[rb.outcome]) || (ra.trial < rb.trial ? -1 : ra.trial > rb.trial ? 1 : a - b);
+    });
+    order.forEach(function (i) {
+      var r = records[i];
       var d = el("details", "scenario");
       d.dataset.outcome = r.outcome;
       d.dataset.trial = r.trial;

@@ -60,28 +60,37 @@ fn script_json(json: &str) -> String {
     out
 }
 
+/// A record with the index of its run directory.
+#[derive(serde::Serialize)]
+struct Tagged<'a> {
+    run: usize,
+    #[serde(flatten)]
+    record: &'a RunRecord,
+}
+
 /// The embedded data: `{"runs": [names], "records": [record + "run": index]}`.
 fn data_blob(runs: &[RunRecords]) -> Result<String, serde_json::Error> {
-    let mut records = Vec::new();
-    for (i, run) in runs.iter().enumerate() {
-        for r in &run.records {
-            let mut v = serde_json::to_value(r)?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("run".to_owned(), i.into());
-            }
-            records.push(v);
-        }
+    #[derive(serde::Serialize)]
+    struct Data<'a> {
+        runs: Vec<&'a str>,
+        records: Vec<Tagged<'a>>,
     }
-    let names: Vec<&str> = runs.iter().map(|r| r.run.as_str()).collect();
-    let json = serde_json::to_string(&serde_json::json!({
-        "runs": names,
-        "records": records,
-    }))?;
-    Ok(script_json(&json))
+    let data = Data {
+        runs: runs.iter().map(|r| r.run.as_str()).collect(),
+        records: runs
+            .iter()
+            .enumerate()
+            .flat_map(|(run, r)| r.records.iter().map(move |record| Tagged { run, record }))
+            .collect(),
+    };
+    Ok(script_json(&serde_json::to_string(&data)?))
 }
 
 /// The whole page. `generated` is shown in the header (a time, or a fixed text in tests).
-pub(crate) fn render_page(runs: &[RunRecords], generated: &str) -> Result<String, serde_json::Error> {
+pub(crate) fn render_page(
+    runs: &[RunRecords],
+    generated: &str,
+) -> Result<String, serde_json::Error> {
     let all: Vec<&RunRecord> = runs.iter().flat_map(|r| &r.records).collect();
     let data = data_blob(runs)?;
     let summary = summary::render(&all);
@@ -99,7 +108,9 @@ pub(crate) fn render_page(runs: &[RunRecords], generated: &str) -> Result<String
         ),
         escape(generated)
     );
-    let mut out = String::with_capacity(TEMPLATE.len() + STYLE.len() + SCRIPT.len() + data.len() + summary.len() + 1024);
+    let mut out = String::with_capacity(
+        TEMPLATE.len() + STYLE.len() + SCRIPT.len() + data.len() + summary.len() + 1024,
+    );
     let mut rest = TEMPLATE;
     while let Some(start) = rest.find("<!--@") {
         out.push_str(&rest[..start]);

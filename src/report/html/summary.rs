@@ -29,7 +29,11 @@ fn seconds(ms: f64) -> String {
 /// The `<section id="summary">`.
 pub(super) fn render(records: &[&RunRecord]) -> String {
     let mut out = String::new();
-    let _ = write!(out, r#"<section id="summary" data-total="{}""#, records.len());
+    let _ = write!(
+        out,
+        r#"<section id="summary" data-total="{}""#,
+        records.len()
+    );
     for o in OUTCOMES {
         let _ = write!(out, r#" data-{}="{}""#, o.as_str(), count(records, o));
     }

@@ -73,7 +73,10 @@ fn text_is_escaped_for_elements_and_attributes() {
 fn no_record_text_can_close_the_data_element() {
     let page = render_page(&run(), "<now>").expect("renders");
     assert!(!page.contains("<!--@"), "a slot left unfilled");
-    assert!(!page.contains("alert(1)</script>"), "raw frame text in the page");
+    assert!(
+        !page.contains("alert(1)</script>"),
+        "raw frame text in the page"
+    );
     assert!(page.contains(r#"\u003c/script\u003e\u003cscript\u003ealert(1)"#));
     // Only the template's own two scripts close.
     assert_eq!(page.matches("</script>").count(), 2);

@@ -39,9 +39,10 @@ pub(crate) fn read_runs(dirs: &[PathBuf]) -> Result<Vec<RunRecords>, RecordError
     dirs.iter()
         .map(|d| {
             Ok(RunRecords {
-                run: d
-                    .file_name()
-                    .map_or_else(|| d.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                run: d.file_name().map_or_else(
+                    || d.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                ),
                 records: read_run_dir(d)?,
             })
         })
@@ -49,7 +50,11 @@ pub(crate) fn read_runs(dirs: &[PathBuf]) -> Result<Vec<RunRecords>, RecordError
 }
 
 /// Writes the report of `runs` to `out` (a temporary file beside it, then renamed).
-pub(crate) fn write_report(runs: &[RunRecords], out: &Path, started: Instant) -> Result<ReportStats, HtmlError> {
+pub(crate) fn write_report(
+    runs: &[RunRecords],
+    out: &Path,
+    started: Instant,
+) -> Result<ReportStats, HtmlError> {
     let generated = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let page = render_page(runs, &generated)?;
     let failed = runs
@@ -59,7 +64,8 @@ pub(crate) fn write_report(runs: &[RunRecords], out: &Path, started: Instant) ->
         .count();
     let tmp = out.with_file_name(format!(
         ".{}.{}.tmp",
-        out.file_name().map_or_else(|| "report".into(), |n| n.to_string_lossy()),
+        out.file_name()
+            .map_or_else(|| "report".into(), |n| n.to_string_lossy()),
         uuid::Uuid::new_v4().simple()
     ));
     let write = || -> std::io::Result<()> {
