@@ -30,26 +30,37 @@ pub(super) fn trial_run_dir(root: &Path, process: &dyn Fn(&str) -> Option<String
     if let Some(dir) = process(RUN_DIR_VAR).filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let id = process(NEXTEST_RUN_ID_VAR)
-        .filter(|id| !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..")
-        .unwrap_or_else(|| GENERATED.get_or_init(new_run_id).clone());
+    let id = nextest_run_id(process).unwrap_or_else(|| GENERATED.get_or_init(new_run_id).clone());
     runs_root(root, process).join(id)
 }
 
 /// The run directory of one `sockspec test` invocation: `--run-dir`, else `SOCKSPEC_RUN_DIR`,
-/// else a new run id under `<root>/target/sockspec/runs/` (or `CARGO_TARGET_DIR`'s). A
-/// `NEXTEST_RUN_ID` inherited from a test that runs the binary is not used.
+/// else a new run id under `<root>/target/sockspec/runs/` (or `CARGO_TARGET_DIR`'s). Run by
+/// a test under nextest (an inherited `NEXTEST_RUN_ID`), the new run goes below that nextest
+/// run's directory, in `children/`: not a run of its own (`sockspec report` with no argument
+/// takes the newest run), nor mixed with the nextest run's records.
 pub(crate) fn command_run_dir(
     root: &Path,
     explicit: Option<&Path>,
     process: &dyn Fn(&str) -> Option<String>,
 ) -> PathBuf {
-    explicit.map(Path::to_path_buf).unwrap_or_else(|| {
-        process(RUN_DIR_VAR).filter(|d| !d.is_empty()).map_or_else(
-            || runs_root(root, process).join(new_run_id()),
-            PathBuf::from,
-        )
-    })
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = process(RUN_DIR_VAR).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let runs = runs_root(root, process);
+    match nextest_run_id(process) {
+        Some(id) => runs.join(id).join("children").join(new_run_id()),
+        None => runs.join(new_run_id()),
+    }
+}
+
+/// `NEXTEST_RUN_ID`, when it can name a directory.
+fn nextest_run_id(process: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    process(NEXTEST_RUN_ID_VAR)
+        .filter(|id| !id.is_empty() && !id.contains(['/', '\\']) && id != "." && id != "..")
 }
 
 /// Which trial a record is of, and where it goes.
@@ -165,5 +176,63 @@ pub(super) fn write_invalid(info: &TrialInfo, clock: Clock, report: &str) {
 fn write(info: &TrialInfo, record: &RunRecord) {
     if let Err(e) = write_record(&info.dir, record) {
         eprintln!("warning: sockspec: cannot {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |n| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == n)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn trials_write_into_the_nextest_run_or_the_variable() {
+        let root = Path::new("/p");
+        assert_eq!(
+            trial_run_dir(root, &vars(&[("NEXTEST_RUN_ID", "abc")])),
+            Path::new("/p/target/sockspec/runs/abc")
+        );
+        assert_eq!(
+            trial_run_dir(
+                root,
+                &vars(&[("NEXTEST_RUN_ID", "abc"), ("SOCKSPEC_RUN_DIR", "/r")])
+            ),
+            Path::new("/r")
+        );
+        let generated = trial_run_dir(root, &vars(&[("NEXTEST_RUN_ID", "../x")]));
+        assert_eq!(
+            generated,
+            trial_run_dir(root, &vars(&[])),
+            "one id per process"
+        );
+        assert!(generated.starts_with("/p/target/sockspec/runs/"));
+    }
+
+    #[test]
+    fn a_command_under_a_test_writes_below_the_nextest_run() {
+        let root = Path::new("/p");
+        let dir = command_run_dir(root, None, &vars(&[("NEXTEST_RUN_ID", "abc")]));
+        assert!(
+            dir.starts_with("/p/target/sockspec/runs/abc/children/"),
+            "{}",
+            dir.display()
+        );
+        assert_eq!(
+            command_run_dir(
+                root,
+                Some(Path::new("d")),
+                &vars(&[("SOCKSPEC_RUN_DIR", "/r")])
+            ),
+            Path::new("d")
+        );
+        let own = command_run_dir(root, None, &vars(&[]));
+        assert_eq!(own.parent(), Some(Path::new("/p/target/sockspec/runs")));
     }
 }

@@ -96,11 +96,7 @@ pub(crate) fn runs_root(root: &Path, process: &dyn Fn(&str) -> Option<String>) -
 /// A new run id: the UTC time to the second, then 8 random hex digits (sorts by time).
 pub(crate) fn new_run_id() -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let stamp: String = now
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect::<String>()
-        .to_lowercase();
+    let stamp: String = now.chars().filter(char::is_ascii_alphanumeric).collect();
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("{stamp}-{}", &random[..8])
 }
