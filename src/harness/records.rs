@@ -128,29 +128,55 @@ pub fn run_record(
     })
 }
 
+/// A transcript that differs from its snapshot: the comparison's message and, when the
+/// snapshot module gives it, the diff (the record's `snapshot_diff`).
+#[derive(Debug, Clone)]
+pub(super) struct SnapshotMismatch {
+    pub message: String,
+    pub diff: Option<String>,
+}
+
 /// Runs `compare` (a snapshot comparison that panics on a mismatch), keeping the panic.
 pub(super) fn compare_snapshot(compare: impl FnOnce()) -> Result<(), Box<dyn Any + Send>> {
     catch_unwind(AssertUnwindSafe(compare))
 }
 
-/// Writes the record of a trial that ran; `snapshot` is the comparison's panic, if any.
+impl SnapshotMismatch {
+    /// The mismatch of a comparison that panicked (insta printed its diff to stderr).
+    pub(super) fn from_panic(payload: &(dyn Any + Send)) -> SnapshotMismatch {
+        SnapshotMismatch {
+            message: panic_message(payload),
+            diff: None,
+        }
+    }
+}
+
+/// Writes the record of a trial that ran; `snapshot` when its transcript differs from its
+/// snapshot (the trial then failed).
 pub(super) fn write_run(
     info: &TrialInfo,
     clock: Clock,
     base: &Plan,
     env: &Environment,
     run: &Run,
-    snapshot: Option<&(dyn Any + Send)>,
+    snapshot: Option<SnapshotMismatch>,
 ) {
     let mut record = run_record(base, env, run, clock.at, clock.started.elapsed());
-    if let Some(payload) = snapshot {
-        let message = panic_message(payload);
+    if let Some(mismatch) = snapshot {
         record.outcome = RecordOutcome::Failed;
         record.cause = Some(crate::report::Cause {
             kind: CauseKind::SnapshotMismatch,
-            first_line: message.lines().next().unwrap_or_default().to_owned(),
+            first_line: mismatch
+                .message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
         });
-        record.diagnostic = Some(message);
+        record.diagnostic = Some(mismatch.message);
+        if let Some(diff) = mismatch.diff {
+            record.set_snapshot_diff(diff);
+        }
     }
     write(info, &record);
 }

@@ -12,7 +12,9 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::discover::{discover, from_trial_name};
 use super::observe::Observer;
-use super::records::{Clock, TrialInfo, compare_snapshot, trial_run_dir, write_invalid, write_run};
+use super::records::{
+    Clock, SnapshotMismatch, TrialInfo, compare_snapshot, trial_run_dir, write_invalid, write_run,
+};
 use super::run::{RunOutcome, process_env, run, snapshot_name};
 use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Environment};
@@ -157,14 +159,11 @@ fn run_trial(
         }),
         _ => Ok(()),
     };
-    write_run(
-        info,
-        clock,
-        &base,
-        env,
-        &run,
-        compared.as_ref().err().map(|p| &**p),
-    );
+    let mismatch = compared
+        .as_ref()
+        .err()
+        .map(|p| SnapshotMismatch::from_panic(&**p));
+    write_run(info, clock, &base, env, &run, mismatch);
     match &run.outcome {
         RunOutcome::Passed => {
             compared.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
