@@ -13,6 +13,7 @@ mod cli;
 mod environments;
 mod exact_fast_path;
 mod fragments;
+mod html_numbers;
 mod html_report;
 mod layering;
 mod limits;

@@ -359,3 +359,6 @@ fn timeline(t: &Transcript, failed_early: bool) -> Parts {
     }
     (out, http, credential)
 }
+
+#[cfg(test)]
+mod tests;
