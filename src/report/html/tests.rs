@@ -2,7 +2,7 @@
 //! the data blob that no record text can break out of.
 
 use super::summary;
-use super::{RunRecords, escape, render_page};
+use super::{RunRecords, SCRIPT, STYLE, escape, render_page};
 use crate::report::record::{
     Cause, CauseKind, EntryKind, FORMAT, FrameDisposition, Lane, RecordOutcome, RunRecord,
     TimelineEntry,
@@ -59,6 +59,16 @@ fn summary_of_a_small_run() {
     let runs = run();
     let all: Vec<&RunRecord> = runs.iter().flat_map(|r| &r.records).collect();
     insta::assert_snapshot!(summary::render(&all));
+}
+
+#[test]
+fn page_of_a_small_run() {
+    // The embedded CSS and JavaScript are left out: they are files of their own.
+    let page = render_page(&run(), "2026-01-01T00:00:00Z")
+        .expect("renders")
+        .replace(STYLE, "/* style.css */\n")
+        .replace(SCRIPT, "/* app.js */\n");
+    insta::assert_snapshot!(page);
 }
 
 #[test]
