@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use sockspec::environment::{Config, Environment};
-use sockspec::harness::{RunRecord, discover, run_record, write_record};
+use sockspec::harness::{CauseKind, RunRecord, discover, run_record, write_record};
 use sockspec::transcript::Event;
 
 use super::browser::{Browser, DEADLINE, wait_bounded};
@@ -118,9 +118,12 @@ pub(super) fn run_corpora(examples: &Path, failing: &Path) -> Expected {
             .unwrap_or_else(|| "failing".to_owned());
         let env = &failing_config.environments[&env_name];
         let (record, frames) = run_one(failing, &format!("failing/{id}"), &path, env);
+        // Every cause of the corpus has a kind: a new first line gets one in `CauseKind`.
+        let kind = record.cause.as_ref().map(|c| c.kind);
         assert!(
-            record.cause.is_some(),
-            "{id}: a failing scenario has a cause"
+            kind.is_some_and(|k| k != CauseKind::Other),
+            "{id}: cause {:?} has no kind of its own (src/report/record.rs)",
+            record.cause
         );
         count(&mut expected, &record);
         if id == OPENED {
