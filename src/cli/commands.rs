@@ -154,6 +154,10 @@ fn test(
             return exit::BAD_SELECTION;
         }
     };
+    if let Some(Err(d)) = outputs.html.as_deref().map(super::report::check_output) {
+        d.eprint();
+        return exit::BAD_SELECTION;
+    }
     let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
     let started = Instant::now();
     let mut records = Vec::new();

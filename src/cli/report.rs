@@ -43,6 +43,20 @@ pub(super) fn run(root: &Path, args: &ReportArgs) -> u8 {
     write_html(&dirs, &args.output)
 }
 
+/// Fails, before a run, when `out` cannot be written: its directory does not exist.
+pub(super) fn check_output(out: &Path) -> Result<(), Diagnostic> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(Diagnostic::bare(format!(
+                "cannot write the report {}: no directory {}",
+                out.display(),
+                dir.display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes the report of `dirs` to `out` and says what it wrote; the exit code.
 pub(super) fn write_html(dirs: &[PathBuf], out: &Path) -> u8 {
     let started = Instant::now();

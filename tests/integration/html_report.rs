@@ -345,3 +345,29 @@ fn browser_checks_given_runs() {
         expected.opened_frames
     );
 }
+
+/// `sockspec test --html` into a directory that does not exist fails before any scenario runs,
+/// like `--junit`.
+#[test]
+fn test_html_into_a_missing_directory_fails_before_the_run() {
+    let tmp = TempDir::new("html-missing");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockspec"))
+        .args(["test", "--html"])
+        .arg(tmp.0.join("missing/report.html"))
+        .arg("--run-dir")
+        .arg(tmp.0.join("runs"))
+        .arg("scenarios/protocol/text_frame.yaml")
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sockspec starts");
+    let done = wait_bounded(child, DEADLINE, "sockspec test --html");
+    assert!(!done.success);
+    assert!(
+        done.stderr.contains("cannot write the report ") && done.stderr.contains("missing"),
+        "{}",
+        done.stderr
+    );
+    assert!(!tmp.0.join("runs").exists(), "a scenario ran");
+}
