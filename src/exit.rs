@@ -6,7 +6,8 @@ pub const SUCCESS: u8 = 0;
 /// At least one scenario failed.
 pub const FAILURES: u8 = 1;
 /// The selection is wrong: unknown environment, a filter that matches no scenario, an
-/// unreadable configuration, a `--junit` file that cannot be written.
+/// unreadable configuration, a `--junit` or HTML report file that cannot be written, run
+/// records that cannot be read (`report`).
 pub const BAD_SELECTION: u8 = 2;
 /// `check` found invalid scenarios or configuration.
 pub const INVALID: u8 = 3;

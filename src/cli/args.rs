@@ -50,6 +50,13 @@ pub(crate) enum Command {
         /// same as SOCKSPEC_ACCEPT=1); review the result with `git diff`.
         #[arg(long, conflicts_with = "list")]
         accept: bool,
+        /// Write each trial's run record into this directory (default: SOCKSPEC_RUN_DIR, else
+        /// a new directory under target/sockspec/runs/).
+        #[arg(long, value_name = "DIR", conflicts_with = "list")]
+        run_dir: Option<PathBuf>,
+        /// Also write the HTML report of the run to this file.
+        #[arg(long, value_name = "FILE", conflicts_with = "list")]
+        html: Option<PathBuf>,
     },
     /// Show each pending snapshot (`.snap.new`, left by a failed run) as a diff, then accept,
     /// reject or skip it (answers read from standard input).
@@ -73,6 +80,8 @@ pub(crate) enum Command {
         #[arg(long, short = 'e')]
         env: Option<String>,
     },
+    /// Write one HTML page from run records (several run directories merge into one).
+    Report(super::report::ReportArgs),
     /// Run the reference server.
     Serve(ServeArgs),
     /// Show the token a scenario uses in an environment, explained (the token only with --reveal).

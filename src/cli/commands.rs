@@ -14,7 +14,7 @@ use super::snapshots::Act;
 use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
-use crate::harness::{Observer, build_trials};
+use crate::harness::{Observer, build_trials, command_run_dir, process_env};
 use crate::report::{JunitFile, summary};
 
 /// The `sockspec` binary: parses the command line, runs the command, returns its exit code (see [`crate::exit`]).
@@ -31,6 +31,8 @@ pub fn main() -> ExitCode {
             repeat,
             until_fail,
             accept,
+            run_dir,
+            html,
         } => test(
             &cli.root,
             filters,
@@ -43,6 +45,7 @@ pub fn main() -> ExitCode {
                 until_fail,
                 accept,
             },
+            Outputs { run_dir, html },
         ),
         Command::Review(args) => super::snapshots::review(&cli.root, &args),
         Command::Accept(args) => super::snapshots::act(&cli.root, &args, Act::Accept),
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
             let env = env.or_else(|| std::env::var("SOCKSPEC_ENV").ok());
             super::check::check(&cli.root, &paths, env.as_deref())
         }
+        Command::Report(args) => super::report::run(&cli.root, &args),
         Command::Serve(args) => serve(args),
         Command::Token(args) => super::token::run(&cli.root, &args),
         Command::Decode(args) => super::decode::run(&args),
@@ -102,6 +106,12 @@ impl Rounds {
     }
 }
 
+/// Where `sockspec test` writes its run records (`--run-dir`) and HTML report (`--html`).
+struct Outputs {
+    run_dir: Option<std::path::PathBuf>,
+    html: Option<std::path::PathBuf>,
+}
+
 fn test(
     root: &Path,
     filters: Vec<String>,
@@ -109,7 +119,9 @@ fn test(
     list: bool,
     junit: Option<&Path>,
     rounds: Rounds,
+    outputs: Outputs,
 ) -> u8 {
+    let run_dir = command_run_dir(root, outputs.run_dir.as_deref(), &process_env);
     let env = env
         .or_else(|| std::env::var("SOCKSPEC_ENV").ok())
         .or_else(|| environments_named_by(root, &filters));
@@ -137,7 +149,7 @@ fn test(
                 .collect(),
         )
     };
-    let observer = Observer::new();
+    let observer = Observer::with_run_dir(run_dir.clone());
     let selected = match selection(&observer) {
         Ok(t) => t,
         Err(d) => {
@@ -169,6 +181,10 @@ fn test(
             return exit::BAD_SELECTION;
         }
     };
+    if let Some(Err(d)) = outputs.html.as_deref().map(super::report::check_output) {
+        d.eprint();
+        return exit::BAD_SELECTION;
+    }
     let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
     // A long run on a terminal: one progress line instead of a line per scenario;
     // libtest-mimic's output goes to a log file, the failures are printed after the run.
@@ -187,7 +203,7 @@ fn test(
         let trials = match selected.take() {
             Some(t) => t,
             None => {
-                observer = Observer::new();
+                observer = Observer::with_run_dir(run_dir.clone());
                 match selection(&observer) {
                     Ok(t) => t,
                     Err(d) => {
@@ -225,6 +241,11 @@ fn test(
         && let Err(e) = report.write(&records, elapsed)
     {
         Diagnostic::bare(format!("cannot {e}")).eprint();
+        return exit::BAD_SELECTION;
+    }
+    if let Some(html) = &outputs.html
+        && super::report::write_html(std::slice::from_ref(&run_dir), html) != exit::SUCCESS
+    {
         return exit::BAD_SELECTION;
     }
     if failed {

@@ -1,5 +1,5 @@
 //! The `sockspec` command line: `test`, `check`, `review`, `accept`, `reject`, `snapshots`,
-//! `init`, `new`, `serve`, `token`, `decode`, `doctor`, `schema`.
+//! `init`, `new`, `report`, `serve`, `token`, `decode`, `doctor`, `schema`.
 //! `main.rs` only calls [`main`].
 
 mod args;
@@ -10,6 +10,7 @@ mod doctor;
 mod init;
 mod new;
 mod progress;
+mod report;
 mod schema;
 mod snapshots;
 mod support;

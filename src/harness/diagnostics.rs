@@ -85,4 +85,5 @@ fn check_one(root: &Path, snapshots: &Path, id: &str, path: &Path) -> Result<(),
         &rendered,
         Mode::from_env(),
     )
+    .map_err(|m| Failed::from(m.message))
 }

@@ -121,6 +121,7 @@ fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result
         &normalize(&report),
         Mode::from_env(),
     )
+    .map_err(|m| Failed::from(m.message))
 }
 
 static VOLATILE: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {

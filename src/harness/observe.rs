@@ -16,12 +16,27 @@ use crate::report::{TrialOutcome, TrialRecord};
 #[derive(Debug, Clone, Default)]
 pub struct Observer {
     records: Arc<Mutex<Vec<TrialRecord>>>,
+    /// Where the trials write their run records (`sockspec test`); `None`: the default.
+    run_dir: Option<std::path::PathBuf>,
 }
 
 impl Observer {
     /// An observer with no record yet.
     pub fn new() -> Observer {
         Observer::default()
+    }
+
+    /// An observer whose trials write their run records into `dir`.
+    pub fn with_run_dir(dir: std::path::PathBuf) -> Observer {
+        Observer {
+            run_dir: Some(dir),
+            ..Observer::default()
+        }
+    }
+
+    /// The run directory its trials write into, when set.
+    pub fn run_dir(&self) -> Option<&std::path::Path> {
+        self.run_dir.as_deref()
     }
 
     /// `runner`, recording its outcome under `name` when it returns or panics.
@@ -90,7 +105,7 @@ impl Observer {
 }
 
 /// The message libtest-mimic reports for a panicking trial.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     let text = payload
         .downcast_ref::<String>()
         .map(String::as_str)

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use libtest_mimic::Failed;
-
+use super::records::SnapshotMismatch;
 use crate::report::snapshot::{Mode, Target, check};
 
-/// Compares `text` with `<dir>/<id>.snap`; `Err` holds the trial's failure message.
+/// Compares `text` with `<dir>/<id>.snap`; `Err` holds the trial's failure message (and the
+/// diff, for its run record).
 pub(super) fn compare(
     root: &Path,
     dir: &Path,
@@ -17,7 +17,7 @@ pub(super) fn compare(
     description: &str,
     text: &str,
     mode: Mode,
-) -> Result<(), Failed> {
+) -> Result<(), SnapshotMismatch> {
     let target = Target {
         root,
         dir,
@@ -32,10 +32,16 @@ pub(super) fn compare(
                 eprintln!("{line}");
             }
             match verdict.failure() {
-                Some(message) => Err(Failed::from(message)),
+                Some(message) => Err(SnapshotMismatch {
+                    message,
+                    diff: verdict.diff(),
+                }),
                 None => Ok(()),
             }
         }
-        Err(e) => Err(Failed::from(format!("snapshot: {e}"))),
+        Err(e) => Err(SnapshotMismatch {
+            message: format!("snapshot: {e}"),
+            diff: None,
+        }),
     }
 }

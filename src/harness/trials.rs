@@ -12,6 +12,7 @@ use libtest_mimic::{Arguments, Completion, Failed, Trial};
 
 use super::discover::{discover, from_trial_name};
 use super::observe::Observer;
+use super::records::{Clock, TrialInfo, trial_run_dir, write_invalid, write_run};
 use super::run::{RunOutcome, process_env, run, snapshot_name};
 use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
@@ -85,6 +86,9 @@ pub fn build_trials(
         }
     };
 
+    let run_dir = observer
+        .and_then(Observer::run_dir)
+        .map_or_else(|| trial_run_dir(root, &process_env), Path::to_path_buf);
     let mut trials = Vec::new();
     for (env_name, id, path) in files {
         let Some(env) = envs.iter().find(|e| e.name == env_name).cloned() else {
@@ -98,7 +102,14 @@ pub fn build_trials(
         }
         let name = format!("{env_name}::{id}");
         let config = config.clone();
-        let runner = move || run_trial(&config, &env, loaded, mode);
+        let info = TrialInfo {
+            dir: run_dir.clone(),
+            trial: name.clone(),
+            id,
+            file: path,
+            environment: env_name,
+        };
+        let runner = move || run_trial(&config, &env, loaded, &info, mode);
         trials.push(match observer {
             Some(o) => Trial::ignorable_test(name.clone(), o.observe(name, runner)),
             None => Trial::ignorable_test(name, runner),
@@ -133,13 +144,18 @@ fn run_trial(
     config: &Config,
     env: &Environment,
     loaded: Result<Plan, Vec<Diagnostic>>,
+    info: &TrialInfo,
     mode: Mode,
 ) -> Result<Completion, Failed> {
-    let base = loaded
-        .map_err(|ds| Failed::from(ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n")))?;
+    let clock = Clock::start();
+    let base = loaded.map_err(|ds| {
+        let report = ds.iter().map(|d| d.render()).collect::<Vec<_>>().join("\n");
+        write_invalid(info, clock, &report);
+        Failed::from(report)
+    })?;
     let run = run(&base, env, &process_env);
     let plan = base.for_environment(&env.name);
-    match &run.outcome {
+    let compared = match &run.outcome {
         RunOutcome::Passed => {
             let text = run.snapshot_text(plan).unwrap_or_default();
             compare(
@@ -150,7 +166,21 @@ fn run_trial(
                 &plan.name,
                 &text,
                 mode,
-            )?;
+            )
+        }
+        _ => Ok(()),
+    };
+    write_run(
+        info,
+        clock,
+        &base,
+        env,
+        &run,
+        compared.as_ref().err().cloned(),
+    );
+    match &run.outcome {
+        RunOutcome::Passed => {
+            compared.map_err(|m| Failed::from(m.message))?;
             Ok(Completion::Completed)
         }
         RunOutcome::Ignored(reason) => Ok(Completion::ignored_with(reason.clone())),

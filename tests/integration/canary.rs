@@ -1,6 +1,7 @@
 //! The secret canary: a recognisable value in every variable a secret of `sockspec.yaml`
-//! reads, one `sockspec test --junit` run of every offline (embedded) environment, and no
-//! canary and no JWT in any artifact: stdout, stderr, the JUnit report, `snapshots/`.
+//! reads, one `sockspec test --junit --run-dir --html` run of every offline (embedded)
+//! environment, and no canary and no JWT in any artifact: stdout, stderr, the JUnit report,
+//! the run records, the HTML report, `snapshots/`.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -177,9 +178,15 @@ fn canary_secrets_reach_no_artifact() {
 
     let tmp = TempDir::new();
     let junit = tmp.0.join("junit.xml");
+    let runs = tmp.0.join("runs");
+    let html = tmp.0.join("report.html");
     let child = Command::new(env!("CARGO_BIN_EXE_sockspec"))
         .args(["test", "--junit"])
         .arg(&junit)
+        .arg("--run-dir")
+        .arg(&runs)
+        .arg("--html")
+        .arg(&html)
         .current_dir(project_root())
         .envs(&canaries)
         .env("SOCKSPEC_ENV", environments.join(","))
@@ -210,6 +217,23 @@ fn canary_secrets_reach_no_artifact() {
     found.extend(leaks("stdout", &run.stdout, &needles));
     found.extend(leaks("stderr", &run.stderr, &needles));
     found.extend(leaks("junit.xml", &report, &needles));
+    let page = std::fs::read_to_string(&html).expect("the HTML report was written");
+    assert!(
+        page.contains("data-total=\""),
+        "the HTML report has no summary"
+    );
+    found.extend(leaks("report.html", &page, &needles));
+    let mut records = Vec::new();
+    files_under(&runs, &mut records);
+    assert!(
+        !records.is_empty(),
+        "no run record under {}",
+        runs.display()
+    );
+    for file in records {
+        let text = std::fs::read_to_string(&file).expect("readable record");
+        found.extend(leaks(&file.display().to_string(), &text, &needles));
+    }
     let mut snapshots = Vec::new();
     files_under(&config.snapshots_dir, &mut snapshots);
     assert!(
@@ -306,6 +330,9 @@ fn run_in(root: &Path, vars: &[(&str, &str)], envs: &str, accept: bool) -> Finis
         .env("SOCKSPEC_ENV", envs)
         .env("SOCKSPEC_ACCEPT", if accept { "1" } else { "0" })
         .env_remove("INSTA_UPDATE")
+        // Run records go to their default place, `<root>/target/sockspec/runs/`.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove(sockspec::harness::RUN_DIR_VAR)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -400,6 +427,17 @@ fn canary_env_values_reach_no_artifact() {
     found.extend(leaks("the first run's stderr", &first.stderr, &needles));
     for (file, text) in texts.iter().chain(&pending_texts) {
         found.extend(leaks(file, text, &needles));
+    }
+    // The run records, in their default place below the project's target directory.
+    let mut records = Vec::new();
+    files_under(&root.join("target/sockspec/runs"), &mut records);
+    assert!(
+        !records.is_empty(),
+        "no run record under the project's target/"
+    );
+    for file in &records {
+        let text = std::fs::read_to_string(file).expect("readable record");
+        found.extend(leaks(&file.display().to_string(), &text, &needles));
     }
     assert!(
         found.is_empty(),

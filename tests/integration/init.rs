@@ -266,6 +266,32 @@ fn a_changed_transcript_is_reviewed_and_rejected_or_accepted() {
         run.text
     );
     assert_clean("a changed snapshot", &run.text);
+    // The run record of the failure carries the cause and the diff, for the HTML report.
+    let mut records = Vec::new();
+    let mut stack = vec![dir.0.join("target/sockspec/runs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("a run directory") {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                records.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    let failed: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| serde_json::from_str(r).expect("a JSON record"))
+        .filter(|r: &serde_json::Value| r["outcome"] == "failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{records:?}");
+    assert_eq!(
+        failed[0]["cause"]["kind"], "snapshot_mismatch",
+        "{}",
+        failed[0]
+    );
+    let diff = failed[0]["snapshot_diff"].as_str().unwrap_or_default();
+    assert!(diff.contains("+    type: agent_thinking"), "{diff}");
 
     // Reject keeps the old snapshot; the next failure writes the .snap.new again.
     let review = dir.sockspec(&["review"], "x\nr\n");

@@ -1,9 +1,11 @@
 //! The project's integration tests, one binary (one link instead of one per file): the
 //! `sockspec` binary's subcommands, the environment matrix, `setup`/`teardown`, `vars` and
-//! `set`, shared fragments, size limits, secret redaction and the canary, the JSON Schema, the
-//! layering rule of `src/`, the scenario harness's `--exact` fast path, and scenarios against a
-//! misbehaving server. Each module says in its `//!` what it owns.
+//! `set`, shared fragments, size limits, secret redaction and the canary, run records and the
+//! HTML report in a real browser, the JSON Schema, the layering rule of `src/`, the scenario
+//! harness's `--exact` fast path, and scenarios against a misbehaving server. Each module says
+//! in its `//!` what it owns.
 
+mod browser;
 mod canary;
 mod check;
 mod closing;
@@ -12,6 +14,8 @@ mod environments;
 mod exact_fast_path;
 mod fragments;
 mod init;
+mod html_numbers;
+mod html_report;
 mod layering;
 mod limits;
 mod misbehave;

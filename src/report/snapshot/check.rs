@@ -120,6 +120,20 @@ impl Verdict {
         }
     }
 
+    /// The diff of a new (every line added) or changed snapshot.
+    pub(crate) fn diff(&self) -> Option<String> {
+        match self {
+            Verdict::Changed { diff, .. } => Some(diff.clone()),
+            Verdict::New { id, text, .. } => Some(unified_diff(
+                "",
+                text,
+                &format!("{id}.snap"),
+                &format!("{id}.snap.new"),
+            )),
+            Verdict::Matched | Verdict::Accepted { .. } => None,
+        }
+    }
+
     /// The failure message of a new or changed snapshot (`None` when it passed): its first
     /// line names the cause and the file; then how to accept; then a bounded preview or diff.
     /// No panic text, no backtrace, nothing of sockspec's source.

@@ -1,0 +1,283 @@
+//! Owns run directories: where a run's records go (`target/sockspec/runs/<run id>/`, or
+//! `SOCKSPEC_RUN_DIR`), the file name of a trial's record, the atomic write (a temporary
+//! file renamed into place), and reading every record of one or more directories back,
+//! with errors that name the file.
+
+use std::path::{Path, PathBuf};
+
+use super::record::{FORMAT, RunRecord};
+
+/// Overrides the run directory of the scenario trials and of `sockspec test`.
+pub const RUN_DIR_VAR: &str = "SOCKSPEC_RUN_DIR";
+
+/// The directory of run directories below the target directory.
+pub(crate) const RUNS_BELOW_TARGET: [&str; 2] = ["sockspec", "runs"];
+
+/// Why a run record or run directory could not be written or read; every variant names the
+/// file or directory.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The run directory could not be created.
+    #[error("create the run directory {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The record could not be written.
+    #[error("write the run record {}: {source}", path.display())]
+    Write {
+        /// The record's file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The record could not be serialized.
+    #[error("serialize the run record of {trial}: {source}")]
+    Serialize {
+        /// The trial.
+        trial: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// The run directory could not be listed.
+    #[error("read the run directory {}: {source}", path.display())]
+    ReadDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A record could not be read.
+    #[error("read the run record {}: {source}", path.display())]
+    Read {
+        /// The record's file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A record is not JSON, or not a record.
+    #[error("parse the run record {}: {source}", path.display())]
+    Parse {
+        /// The record's file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A record of another format or version.
+    #[error("read the run record {}: its format is {found:?}, this sockspec reads {FORMAT:?}", path.display())]
+    Format {
+        /// The record's file.
+        path: PathBuf,
+        /// Its `format`.
+        found: String,
+    },
+    /// No run directory to report.
+    #[error("find the newest run: no run directory under {}", path.display())]
+    NoRuns {
+        /// Where run directories were looked for.
+        path: PathBuf,
+    },
+}
+
+/// `<target>/sockspec/runs/`: `target` is `CARGO_TARGET_DIR` when set, else `<root>/target`.
+pub(crate) fn runs_root(root: &Path, process: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    let target = process("CARGO_TARGET_DIR")
+        .filter(|t| !t.is_empty())
+        .map(PathBuf::from)
+        .map_or_else(
+            || root.join("target"),
+            |t| if t.is_relative() { root.join(t) } else { t },
+        );
+    RUNS_BELOW_TARGET.iter().fold(target, |p, c| p.join(c))
+}
+
+/// A new run id: the UTC time to the second, then 8 random hex digits (sorts by time).
+pub(crate) fn new_run_id() -> String {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let stamp: String = now.chars().filter(char::is_ascii_alphanumeric).collect();
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{stamp}-{}", &random[..8])
+}
+
+/// The record's file name: the trial name with `::` as `.`, `/` as `~`, any other character
+/// outside `[A-Za-z0-9_.-]` as `_`; leading dots dropped.
+pub(crate) fn record_file_name(trial: &str) -> String {
+    let name: String = trial
+        .replace("::", ".")
+        .chars()
+        .map(|c| match c {
+            c if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' => c,
+            '/' => '~',
+            _ => '_',
+        })
+        .collect();
+    // Never hidden (readers skip dot files), never empty.
+    match name.trim_start_matches('.') {
+        "" => "_.json".to_owned(),
+        n => format!("{n}.json"),
+    }
+}
+
+/// Writes `record` into `dir` (created if missing) atomically: a temporary file in the same
+/// directory, renamed over the record's name. Returns the record's path.
+pub fn write_record(dir: &Path, record: &RunRecord) -> Result<PathBuf, RecordError> {
+    std::fs::create_dir_all(dir).map_err(|source| RecordError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let json = serde_json::to_vec_pretty(record).map_err(|source| RecordError::Serialize {
+        trial: record.trial.clone(),
+        source,
+    })?;
+    let path = dir.join(record_file_name(&record.trial));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        record_file_name(&record.trial),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let write = || -> std::io::Result<()> {
+        std::fs::write(&tmp, &json)?;
+        std::fs::rename(&tmp, &path)
+    };
+    write().map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        RecordError::Write {
+            path: path.clone(),
+            source,
+        }
+    })?;
+    Ok(path)
+}
+
+/// Reads one record, checking its format.
+pub(crate) fn read_record(path: &Path) -> Result<RunRecord, RecordError> {
+    let text = std::fs::read(path).map_err(|source| RecordError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let format_error = |found: &str| RecordError::Format {
+        path: path.to_path_buf(),
+        found: found.to_owned(),
+    };
+    match serde_json::from_slice::<RunRecord>(&text) {
+        Ok(record) if record.format == FORMAT => Ok(record),
+        Ok(record) => Err(format_error(&record.format)),
+        Err(source) => {
+            // A record of another version is named as such, not as malformed.
+            let found = serde_json::from_slice::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("format")?.as_str().map(str::to_owned));
+            match found {
+                Some(f) if f != FORMAT => Err(format_error(&f)),
+                _ => Err(RecordError::Parse {
+                    path: path.to_path_buf(),
+                    source,
+                }),
+            }
+        }
+    }
+}
+
+/// Every record (`*.json`, not hidden) of `dir`, sorted by trial name.
+pub(crate) fn read_run_dir(dir: &Path) -> Result<Vec<RunRecord>, RecordError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| RecordError::ReadDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| RecordError::ReadDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".json") && !name.starts_with('.') {
+            paths.push(entry.path());
+        }
+    }
+    paths.sort();
+    let mut records = paths
+        .iter()
+        .map(|p| read_record(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    records.sort_by(|a, b| a.trial.cmp(&b.trial));
+    Ok(records)
+}
+
+/// The most recently modified directory of `runs` (the newest run).
+pub(crate) fn newest_run(runs: &Path) -> Result<PathBuf, RecordError> {
+    let entries = std::fs::read_dir(runs).map_err(|_| RecordError::NoRuns {
+        path: runs.to_path_buf(),
+    })?;
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .max()
+        .map(|(_, p)| p)
+        .ok_or_else(|| RecordError::NoRuns {
+            path: runs.to_path_buf(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sockspec-runs-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn file_names_are_sanitized_trial_names() {
+        assert_eq!(
+            record_file_name("local::auth/no token"),
+            "local.auth~no_token.json"
+        );
+        assert_eq!(record_file_name("::../x"), "~x.json");
+        assert_eq!(record_file_name("::"), "_.json");
+    }
+
+    #[test]
+    fn runs_root_follows_cargo_target_dir() {
+        let root = Path::new("/p");
+        assert_eq!(
+            runs_root(root, &|_| None),
+            Path::new("/p/target/sockspec/runs")
+        );
+        assert_eq!(
+            runs_root(root, &|n| (n == "CARGO_TARGET_DIR")
+                .then(|| "/t".to_owned())),
+            Path::new("/t/sockspec/runs")
+        );
+    }
+
+    #[test]
+    fn malformed_and_foreign_records_are_named() {
+        let dir = temp_dir();
+        std::fs::write(dir.join("bad.json"), "{not json").expect("write");
+        let err = read_run_dir(&dir).expect_err("malformed");
+        assert!(
+            err.to_string().starts_with("parse the run record ")
+                && err.to_string().contains("bad.json"),
+            "{err}"
+        );
+        std::fs::write(dir.join("bad.json"), r#"{"format": "sockspec-run/9"}"#).expect("write");
+        let err = read_run_dir(&dir).expect_err("foreign");
+        assert!(err.to_string().contains("sockspec-run/9"), "{err}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn newest_run_is_an_error_without_runs() {
+        let dir = temp_dir();
+        let err = newest_run(&dir.join("none")).expect_err("no runs");
+        assert!(err.to_string().contains("no run directory"), "{err}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}
