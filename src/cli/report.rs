@@ -40,19 +40,24 @@ pub(super) fn run(root: &Path, args: &ReportArgs) -> u8 {
     } else {
         args.dirs.clone()
     };
+    if let Err(d) = check_output(&args.output) {
+        d.eprint();
+        return exit::BAD_SELECTION;
+    }
     write_html(&dirs, &args.output)
 }
 
-/// Fails, before a run, when `out` cannot be written: its directory does not exist.
+/// Makes `out`'s directory; fails (before a run) when it cannot be made.
 pub(super) fn check_output(out: &Path) -> Result<(), Diagnostic> {
+    // Its directory is made, as `--junit`'s is (`--html target/sockspec/report.html`).
     match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
-            Err(Diagnostic::bare(format!(
-                "cannot write the report {}: no directory {}",
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir).map_err(|e| {
+            Diagnostic::bare(format!(
+                "cannot write the report {}: cannot create {}: {e}",
                 out.display(),
                 dir.display()
-            )))
-        }
+            ))
+        }),
         _ => Ok(()),
     }
 }

@@ -346,11 +346,12 @@ fn browser_checks_given_runs() {
     );
 }
 
-/// `sockspec test --html` into a directory that does not exist fails before any scenario runs,
-/// like `--junit`.
+/// `sockspec test --html` makes the report's directory, like `--junit`; a path where no
+/// directory can be made (below a file) fails before any scenario runs.
 #[test]
 fn test_html_into_a_missing_directory_fails_before_the_run() {
     let tmp = TempDir::new("html-missing");
+    std::fs::write(tmp.0.join("missing"), "a file, not a directory").unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockspec"))
         .args(["test", "--html"])
         .arg(tmp.0.join("missing/report.html"))
