@@ -4,13 +4,13 @@
 //! `--check`, orphan or pending snapshots fail the command, for CI).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::support::{self, existing_path};
 use crate::diagnostic::Diagnostic;
 use crate::environment::Config;
 use crate::exit;
-use crate::report::snapshot::{self, Pending, SnapshotError, Status};
+use crate::report::snapshot::{self, Filter, Pending, SnapshotError, Status};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct FilterArgs {
@@ -40,7 +40,13 @@ pub(super) fn act(root: &Path, args: &FilterArgs, act: Act) -> u8 {
     let Some(config) = config(root) else {
         return exit::BAD_SELECTION;
     };
-    let filters = ids(root, &config, &args.filters);
+    let filters = match filters(root, &config, &args.filters) {
+        Ok(f) => f,
+        Err(d) => {
+            d.eprint();
+            return exit::BAD_SELECTION;
+        }
+    };
     let dir = &config.snapshots_dir;
     let done = match act {
         Act::Accept => snapshot::accept(dir, &filters),
@@ -77,7 +83,13 @@ pub(super) fn review(root: &Path, args: &FilterArgs) -> u8 {
     let Some(config) = config(root) else {
         return exit::BAD_SELECTION;
     };
-    let filters = ids(root, &config, &args.filters);
+    let filters = match filters(root, &config, &args.filters) {
+        Ok(f) => f,
+        Err(d) => {
+            d.eprint();
+            return exit::BAD_SELECTION;
+        }
+    };
     let pending: Vec<Pending> = match snapshot::pending(&config.snapshots_dir) {
         Ok(p) => p.into_iter().filter(|p| p.selected_by(&filters)).collect(),
         Err(e) => return failed(&e),
@@ -199,6 +211,9 @@ pub(super) fn list(root: &Path, args: &SnapshotsArgs) -> u8 {
                 "pending  {} (review it: `sockspec review {}`, or delete {path})",
                 e.id, e.id
             ),
+            Status::Leftover => {
+                format!("leftover {path} (a write that was interrupted: delete it)")
+            }
         };
         if e.status != Status::Referenced {
             problems += 1;
@@ -207,7 +222,7 @@ pub(super) fn list(root: &Path, args: &SnapshotsArgs) -> u8 {
     }
     let total = entries
         .iter()
-        .filter(|e| e.status != Status::Pending)
+        .filter(|e| matches!(e.status, Status::Referenced | Status::Orphan))
         .count();
     println!(
         "{total} snapshot(s) in {}, {problems} problem(s)",
@@ -241,29 +256,62 @@ fn referenced(config: &Config, id: &str) -> bool {
     }
 }
 
-/// The filters as snapshot ids: a trial name loses its environment, a scenario or snapshot
-/// file or directory becomes its id, and suffixes (`.yaml`, `.snap`, `.snap.new`) go.
-fn ids(root: &Path, config: &Config, filters: &[String]) -> Vec<String> {
-    filters
-        .iter()
-        .map(|f| {
-            let f = f.rsplit_once("::").map_or(f.as_str(), |(_, id)| id);
-            let relative = existing_path(root, f).and_then(|abs| {
-                [&config.scenarios_dir, &config.snapshots_dir]
-                    .into_iter()
-                    .find_map(|dir| abs.strip_prefix(dir).ok().map(Path::to_path_buf))
-            });
-            let f = match relative {
-                Some(rel) => rel
+/// The filters as snapshot filters: a trial name (`staging::auth/x`) selects that trial's
+/// snapshots, a scenario or snapshot file its id, a directory (of scenarios or snapshots) the
+/// ids below it, anything else an id (`.yaml`, `.snap`, `.snap.new` dropped; a trailing `/`
+/// makes it a directory). An empty filter, or a path outside both directories, is an error.
+fn filters(root: &Path, config: &Config, args: &[String]) -> Result<Vec<Filter>, Diagnostic> {
+    let dirs: Vec<PathBuf> = [&config.scenarios_dir, &config.snapshots_dir]
+        .into_iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .collect();
+    let strip = |f: &str| -> String {
+        [".snap.new", ".snap", ".yaml"]
+            .iter()
+            .fold(f.to_owned(), |f, s| {
+                f.strip_suffix(s).map_or(f.clone(), str::to_owned)
+            })
+    };
+    args.iter()
+        .map(|arg| {
+            let bad = |why: &str| {
+                Diagnostic::bare(format!("`{arg}` selects no snapshot: {why}")).with_help(
+                    "give a snapshot id (`auth/valid_jwt`), a directory of ids (`auth/`), a trial name (`local::auth/valid_jwt`) or a scenario file; none selects every pending snapshot",
+                )
+            };
+            if let Some((environment, id)) = arg.split_once("::") {
+                let id = strip(id.trim_matches('/'));
+                if environment.is_empty() || id.is_empty() {
+                    return Err(bad("a trial name is `<environment>::<id>`"));
+                }
+                return Ok(Filter::Trial {
+                    environment: environment.to_owned(),
+                    id,
+                });
+            }
+            if let Some(abs) = existing_path(root, arg) {
+                let Some(rel) = dirs.iter().find_map(|d| abs.strip_prefix(d).ok()) else {
+                    return Err(bad("it is a path outside the scenario and snapshot directories"));
+                };
+                let id = rel
                     .components()
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
                     .collect::<Vec<_>>()
-                    .join("/"),
-                None => f.to_owned(),
-            };
-            [".snap.new", ".snap", ".yaml"]
-                .iter()
-                .fold(f, |f, s| f.strip_suffix(s).map_or(f.clone(), str::to_owned))
+                    .join("/");
+                return if abs.is_dir() {
+                    Ok(Filter::Dir(id))
+                } else if id.is_empty() {
+                    Err(bad("it is empty"))
+                } else {
+                    Ok(Filter::Id(strip(&id)))
+                };
+            }
+            let id = strip(arg.trim_start_matches("./"));
+            match id.strip_suffix('/') {
+                _ if id.trim_matches('/').is_empty() => Err(bad("it is empty")),
+                Some(dir) => Ok(Filter::Dir(dir.trim_end_matches('/').to_owned())),
+                None => Ok(Filter::Id(id)),
+            }
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use super::discover::{discover, display_path};
 use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::Config;
-use crate::report::snapshot::Mode;
+use crate::report::snapshot::{Mode, Target};
 use crate::scenario::{self, FRAGMENT_DIR};
 
 /// Entry point of `tests/diagnostics.rs`.
@@ -77,11 +77,14 @@ fn check_one(root: &Path, snapshots: &Path, id: &str, path: &Path) -> Result<(),
         return Err(format!("the diagnostic does not name file:line:column:\n{rendered}").into());
     }
     compare(
-        root,
-        snapshots,
-        &format!("invalid/{id}"),
-        &path,
-        "diagnostic",
+        Target {
+            root,
+            dir: snapshots,
+            id: &format!("invalid/{id}"),
+            input: &path,
+            description: "diagnostic",
+            environment: "",
+        },
         &rendered,
         Mode::from_env(),
     )

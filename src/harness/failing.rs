@@ -17,7 +17,7 @@ use super::run::{RunOutcome, process_env, run};
 use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Secrets};
-use crate::report::snapshot::Mode;
+use crate::report::snapshot::{Mode, Target};
 use crate::scenario;
 
 /// The corpus's directory below the scenario root, and its environments file.
@@ -113,11 +113,14 @@ fn check_one(config: &Config, snapshots: &Path, id: &str, path: &Path) -> Result
         }
     }
     compare(
-        &config.root,
-        snapshots,
-        &format!("{FAILING_DIR}/{id}"),
-        &path,
-        "failure report",
+        Target {
+            root: &config.root,
+            dir: snapshots,
+            id: &format!("{FAILING_DIR}/{id}"),
+            input: &path,
+            description: "failure report",
+            environment: &env.name,
+        },
         &normalize(&report),
         Mode::from_env(),
     )

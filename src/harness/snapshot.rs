@@ -2,29 +2,12 @@
 //! turned into the trial's result (a new or changed snapshot fails the trial with a bounded
 //! message naming its `.snap.new`; an unreadable snapshot file fails it with the file's name).
 
-use std::path::Path;
-
 use super::records::SnapshotMismatch;
-use crate::report::snapshot::{Mode, Target, check};
+use crate::report::snapshot::{Mode, SnapshotError, Target, check};
 
-/// Compares `text` with `<dir>/<id>.snap`; `Err` holds the trial's failure message (and the
-/// diff, for its run record).
-pub(super) fn compare(
-    root: &Path,
-    dir: &Path,
-    id: &str,
-    input: &Path,
-    description: &str,
-    text: &str,
-    mode: Mode,
-) -> Result<(), SnapshotMismatch> {
-    let target = Target {
-        root,
-        dir,
-        id,
-        input,
-        description,
-    };
+/// Compares `text` with the target's snapshot; `Err` holds the trial's failure message (and
+/// the diff, for its run record).
+pub(super) fn compare(target: Target<'_>, text: &str, mode: Mode) -> Result<(), SnapshotMismatch> {
     match check(target, text, mode) {
         Ok(verdict) => {
             // Accepting is never silent: one line on stderr per snapshot written.
@@ -40,7 +23,11 @@ pub(super) fn compare(
             }
         }
         Err(e) => Err(SnapshotMismatch {
-            message: format!("snapshot: {e}"),
+            message: match e {
+                // Already a located report.
+                SnapshotError::Parse { message, .. } => message,
+                other => format!("snapshot: {other}"),
+            },
             diff: None,
         }),
     }

@@ -17,7 +17,7 @@ use super::run::{RunOutcome, process_env, run, snapshot_name};
 use super::snapshot::compare;
 use crate::diagnostic::Diagnostic;
 use crate::environment::{Config, Environment};
-use crate::report::snapshot::Mode;
+use crate::report::snapshot::{Mode, Target};
 use crate::scenario::{self, Plan};
 
 pub(super) use crate::exit::BAD_SELECTION as EXIT_BAD_SELECTION;
@@ -158,15 +158,16 @@ fn run_trial(
     let compared = match &run.outcome {
         RunOutcome::Passed => {
             let text = run.snapshot_text(plan).unwrap_or_default();
-            compare(
-                &config.root,
-                &config.snapshots_dir,
-                &snapshot_name(&base, &env.name),
-                &plan.file,
-                &plan.name,
-                &text,
-                mode,
-            )
+            let id = snapshot_name(&base, &env.name);
+            let target = Target {
+                root: &config.root,
+                dir: &config.snapshots_dir,
+                id: &id,
+                input: &plan.file,
+                description: &plan.name,
+                environment: &env.name,
+            };
+            compare(target, &text, mode)
         }
         _ => Ok(()),
     };

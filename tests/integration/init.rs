@@ -406,3 +406,43 @@ fn the_generated_harness_builds_sockspec_as_this_repository_does() {
     assert_eq!(section(&generated), section(&ours));
     assert!(generated.contains(&format!("sockspec = \"{}\"", env!("CARGO_PKG_VERSION"))));
 }
+
+#[test]
+fn filters_that_select_nothing_or_everything_by_accident_are_errors() {
+    let dir = Empty::new("filters");
+    assert_eq!(dir.sockspec(&["init"], "").code, Some(0));
+    assert_eq!(dir.sockspec(&["test"], "").code, Some(1));
+    for bad in ["", "/", "::", "local::"] {
+        let out = dir.sockspec(&["reject", bad], "");
+        assert_eq!(out.code, Some(2), "`{bad}`: {}", out.text);
+        assert!(
+            out.text.contains("selects no snapshot"),
+            "`{bad}`: {}",
+            out.text
+        );
+    }
+    assert!(
+        dir.0.join("snapshots/example.snap.new").exists(),
+        "nothing was rejected"
+    );
+    // A trial name, a scenario file and a snapshot file all name the same snapshot.
+    for good in [
+        "local::example",
+        "scenarios/example.yaml",
+        "snapshots/example.snap.new",
+    ] {
+        let out = dir.sockspec(&["review", good], "s\n");
+        assert!(
+            out.text.contains("1 of 1: example (new)"),
+            "`{good}`: {}",
+            out.text
+        );
+    }
+    let out = dir.sockspec(&["accept", "staging::example"], "");
+    assert_eq!(
+        out.code,
+        Some(0),
+        "the shared snapshot of a trial in any environment: {}",
+        out.text
+    );
+}

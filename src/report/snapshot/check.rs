@@ -4,7 +4,10 @@
 //! [`Mode::Accept`] it is written to `<id>.snap` instead. A passing run leaves an existing
 //! `.snap.new` alone: the evidence of an intermittent failure stays until it is reviewed.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{LazyLock, Mutex, PoisonError};
 
 use super::file::{SnapFile, normalized, pending_path};
 
@@ -45,12 +48,12 @@ impl Mode {
 /// Why a snapshot could not be compared.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SnapshotError {
-    /// The file exists but is not a snapshot insta can read.
-    #[error("cannot read snapshot {}: {message}; fix or delete the file", path.display())]
+    /// The file exists but is not a snapshot: `message` is the rendered, located report.
+    #[error("{message}")]
     Parse {
         /// The file.
         path: PathBuf,
-        /// What insta said.
+        /// The report (names the file, the line and what to do).
         message: String,
     },
     /// The file or its directory could not be written.
@@ -94,6 +97,17 @@ pub(crate) enum Verdict {
         /// The text.
         text: String,
     },
+    /// Two environments that share the snapshot gave different texts; nothing was written.
+    Disagree {
+        /// The snapshot id.
+        id: String,
+        /// The environment that compared first, and this one.
+        environments: (String, String),
+        /// The shared `.snap`.
+        snap: PathBuf,
+        /// A unified diff, the first environment's text → this one's.
+        diff: String,
+    },
     /// The text differs from the snapshot: it is in `pending`.
     Changed {
         /// The snapshot id.
@@ -130,6 +144,7 @@ impl Verdict {
                 &format!("{id}.snap"),
                 &format!("{id}.snap.new"),
             )),
+            Verdict::Disagree { diff, .. } => Some(diff.clone()),
             Verdict::Matched | Verdict::Accepted { .. } => None,
         }
     }
@@ -156,6 +171,21 @@ impl Verdict {
                         lines.len() - PREVIEW_LINES,
                         shown(pending)
                     ));
+                }
+                Some(out)
+            }
+            Verdict::Disagree {
+                id,
+                environments: (a, b),
+                snap,
+                diff,
+            } => {
+                let mut out = format!(
+                    "snapshot: environments `{a}` and `{b}` give different transcripts for `{id}`, which share one snapshot ({}); nothing was written\n  make them agree (normalize or `redact:` the value that differs), or give `{b}` its own snapshot with `overrides: {{{b}: …}}` in the scenario\n",
+                    shown(snap)
+                );
+                for line in diff.lines().take(DIFF_LINES) {
+                    out.push_str(&format!("  {line}\n"));
                 }
                 Some(out)
             }
@@ -245,6 +275,19 @@ pub(crate) struct Target<'a> {
     pub(crate) input: &'a Path,
     /// What the snapshot is of (the scenario's `name`).
     pub(crate) description: &'a str,
+    /// The environment whose run made the text (environments share one snapshot).
+    pub(crate) environment: &'a str,
+}
+
+/// Which environment compared which text with each snapshot file in this process: two
+/// environments sharing one snapshot must agree, or neither's text is written over the
+/// other's.
+static SEEN: LazyLock<Mutex<HashMap<PathBuf, (String, u64)>>> = LazyLock::new(Mutex::default);
+
+fn fingerprint(text: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    h.finish()
 }
 
 /// Compares `text` with the target's snapshot (see the module documentation).
@@ -252,22 +295,41 @@ pub(crate) fn check(target: Target<'_>, text: &str, mode: Mode) -> Result<Verdic
     let snap = target.dir.join(format!("{}.snap", target.id));
     let pending = pending_path(&snap);
     let body = normalized(text);
+    let hash = fingerprint(&body);
+    let earlier = {
+        let mut seen = SEEN.lock().unwrap_or_else(PoisonError::into_inner);
+        let earlier = seen.get(&snap).cloned();
+        if earlier.is_none() {
+            seen.insert(snap.clone(), (target.environment.to_owned(), hash));
+        }
+        earlier
+    };
     let old = SnapFile::read(&snap)?;
     if old.as_ref().is_some_and(|o| o.body == body) {
         return Ok(Verdict::Matched);
     }
-    // `input` may be relative to the current directory (as reports show it).
-    let absolute = std::fs::canonicalize(target.input).unwrap_or_else(|_| target.input.into());
-    let input = absolute.strip_prefix(target.root).unwrap_or(&absolute);
+    if let Some((other, other_hash)) = earlier
+        && other_hash != hash
+        && other != target.environment
+    {
+        // The other environment's text: its `.snap.new`, or the snapshot it matched.
+        let theirs = SnapFile::read(&pending)
+            .ok()
+            .flatten()
+            .map(|f| f.body)
+            .filter(|b| fingerprint(b) == other_hash)
+            .or_else(|| old.as_ref().map(|o| o.body.clone()))
+            .unwrap_or_default();
+        return Ok(Verdict::Disagree {
+            id: target.id.to_owned(),
+            environments: (other.clone(), target.environment.to_owned()),
+            snap,
+            diff: unified_diff(&theirs, &body, &other, target.environment),
+        });
+    }
     let file = SnapFile {
         description: Some(target.description.to_owned()),
-        input_file: Some(
-            input
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/"),
-        ),
+        input_file: Some(relative_to(target.root, target.input)),
         body: body.clone(),
     };
     if mode == Mode::Accept {
@@ -301,6 +363,31 @@ pub(crate) fn check(target: Target<'_>, text: &str, mode: Mode) -> Result<Verdic
     })
 }
 
+/// `input` relative to `root`, `/`-separated, never absolute: `scenarios/x.yaml`, or
+/// `../shared/x.yaml` for a scenario directory beside the root.
+fn relative_to(root: &Path, input: &Path) -> String {
+    let absolute = |p: &Path| {
+        std::fs::canonicalize(p).unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|cwd| cwd.join(p))
+                .unwrap_or_else(|_| p.to_path_buf())
+        })
+    };
+    let normal = |p: &Path| -> Vec<String> {
+        p.components()
+            .filter_map(|c| match c {
+                Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (root, input) = (normal(&absolute(root)), normal(&absolute(input)));
+    let common = root.iter().zip(&input).take_while(|(a, b)| a == b).count();
+    let mut parts = vec!["..".to_owned(); root.len() - common];
+    parts.extend(input[common..].iter().cloned());
+    parts.join("/")
+}
+
 pub(super) fn remove_if_present(path: &Path) -> Result<(), SnapshotError> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(SnapshotError::Update {
@@ -322,6 +409,7 @@ mod tests {
             id: "auth/first",
             input,
             description: "First",
+            environment: "local",
         }
     }
 
@@ -381,6 +469,51 @@ mod tests {
         );
         assert!(pending.exists());
         std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn environments_sharing_a_snapshot_must_agree() {
+        let root = std::env::temp_dir().join(format!("sockspec-agree-{}", uuid::Uuid::new_v4()));
+        let dir = root.join("snapshots");
+        let input = root.join("scenarios/auth/first.yaml");
+        let local = target(&root, &dir, &input);
+        let staging = Target {
+            environment: "staging",
+            ..local
+        };
+        let snap = dir.join("auth/first.snap");
+        assert!(matches!(
+            check(local, "a: 1\n", Mode::Accept).unwrap(),
+            Verdict::Accepted { .. }
+        ));
+        // The same text from another environment passes; a different one is refused,
+        // and neither the snapshot nor a .snap.new is written.
+        assert_eq!(
+            check(staging, "a: 1\n", Mode::Accept).unwrap(),
+            Verdict::Matched
+        );
+        let v = check(staging, "a: 2\n", Mode::Accept).unwrap();
+        let msg = v.failure().unwrap();
+        assert!(
+            msg.starts_with("snapshot: environments `local` and `staging` give different transcripts for `auth/first`"),
+            "{msg}"
+        );
+        assert!(msg.contains("-a: 1") && msg.contains("+a: 2"), "{msg}");
+        assert!(std::fs::read_to_string(&snap).unwrap().ends_with("a: 1\n"));
+        assert!(!dir.join("auth/first.snap.new").exists());
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn input_files_are_relative_to_the_root_never_absolute() {
+        assert_eq!(
+            relative_to(Path::new("/p/proj"), Path::new("/p/proj/scenarios/x.yaml")),
+            "scenarios/x.yaml"
+        );
+        assert_eq!(
+            relative_to(Path::new("/p/proj"), Path::new("/p/shared/x.yaml")),
+            "../shared/x.yaml"
+        );
     }
 
     #[test]

@@ -10,5 +10,5 @@ mod store;
 mod text;
 
 pub(crate) use check::{Mode, SnapshotError, Target, check};
-pub(crate) use store::{Pending, Status, accept, entries, pending, reject};
+pub(crate) use store::{Filter, Pending, Status, accept, entries, pending, reject};
 pub(crate) use text::snapshot_text;

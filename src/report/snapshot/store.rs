@@ -49,32 +49,64 @@ impl Pending {
         remove_if_present(&self.new)
     }
 
-    /// Whether `filter` selects this snapshot: its id, a directory of ids (`auth`, `auth/`),
-    /// or the id without its `@environment`. An empty filter list selects everything.
-    pub(crate) fn selected_by(&self, filters: &[String]) -> bool {
-        filters.is_empty() || filters.iter().any(|f| id_matches(&self.id, f))
+    /// Whether `filters` select this snapshot (an empty list selects everything).
+    pub(crate) fn selected_by(&self, filters: &[Filter]) -> bool {
+        filters.is_empty() || filters.iter().any(|f| f.matches(&self.id))
     }
 }
 
-fn id_matches(id: &str, filter: &str) -> bool {
-    let f = filter.trim_end_matches('/');
-    f.is_empty()
-        || id == f
-        || id
-            .strip_prefix(f)
-            .is_some_and(|rest| rest.starts_with(['/', '@']))
+/// Which snapshots an `accept`, `reject` or `review` argument means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Filter {
+    /// A snapshot id (`auth/x`): that snapshot and its environments' (`auth/x@staging`).
+    Id(String),
+    /// A directory of ids (`auth/`): every snapshot below it.
+    Dir(String),
+    /// A trial name (`staging::auth/x`): the snapshots that trial compares with, `auth/x`
+    /// and `auth/x@staging`.
+    Trial {
+        /// The environment.
+        environment: String,
+        /// The scenario id.
+        id: String,
+    },
 }
 
-/// Every pending snapshot below `dir`, sorted by id.
+impl Filter {
+    fn matches(&self, snapshot: &str) -> bool {
+        match self {
+            Filter::Id(id) => {
+                snapshot == id
+                    || snapshot
+                        .strip_prefix(id.as_str())
+                        .is_some_and(|rest| rest.starts_with('@'))
+            }
+            Filter::Dir(dir) => snapshot
+                .strip_prefix(dir.as_str())
+                .is_some_and(|rest| rest.starts_with('/')),
+            Filter::Trial { environment, id } => {
+                snapshot == id || snapshot == format!("{id}@{environment}")
+            }
+        }
+    }
+}
+
+/// Every readable pending snapshot below `dir`, sorted by id; one that cannot be read (or
+/// whose snapshot cannot) is reported on stderr and left out, so it never blocks the others.
 pub(crate) fn pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
     let mut out = Vec::new();
     for (id, path) in files(dir, ".snap.new")? {
         let snap = path.with_extension("");
-        let new = SnapFile::read(&path)?.ok_or_else(|| SnapshotError::Update {
-            path: path.clone(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        })?;
-        let old = SnapFile::read(&snap)?.map(|f| f.body);
+        let read = SnapFile::read(&path).and_then(|new| Ok((new, SnapFile::read(&snap)?)));
+        let (new, old) = match read {
+            Ok((Some(new), old)) => (new, old.map(|f| f.body)),
+            // Gone since the directory was read.
+            Ok((None, _)) => continue,
+            Err(e) => {
+                eprintln!("sockspec: skipped the pending snapshot `{id}`: {e}");
+                continue;
+            }
+        };
         out.push(Pending {
             id,
             snap,
@@ -88,18 +120,18 @@ pub(crate) fn pending(dir: &Path) -> Result<Vec<Pending>, SnapshotError> {
 }
 
 /// Accepts the pending snapshots `filters` select; returns their ids.
-pub(crate) fn accept(dir: &Path, filters: &[String]) -> Result<Vec<String>, SnapshotError> {
+pub(crate) fn accept(dir: &Path, filters: &[Filter]) -> Result<Vec<String>, SnapshotError> {
     act(dir, filters, Pending::accept)
 }
 
 /// Rejects (deletes) the pending snapshots `filters` select; returns their ids.
-pub(crate) fn reject(dir: &Path, filters: &[String]) -> Result<Vec<String>, SnapshotError> {
+pub(crate) fn reject(dir: &Path, filters: &[Filter]) -> Result<Vec<String>, SnapshotError> {
     act(dir, filters, Pending::reject)
 }
 
 fn act(
     dir: &Path,
-    filters: &[String],
+    filters: &[Filter],
     f: fn(&Pending) -> Result<(), SnapshotError>,
 ) -> Result<Vec<String>, SnapshotError> {
     let mut done = Vec::new();
@@ -119,6 +151,8 @@ pub(crate) enum Status {
     Orphan,
     /// A `.snap.new` waiting for review.
     Pending,
+    /// A temporary file left by an interrupted write (`<name>.tmp-<hex>`): delete it.
+    Leftover,
 }
 
 /// One file of the snapshot directory.
@@ -158,6 +192,14 @@ pub(crate) fn entries(
                     status: Status::Pending,
                 }),
         )
+        .chain(files(dir, "")?.into_iter().filter_map(|(id, path)| {
+            let (stem, tail) = id.rsplit_once(".tmp-")?;
+            (tail.len() == 32 && tail.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Entry {
+                id: stem.to_owned(),
+                path,
+                status: Status::Leftover,
+            })
+        }))
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id).then(a.path.cmp(&b.path)));
     Ok(out)
@@ -185,9 +227,15 @@ fn walk(
         source,
     };
     for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.is_dir() {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        // Symbolic links are not followed (a link loop would never end).
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
             walk(root, &path, suffix, out)?;
+            continue;
+        }
+        if !kind.is_file() {
             continue;
         }
         let Ok(rel) = path.strip_prefix(root) else {
@@ -222,6 +270,7 @@ mod tests {
                 id,
                 input: &input,
                 description: id,
+                environment: "local",
             };
             check(t, &format!("scenario: {id}\n"), Mode::Compare).unwrap();
         }
@@ -231,18 +280,31 @@ mod tests {
         assert!(all[0].diff().contains("+scenario: auth/a"));
 
         assert_eq!(
-            accept(&dir, &["auth/".into()]).unwrap(),
+            accept(&dir, &[Filter::Dir("auth".into())]).unwrap(),
             ["auth/a", "auth/b"]
         );
-        assert_eq!(accept(&dir, &["oth".into()]).unwrap(), Vec::<String>::new());
         assert_eq!(
-            reject(&dir, &["other".into()]).unwrap(),
+            accept(&dir, &[Filter::Id("oth".into())]).unwrap(),
+            Vec::<String>::new()
+        );
+        let prod = Filter::Trial {
+            environment: "prod".into(),
+            id: "other".into(),
+        };
+        assert!(prod.matches("other") && !prod.matches("other@staging"));
+        assert_eq!(
+            reject(&dir, &[Filter::Id("other".into())]).unwrap(),
             ["other", "other@staging"]
         );
         assert!(pending(&dir).unwrap().is_empty());
         assert!(dir.join("auth/a.snap").exists() && !dir.join("other.snap").exists());
 
         std::fs::write(dir.join("gone.snap"), "---\n---\nx\n").unwrap();
+        std::fs::write(
+            dir.join("auth/a.snap.tmp-0123456789abcdef0123456789abcdef"),
+            "half",
+        )
+        .unwrap();
         let listed = entries(&dir, &|id| id.starts_with("auth/")).unwrap();
         let statuses: Vec<(&str, Status)> =
             listed.iter().map(|e| (e.id.as_str(), e.status)).collect();
@@ -250,6 +312,7 @@ mod tests {
             statuses,
             [
                 ("auth/a", Status::Referenced),
+                ("auth/a.snap", Status::Leftover),
                 ("auth/b", Status::Referenced),
                 ("gone", Status::Orphan)
             ]
