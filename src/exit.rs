@@ -26,3 +26,6 @@ pub const CHECKS_FAILED: u8 = 8;
 pub const NOT_WRITTEN: u8 = 9;
 /// `snapshots --check` found orphan or pending snapshots.
 pub const SNAPSHOT_PROBLEMS: u8 = 10;
+/// Standard output was closed by its reader (`sockspec test | head`): 141, as a shell
+/// reports a process ended by SIGPIPE.
+pub const CLOSED_PIPE: u8 = 141;

@@ -67,15 +67,28 @@ pub fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-/// `sockspec test | head` ends quietly when `head` has read enough, as Unix tools do: the
-/// default action of SIGPIPE is restored (Rust ignores it, so every later print would panic).
+/// `sockspec test | head` ends quietly when `head` has read enough, as Unix tools do. SIGPIPE
+/// stays ignored (sockets must see EPIPE as an error, not kill the process); a print to a
+/// closed stdout panics (in std's `print!`, or where a writer's error is unwrapped), and this
+/// hook turns that panic into a quiet exit.
 fn quiet_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: called first thing in `main`, before any thread exists; SIG_DFL is a valid
-    // disposition for SIGPIPE.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        // std's `print!`, or a writer's `unwrap()` on the error (libtest-mimic's printer).
+        let closed = (message.starts_with("failed printing to stdout")
+            && message.contains("Broken pipe"))
+            || message.contains("kind: BrokenPipe");
+        if closed {
+            std::process::exit(i32::from(exit::CLOSED_PIPE));
+        }
+        default(info);
+    }));
 }
 
 /// Rounds the cap of `--until-fail` without `--repeat`.
@@ -188,10 +201,15 @@ fn test(
     let names: Vec<String> = selected.iter().map(|t| t.name().to_owned()).collect();
     // A long run on a terminal: one progress line instead of a line per scenario;
     // libtest-mimic's output goes to a log file, the failures are printed after the run.
-    let progress = !quiet && names.len() >= PROGRESS_FROM;
-    let log = std::env::temp_dir().join(format!("sockspec-test-{}.log", std::process::id()));
+    // The log lives in a new directory only this user can read (failure messages land there);
+    // without one, the run prints a line per scenario instead.
+    let log_dir = (!quiet && names.len() >= PROGRESS_FROM)
+        .then(super::progress::private_dir)
+        .flatten();
+    let progress = log_dir.is_some();
+    let log = log_dir.as_ref().map(|d| d.join("libtest.log"));
     let run_args = Arguments {
-        logfile: progress.then(|| log.display().to_string()),
+        logfile: log.as_ref().map(|l| l.display().to_string()),
         ..args.clone()
     };
     let started = Instant::now();
@@ -228,7 +246,9 @@ fn test(
             break;
         }
     }
-    let _ = std::fs::remove_file(&log);
+    if let Some(dir) = &log_dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
     let elapsed = started.elapsed();
     if rounds.counted() {
         print!("{}", pass_counts(&names, &records));

@@ -4,6 +4,7 @@
 //! goes to a log file meanwhile, so the two never interleave).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -72,6 +73,22 @@ impl Progress {
             let _ = t.join();
         }
     }
+}
+
+/// A new directory under the temp dir that only this user can enter (mode 0700), for
+/// libtest-mimic's log; `None` when it cannot be made (the caller then shows no progress line).
+pub(super) fn private_dir() -> Option<PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "sockspec-progress-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    // `create`, not `create_all`: an existing path (a planted link) is refused.
+    builder.create(&dir).ok()?;
+    Some(dir)
 }
 
 /// `[57/200] 55 passed, 2 failed, 0 ignored · 3.1s`.

@@ -54,6 +54,11 @@ impl Project {
 
     /// `sockspec test` with a terminal as its standard output.
     fn on_a_terminal(&self) -> String {
+        self.on_a_terminal_with(&[])
+    }
+
+    /// [`Project::on_a_terminal`] with more environment variables.
+    fn on_a_terminal_with(&self, vars: &[(&str, &str)]) -> String {
         let command = format!(
             "{} test --root {}",
             env!("CARGO_BIN_EXE_sockspec"),
@@ -64,6 +69,7 @@ impl Project {
             .env_remove("CI")
             .env_remove("SOCKSPEC_ENV")
             .env("TERM", "xterm")
+            .envs(vars.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -130,6 +136,22 @@ fn a_short_run_on_a_terminal_lists_each_scenario() {
     assert!(!text.contains("\x1b[K["), "{text:?}");
     assert!(
         text.contains("sockspec: 3 passed, 1 failed, 0 ignored"),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn without_a_private_log_directory_a_long_run_lists_each_scenario() {
+    assert!(
+        has_script(),
+        "util-linux `script` (Debian bsdutils) is needed for a pseudo-terminal"
+    );
+    let p = Project::new("nolog", 30);
+    let text = p.on_a_terminal_with(&[("TMPDIR", "/nonexistent/sockspec")]);
+    assert!(!text.contains("panicked"), "{text:?}");
+    assert!(text.contains("test local::ping_00 ..."), "{text:?}");
+    assert!(
+        text.contains("sockspec: 30 passed, 1 failed, 0 ignored"),
         "{text:?}"
     );
 }
