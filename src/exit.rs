@@ -22,7 +22,8 @@ pub const NOT_A_JWT: u8 = 6;
 pub const NO_TOKEN: u8 = 7;
 /// `doctor` found at least one failed check.
 pub const CHECKS_FAILED: u8 = 8;
-/// `new` did not write the file: it exists already, or it cannot be written.
+/// A file was not written: `new`'s exists already or cannot be written; `init`, `review`,
+/// `accept` or `reject` could not write, rename or read a file.
 pub const NOT_WRITTEN: u8 = 9;
 /// `snapshots --check` found orphan or pending snapshots.
 pub const SNAPSHOT_PROBLEMS: u8 = 10;

@@ -23,8 +23,16 @@ pub(crate) struct InitArgs {
     #[arg(long)]
     cargo: bool,
     /// With --cargo: depend on sockspec at this path (a checkout) instead of crates.io.
-    #[arg(long, value_name = "DIR", requires = "cargo")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "cargo",
+        conflicts_with = "sockspec_git"
+    )]
     sockspec_path: Option<PathBuf>,
+    /// With --cargo: depend on sockspec from this git repository instead of crates.io.
+    #[arg(long, value_name = "URL", requires = "cargo")]
+    sockspec_git: Option<String>,
 }
 
 /// What happened to one file.
@@ -72,17 +80,25 @@ fn init(root: &Path, args: &InitArgs) -> Result<Vec<String>, InitError> {
             workflow(args.cargo),
         ),
     ];
-    if args.cargo {
+    // A crate of the team's own: its manifest is theirs to edit; the harness would not compile
+    // in it without that edit, so neither is written (what to add is printed instead).
+    let existing_crate = args.cargo
+        && std::fs::read_to_string(root.join("Cargo.toml"))
+            .is_ok_and(|m| !m.contains("sockspec::harness") && !m.contains(HARNESS_MARK));
+    let dependency = match (&args.sockspec_path, &args.sockspec_git) {
+        (Some(p), _) => {
+            let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            format!("{{ path = {} }}", toml_string(&p.display().to_string()))
+        }
+        (None, Some(url)) => format!("{{ git = {} }}", toml_string(url)),
+        (None, None) => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
+    };
+    if args.cargo && !existing_crate {
         let name = package_name(root);
-        let dependency = match &args.sockspec_path {
-            Some(p) => {
-                let p = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-                format!("{{ path = {} }}", toml_string(&p.display().to_string()))
-            }
-            None => format!("\"{}\"", env!("CARGO_PKG_VERSION")),
-        };
         files.push(("Cargo.toml".into(), cargo_toml(&name, &dependency)));
         files.push(("tests/scenarios.rs".into(), HARNESS.into()));
+    }
+    if args.cargo {
         files.push((".config/nextest.toml".into(), NEXTEST.into()));
     }
     let mut out = Vec::new();
@@ -92,6 +108,12 @@ fn init(root: &Path, args: &InitArgs) -> Result<Vec<String>, InitError> {
     }
     let done = gitignore(root)?;
     out.push(line(".gitignore", &done));
+    if existing_crate {
+        out.push(String::new());
+        out.push(format!(
+            "action needed: Cargo.toml is your crate's, and init never edits a file; to run the scenarios with `cargo nextest run`, add to it:\n\n[dev-dependencies]\nsockspec = {dependency}\n\n[[test]]\nname = \"scenarios\"\npath = \"tests/scenarios.rs\"\nharness = false\n\nand write tests/scenarios.rs:\n\n{HARNESS}"
+        ));
+    }
     out.push(String::new());
     out.push("next:".into());
     out.push("  sockspec check                 validate the scenarios and configuration".into());
@@ -261,6 +283,9 @@ environments:
   #     jwt: {env: [JWT_SECRET], default: a-ci-only-secret}
 "#;
 
+/// A comment of the generated manifest: a second `init --cargo` knows the file is its own.
+const HARNESS_MARK: &str = "The nextest harness of this repository's sockspec scenarios";
+
 const HARNESS: &str = r#"fn main() -> std::process::ExitCode {
     sockspec::harness::main(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
 }
@@ -282,7 +307,12 @@ path = "tests/scenarios.rs"
 harness = false
 
 [dev-dependencies]
+# Until sockspec is on crates.io: `sockspec init --cargo --sockspec-git URL` (or
+# `--sockspec-path DIR`) writes a git (or path) dependency here instead.
 sockspec = {dependency}
+
+# Its own workspace, even inside a repository with a workspace of its own.
+[workspace]
 
 # sockspec and its dependencies are built once; no debug information keeps that build and
 # its link small (the same settings as sockspec's own repository).

@@ -38,16 +38,6 @@ impl Outcome {
     }
 }
 
-/// Headers that carry a credential when a scenario writes them in `connect.headers`: their
-/// values are redacted, and a 401/403 blames them rather than a missing `auth:`.
-const CREDENTIAL_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "x-api-key",
-    "x-auth-token",
-];
-
 /// How the credential is named in the transcript and the judgement: the strategy, or
 /// `chain → <the strategy that produced the token>`.
 pub(crate) fn strategy_shown(auth: &AuthPlan, credential: Option<&Credential>) -> String {
@@ -82,15 +72,10 @@ pub(crate) async fn open(
     // Credential headers the scenario writes itself (the usual names, and those it marks in
     // `credential_headers`) are redacted like a token.
     let is_credential = |lower: &str| {
-        CREDENTIAL_HEADERS.contains(&lower)
+        crate::scenario::CREDENTIAL_HEADERS.contains(&lower)
             || plan.connect.credential_headers.iter().any(|c| c == lower)
     };
-    let written_credential = plan
-        .connect
-        .headers
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .find(|n| is_credential(n));
+    let written_credential = plan.connect.credential_header();
     for (name, value) in req.headers() {
         if plan
             .connect

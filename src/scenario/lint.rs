@@ -31,8 +31,12 @@ fn rejection_with_message_credential(plan: &Plan, env: Option<&str>) -> Option<D
     let HandshakePlan::Rejected { statuses, .. } = &plan.handshake else {
         return None;
     };
-    // (`token_in` without a credential is invalid already.)
-    if plan.connect.token_in != TokenPlacement::Message || matches!(plan.auth, AuthPlan::None) {
+    // (`token_in` without a credential is invalid already.) A credential header written in
+    // `connect.headers` is checked at the upgrade: then an HTTP rejection can be right.
+    if plan.connect.token_in != TokenPlacement::Message
+        || matches!(plan.auth, AuthPlan::None)
+        || plan.connect.credential_header().is_some()
+    {
         return None;
     }
     let statuses: Vec<String> = statuses.iter().map(u16::to_string).collect();
@@ -89,6 +93,8 @@ mod tests {
         for yaml in [
             "auth: {jwt: {secret: jwt, claims: {sub: a}}}\nhandshake: {rejected: 403}\n",
             "auth: {jwt: {secret: jwt, claims: {sub: a}}}\nconnect: {token_in: message}\nsteps: []\n",
+            "auth: {jwt: {secret: jwt, claims: {sub: a}}}\nconnect: {token_in: message, headers: {X-Api-Key: k}}\nhandshake: {rejected: 401}\n",
+            "auth: {jwt: {secret: jwt, claims: {sub: a}}}\nconnect: {token_in: message, headers: {X-Dev: k}, credential_headers: [X-Dev]}\nhandshake: {rejected: 401}\n",
         ] {
             assert!(warnings(&plan(yaml)).is_empty(), "{yaml}");
         }

@@ -18,8 +18,8 @@ pub use lint::warnings;
 pub(crate) use load::parse_yaml;
 pub use load::{load, parse, yaml_options};
 pub use plan::{
-    AcceptedExpectation, Assignment, AuthPlan, BearerSource, BinaryFrames, CloseExpectation,
-    ClosingPlan, ConnectPlan, DEFAULT_CLOSE_TIMEOUT, EventPlan, ExpectMany, ExpectOne, Fallback,
-    HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan, SnapshotFrames,
-    StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
+    AcceptedExpectation, Assignment, AuthPlan, BearerSource, BinaryFrames, CREDENTIAL_HEADERS,
+    CloseExpectation, ClosingPlan, ConnectPlan, DEFAULT_CLOSE_TIMEOUT, EventPlan, ExpectMany,
+    ExpectOne, Fallback, HandshakePlan, HttpPlan, JwtAlgorithm, JwtPlan, KeySource, Mutation, Plan,
+    SnapshotFrames, StepKind, StepPlan, Target, TokenPlacement, UnclaimedPolicy,
 };

@@ -335,6 +335,29 @@ pub enum Target {
     Url(String),
 }
 
+/// Headers that carry a credential when a scenario writes them in `connect.headers` (beside
+/// those it marks in `credential_headers`): their values are redacted, and a 401/403 blames
+/// them rather than a missing `auth:`. Lowercase.
+pub const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-auth-token",
+];
+
+impl ConnectPlan {
+    /// The first header of `headers` that carries a credential (lowercase).
+    pub fn credential_header(&self) -> Option<String> {
+        self.headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .find(|n| {
+                CREDENTIAL_HEADERS.contains(&n.as_str()) || self.credential_headers.contains(n)
+            })
+    }
+}
+
 /// Where the credential goes in the upgrade request (`token_in:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenPlacement {

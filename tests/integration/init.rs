@@ -72,21 +72,47 @@ impl Empty {
         Empty(dir)
     }
 
-    /// The installed binary, alone: a clean environment whose PATH has no cargo.
+    /// The installed binary, alone: a copy away from the build directory, found on a PATH
+    /// that has no cargo, in a clean environment.
     fn sockspec(&self, args: &[&str], stdin: &str) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sockspec"));
+        let bin = self.installed();
+        let mut cmd = Command::new("sockspec");
         cmd.args(args)
             .current_dir(&self.0)
             .env_clear()
-            .env("PATH", "/usr/bin:/bin")
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
             .env("HOME", &self.0);
         bounded(cmd, stdin, DEADLINE)
+    }
+}
+
+impl Empty {
+    /// A directory beside this one holding the binary as `cargo install` would leave it,
+    /// away from the build directory (a hard link, else a copy).
+    fn installed(&self) -> PathBuf {
+        let dir = self.bin_dir();
+        let to = dir.join("sockspec");
+        if !to.exists() {
+            std::fs::create_dir_all(&dir).expect("bin dir");
+            let from = Path::new(env!("CARGO_BIN_EXE_sockspec"));
+            if std::fs::hard_link(from, &to).is_err() {
+                std::fs::copy(from, &to).expect("binary copied");
+            }
+        }
+        dir
+    }
+
+    fn bin_dir(&self) -> PathBuf {
+        let mut name = self.0.file_name().unwrap_or_default().to_os_string();
+        name.push("-bin");
+        self.0.with_file_name(name)
     }
 }
 
 impl Drop for Empty {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(self.bin_dir());
     }
 }
 
@@ -445,4 +471,54 @@ fn filters_that_select_nothing_or_everything_by_accident_are_errors() {
         "the shared snapshot of a trial in any environment: {}",
         out.text
     );
+}
+
+#[test]
+fn init_cargo_in_a_crate_of_the_team_s_own_edits_nothing_and_says_what_to_add() {
+    let dir = Empty::new("own-crate");
+    let manifest = "[package]\nname = \"their-service\"\nversion = \"1.0.0\"\nedition = \"2021\"\n";
+    std::fs::write(dir.0.join("Cargo.toml"), manifest).unwrap();
+    let out = dir.sockspec(
+        &[
+            "init",
+            "--cargo",
+            "--sockspec-git",
+            "https://example.com/sockspec.git",
+        ],
+        "",
+    );
+    assert_eq!(out.code, Some(0), "{}", out.text);
+    assert_eq!(
+        std::fs::read_to_string(dir.0.join("Cargo.toml")).unwrap(),
+        manifest
+    );
+    assert!(
+        !dir.0.join("tests/scenarios.rs").exists(),
+        "a harness their crate cannot compile"
+    );
+    for line in [
+        "action needed: Cargo.toml is your crate's",
+        "sockspec = { git = \"https://example.com/sockspec.git\" }",
+        "harness = false",
+        "sockspec::harness::main(",
+    ] {
+        assert!(out.text.contains(line), "no `{line}`:\n{}", out.text);
+    }
+}
+
+#[test]
+fn init_cargo_twice_keeps_everything() {
+    let dir = Empty::new("cargo-twice");
+    assert_eq!(dir.sockspec(&["init", "--cargo"], "").code, Some(0));
+    let manifest = std::fs::read_to_string(dir.0.join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("\n[workspace]\n"), "{manifest}");
+    let before = tree(&dir.0);
+    let again = dir.sockspec(&["init", "--cargo"], "");
+    assert_eq!(again.code, Some(0), "{}", again.text);
+    assert!(
+        !again.text.contains("action needed") && !again.text.contains("created"),
+        "{}",
+        again.text
+    );
+    assert_eq!(tree(&dir.0), before);
 }
