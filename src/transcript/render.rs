@@ -257,6 +257,35 @@ outcome:
     }
 
     #[test]
+    fn redact_paths_apply_to_http_bodies_too() {
+        let text = render_snapshot(
+            &transcript(vec![Event::Http {
+                phase: "auth".into(),
+                method: "POST".into(),
+                url: "http://h/auth".into(),
+                headers: vec![],
+                body: Some(serde_json::json!({"email": "qa@example.com", "user_id": "u-1"})),
+                status: Some(200),
+                response: Some(serde_json::json!({"user_id": "e2e-user-77", "ok": true})),
+                error: None,
+            }]),
+            &Normalizer::new(vec!["user_id".into()]),
+            "",
+            "http://h",
+            SnapshotFrames::All,
+        );
+        assert!(
+            !text.contains("e2e-user-77") && !text.contains("u-1"),
+            "{text}"
+        );
+        assert_eq!(text.matches("[redacted]").count(), 2, "{text}");
+        assert!(
+            text.contains("email: qa@example.com") && text.contains("ok: true"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn snapshot_frames_claimed_drops_the_unclaimed_and_none_drops_every_frame() {
         let events = || {
             vec![

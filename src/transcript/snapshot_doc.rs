@@ -325,11 +325,14 @@ impl Snapshot {
                         method: method.clone(),
                         url: rebase(url, http_base, "[http_base]"),
                         headers: Headers(headers.clone()),
-                        body: body.clone(),
+                        // `redact:` paths apply to HTTP bodies as to messages.
+                        body: body.as_ref().map(|b| messages.normalize_json(b)),
                     },
                     response: status.map(|status| HttpResponse {
                         status,
-                        body: response.clone().map(quoted_json),
+                        body: response
+                            .as_ref()
+                            .map(|r| quoted_json(messages.normalize_json(r))),
                     }),
                     error: error.clone(),
                 }),
