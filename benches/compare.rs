@@ -593,7 +593,7 @@ impl Corpus {
                 Err(e) => return format!("process overhead ({profile}): {e}\n"),
             }
         }
-        // SAFETY-free in-process twin: the same plan and environment, `harness::run` only.
+        // The in-process twin: the same plan and environment, `harness::run` only.
         let config = sockspec::environment::Config::load(&self.dir).expect("corpus config");
         let env = config.environments.get("bench").expect("bench environment");
         let plan = sockspec::scenario::load(
