@@ -36,7 +36,7 @@ pub(crate) enum Command {
         /// Also write a JUnit XML report of the run to this file.
         #[arg(long, value_name = "FILE", conflicts_with = "list")]
         junit: Option<PathBuf>,
-        /// Scenarios run at the same time (default: one per core).
+        /// Scenarios run at the same time (default: four per core; scenarios mostly wait on I/O).
         #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
         /// Run the selected scenarios N times (rounds), then print each scenario's pass count.

@@ -144,7 +144,10 @@ fn test(
     let args = Arguments {
         list,
         quiet: quiet && !list,
-        test_threads: rounds.jobs.map(usize::from),
+        test_threads: Some(rounds.jobs.map_or_else(
+            || 4 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        )),
         ..Arguments::default()
     };
     let filters = match path_filters(root, filters) {

@@ -314,10 +314,12 @@ sockspec = {dependency}
 # Its own workspace, even inside a repository with a workspace of its own.
 [workspace]
 
-# sockspec and its dependencies are built once; no debug information keeps that build and
-# its link small (the same settings as sockspec's own repository).
+# sockspec and its dependencies are built once, optimised a little (a scenario's process
+# under nextest: 12 ms of overhead at opt-level 0, 4 ms at 1) and without debug information
+# (a smaller build and link); the same settings as sockspec's own repository.
 [profile.dev.package."*"]
 debug = false
+opt-level = 1
 "#
     )
 }

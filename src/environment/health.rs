@@ -1,7 +1,8 @@
 //! Owns environment health: one `GET` of an environment's health URL with a deadline
 //! ([`check`]), and [`HealthCache`], which makes that one request per (environment, URL) per
-//! test run: a locked file shared by every process of a nextest run (`NEXTEST_RUN_ID`), or a
-//! process-wide map otherwise. Caching is best effort: a cache that cannot be used (I/O
+//! test run: a locked file shared by every process of a nextest run (`NEXTEST_RUN_ID`), kept
+//! under the cargo target directory (`target/sockspec/health/<run id>`, never the system temp
+//! dir; older runs' directories are removed by the next run), or a process-wide map otherwise. Caching is best effort: a cache that cannot be used (I/O
 //! error, lock not obtained before its deadline) falls back to an uncached check.
 
 use std::collections::HashMap;
@@ -120,12 +121,18 @@ impl HealthCache {
         Self::for_run(std::env::var(RUN_ID_VAR).ok().as_deref())
     }
 
-    /// Files under `<temp>/sockspec-health/<run id>` for `Some(run id)`; the process-wide
-    /// map for `None` (or an empty id).
+    /// Files under `<target>/sockspec/health/<run id>` for `Some(run id)` (see
+    /// [`target_dir`]); the process-wide map for `None` (or an empty id), or when no target
+    /// directory is found.
     pub(crate) fn for_run(run_id: Option<&str>) -> Self {
+        Self::for_run_in(run_id, target_dir().as_deref())
+    }
+
+    /// [`HealthCache::for_run`] with the target directory given.
+    fn for_run_in(run_id: Option<&str>, target: Option<&Path>) -> Self {
         static PROCESS: OnceLock<Arc<Memory>> = OnceLock::new();
-        match run_id.filter(|id| !id.is_empty()) {
-            Some(id) => {
+        match (run_id.filter(|id| !id.is_empty()), target) {
+            (Some(id), Some(target)) => {
                 let plain = id
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
@@ -134,9 +141,11 @@ impl HealthCache {
                 } else {
                     fingerprint(id.as_bytes())
                 };
-                Self::in_dir(std::env::temp_dir().join("sockspec-health").join(component))
+                let runs = target.join("sockspec").join("health");
+                prune_old_runs(&runs, &component);
+                Self::in_dir(runs.join(component))
             }
-            None => Self {
+            _ => Self {
                 store: Store::Memory(PROCESS.get_or_init(Arc::default).clone()),
             },
         }
@@ -211,6 +220,55 @@ async fn check_in_dir(
         tracing::warn!(path = %path.display(), %error, "could not record the health result");
     }
     outcome // the lock is released when `file` drops
+}
+
+/// Runs' directories older than this are removed when another run starts.
+const STALE_RUN: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The cargo target directory of this process: `CARGO_TARGET_DIR` when set, else the nearest
+/// ancestor of the executable holding cargo's `CACHEDIR.TAG` (test binaries live in
+/// `<target>/<profile>/deps/`, the `sockspec` binary in `<target>/<profile>/`).
+pub(crate) fn target_dir() -> Option<PathBuf> {
+    static TARGET: OnceLock<Option<PathBuf>> = OnceLock::new();
+    TARGET
+        .get_or_init(|| {
+            if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+                let dir = PathBuf::from(dir);
+                return Some(if dir.is_absolute() {
+                    dir
+                } else {
+                    std::env::current_dir().ok()?.join(dir)
+                });
+            }
+            let exe = std::env::current_exe().ok()?;
+            exe.ancestors()
+                .skip(1)
+                .find(|d| d.join("CACHEDIR.TAG").is_file())
+                .map(Path::to_path_buf)
+        })
+        .clone()
+}
+
+/// Removes the directories of earlier runs under `runs` (older than a day, so a concurrent
+/// run's is left alone), once per process: the first process of a run creates its directory.
+fn prune_old_runs(runs: &Path, current: &str) {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        let Ok(entries) = std::fs::read_dir(runs) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_RUN);
+            if stale && entry.file_name() != current {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    });
 }
 
 /// What a result is cached under besides the environment: the URL, and the accepted
@@ -422,21 +480,27 @@ mod tests {
     }
 
     #[test]
-    fn run_id_selects_a_directory_per_run() {
-        let Store::Dir(dir) = HealthCache::for_run(Some("0b9e-42")).store else {
+    fn run_id_selects_a_directory_per_run_under_the_target_dir() {
+        let target = Path::new("/work/target");
+        let Store::Dir(dir) = HealthCache::for_run_in(Some("0b9e-42"), Some(target)).store else {
             panic!("a run id selects the file cache");
         };
-        assert_eq!(
-            dir,
-            std::env::temp_dir().join("sockspec-health").join("0b9e-42")
-        );
-        let Store::Dir(dir) = HealthCache::for_run(Some("../x")).store else {
+        assert_eq!(dir, target.join("sockspec/health/0b9e-42"));
+        let Store::Dir(dir) = HealthCache::for_run_in(Some("../x"), Some(target)).store else {
             panic!("a run id selects the file cache");
         };
-        assert_eq!(
-            dir.parent(),
-            Some(std::env::temp_dir().join("sockspec-health").as_path())
-        );
+        assert_eq!(dir.parent(), Some(target.join("sockspec/health").as_path()));
+        // No target directory: the process's map, never the temp dir.
+        assert!(matches!(
+            HealthCache::for_run_in(Some("0b9e-42"), None).store,
+            Store::Memory(_)
+        ));
+    }
+
+    #[test]
+    fn the_target_dir_of_a_test_binary_holds_cargo_s_tag() {
+        let dir = target_dir().expect("tests run from a cargo target directory");
+        assert!(dir.join("CACHEDIR.TAG").is_file(), "{}", dir.display());
     }
 
     /// An HTTP server answering 503 to every connection, counting them.

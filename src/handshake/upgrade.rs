@@ -1,5 +1,6 @@
 //! Owns performing the upgrade: TCP, TLS (rustls with the system's roots, as
-//! tokio-tungstenite does), the HTTP/1.1 exchange and RFC 6455's checks of the 101.
+//! tokio-tungstenite does, loaded once per process at the first `wss://` or `https://`), the
+//! HTTP/1.1 exchange and RFC 6455's checks of the 101.
 //!
 //! It replaces `tokio_tungstenite::connect_async` for one reason: tungstenite fails a 101 that
 //! selects none of the offered subprotocols (`SubProtocolError::NoSubProtocol`), which RFC 6455
@@ -10,11 +11,11 @@
 //! and worded as before.
 
 use std::io::ErrorKind;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
+use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use rustls::{ClientConfig, RootCertStore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -32,6 +33,7 @@ use tokio_tungstenite::tungstenite::stream::Mode;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::Ws;
+use crate::http::roots;
 use crate::size::Limits;
 
 /// Longest response head read before giving up (tungstenite's parser allows 124 headers).
@@ -121,28 +123,12 @@ pub(super) async fn upgrade(
     Ok((ws, response))
 }
 
-/// The client TLS configuration: the system's root certificates, loaded once.
+/// The client TLS configuration: the process's (`http::tls_config`), with the system's root
+/// certificates, loaded once, at the first TLS connection.
 fn tls_config() -> Result<Arc<ClientConfig>, WsError> {
-    static CONFIG: OnceLock<Result<Arc<ClientConfig>, String>> = OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            let found = rustls_native_certs::load_native_certs();
-            if found.certs.is_empty() {
-                return Err(format!(
-                    "no native root CA certificates found (errors: {:?})",
-                    found.errors
-                ));
-            }
-            let mut roots = RootCertStore::empty();
-            roots.add_parsable_certificates(found.certs);
-            Ok(Arc::new(
-                ClientConfig::builder()
-                    .with_root_certificates(roots)
-                    .with_no_client_auth(),
-            ))
-        })
-        .clone()
-        .map_err(|e| WsError::Io(std::io::Error::new(ErrorKind::NotFound, e)))
+    let not_found = |e: String| WsError::Io(std::io::Error::new(ErrorKind::NotFound, e));
+    roots().map_err(not_found)?;
+    crate::http::tls_config().map_err(not_found)
 }
 
 async fn tls(domain: &str, tcp: TcpStream) -> Result<TlsStream<TcpStream>, WsError> {

@@ -23,12 +23,8 @@ pub(crate) struct HttpEnv {
 impl HttpEnv {
     pub(crate) fn new(environment: &str, base: Option<String>) -> Self {
         Self {
-            // Loopback and the configured hosts only: never through a proxy from the
-            // environment, whose address nobody chose for this test.
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new()),
+            // The process's one client (built once; see `super::client`).
+            client: super::client::shared(),
             base,
             environment: environment.to_string(),
         }

@@ -17,20 +17,39 @@ fn regex(source: &str) -> Regex {
     Regex::new(source).expect("constant regex is valid")
 }
 
+// Word boundaries and spaces are ASCII (`(?-u:…)`): the values they delimit are ASCII, and
+// a Unicode `\b` makes each regex several times slower to compile. Each regex is compiled
+// only when a cheap scan finds what it needs in a string (see `Normalizer::normalize`):
+// most processes under nextest run one scenario and need one or two of them.
 static JWT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"));
+    LazyLock::new(|| regex(r"(?-u:\b)eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"));
 static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})",
+        r"(?-u:\b)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})",
     )
 });
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+    regex(
+        r"(?-u:\b)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?-u:\b)",
+    )
 });
 static LOCAL_PORT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(\b127\.0\.0\.1|\blocalhost|\[::1\]):[0-9]{1,5}\b"));
+    LazyLock::new(|| regex(r"((?-u:\b)127\.0\.0\.1|(?-u:\b)localhost|\[::1\]):[0-9]{1,5}(?-u:\b)"));
 static DURATION: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|min|m|h|d)\s*)+$"));
+    LazyLock::new(|| regex(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|min|m|h|d)(?-u:\s)*)+$"));
+
+/// Whether `s` has `n` bytes satisfying `first` followed by `sep` somewhere: the cheap test
+/// that decides whether a regex needs to run (and be compiled) at all.
+fn has_run_then(s: &str, n: usize, first: fn(&u8) -> bool, sep: u8) -> bool {
+    let mut run = 0;
+    for b in s.as_bytes() {
+        if *b == sep && run >= n {
+            return true;
+        }
+        run = if first(b) { run + 1 } else { 0 };
+    }
+    false
+}
 
 /// The replacement for values at the extra paths.
 const REDACTED: &str = "[redacted]";
@@ -77,13 +96,24 @@ impl Normalizer {
     /// `[::1]:PORT` → `HOST:[port]`, and, when the whole (trimmed) string is
     /// a duration such as `12.3ms`, `1.2s` or `1m 30s`, `[duration]`.
     pub(crate) fn normalize(&self, s: &str) -> String {
-        if DURATION.is_match(s.trim()) {
+        let trimmed = s.trim();
+        if trimmed.starts_with(|c: char| c.is_ascii_digit()) && DURATION.is_match(trimmed) {
             return "[duration]".to_owned();
         }
-        let s = JWT.replace_all(s, "[jwt]");
-        let s = replace(s, &TIMESTAMP, "[timestamp]");
-        let s = replace(s, &UUID, "[uuid]");
-        replace(s, &LOCAL_PORT, "${1}:[port]").into_owned()
+        let mut s = Cow::Borrowed(s);
+        if s.contains("eyJ") {
+            s = replace(s, &JWT, "[jwt]");
+        }
+        if has_run_then(&s, 4, u8::is_ascii_digit, b'-') {
+            s = replace(s, &TIMESTAMP, "[timestamp]");
+        }
+        if has_run_then(&s, 8, u8::is_ascii_hexdigit, b'-') {
+            s = replace(s, &UUID, "[uuid]");
+        }
+        if s.contains("127.0.0.1:") || s.contains("localhost:") || s.contains("[::1]:") {
+            s = replace(s, &LOCAL_PORT, "${1}:[port]");
+        }
+        s.into_owned()
     }
 
     /// `v` with every string normalized (keys kept) and the values at the
@@ -167,6 +197,34 @@ mod tests {
         assert_eq!(
             norm("550e8400-e29b-41d4-a716-44665544000"),
             "550e8400-e29b-41d4-a716-44665544000"
+        );
+    }
+
+    #[test]
+    fn the_cheap_scans_let_through_every_string_the_regexes_match() {
+        assert!(has_run_then(
+            "at 2024-05-01T12:30:00Z",
+            4,
+            u8::is_ascii_digit,
+            b'-'
+        ));
+        assert!(!has_run_then("at 202-05", 4, u8::is_ascii_digit, b'-'));
+        assert!(has_run_then(
+            "x 550e8400-e29b",
+            8,
+            u8::is_ascii_hexdigit,
+            b'-'
+        ));
+        assert!(!has_run_then(
+            "550e840-e29b",
+            8,
+            u8::is_ascii_hexdigit,
+            b'-'
+        ));
+        // A timestamp right after a replaced JWT, a UUID right after a timestamp.
+        assert_eq!(
+            norm("eyJa.eyJb.c 2024-05-01T12:30:00Z 550e8400-e29b-41d4-a716-446655440000"),
+            "[jwt] [timestamp] [uuid]"
         );
     }
 

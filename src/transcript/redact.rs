@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
@@ -117,7 +117,11 @@ impl Redactor {
     /// The automaton over the current secrets, built once per set of secrets.
     fn automaton(&self) -> &AhoCorasick {
         self.automaton.get_or_init(|| {
+            // A contiguous NFA: built in microseconds, where the DFA `auto` picks for a few
+            // patterns took a tenth of a scenario's CPU (one automaton per run, the texts are
+            // short).
             AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .match_kind(MatchKind::LeftmostLongest)
                 .build(self.secrets.iter().map(|(value, _)| value))
                 .expect("secret values fit the automaton's size limits")

@@ -316,3 +316,50 @@ fn an_unset_variable_without_default_names_the_variable_and_its_place() {
     assert!(all.contains("sockspec.yaml:4:29"), "{all}");
     assert!(!all.contains("ci::a"), "no scenario runs: {all}");
 }
+
+/// The cargo target directory the `sockspec` binary was built into.
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_sockspec"))
+        .ancestors()
+        .find(|d| d.join("CACHEDIR.TAG").is_file())
+        .expect("the binary lives in a cargo target directory")
+        .to_path_buf()
+}
+
+#[test]
+fn the_health_cache_of_a_nextest_run_leaves_nothing_in_the_temp_dir() {
+    let port = no_content_server().to_string();
+    let p = Project::new(
+        "health-litter",
+        &variables_config("[200, 204]"),
+        &[("a.yaml", NO_AUTH_PING), ("b.yaml", NO_AUTH_PING)],
+    );
+    let tmp = std::env::temp_dir().join(format!("sockspec-tmpdir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("temp dir");
+    let run_id = format!("litter-test-{}", std::process::id());
+    let tmp_text = tmp.to_string_lossy().into_owned();
+    let (out, stdout, stderr) = p.run(
+        &["test", "--env", "ci"],
+        &[
+            ("SOCKSPEC_IT_PORT", &port),
+            ("NEXTEST_RUN_ID", &run_id),
+            ("TMPDIR", &tmp_text),
+        ],
+    );
+    // Healthy (204 is listed); the scenarios then fail at the upgrade, which does not matter.
+    assert!(!stdout.contains("unavailable"), "{stdout}{stderr}");
+    assert!(out.status.code().is_some(), "{stdout}{stderr}");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("temp dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(left.is_empty(), "left in the temp dir: {left:?}");
+    // The run's cache is under the target directory instead.
+    let cache = target_dir().join("sockspec/health").join(&run_id);
+    let cached = cache.is_dir();
+    let _ = std::fs::remove_dir_all(&cache);
+    assert!(cached, "no health cache at {}", cache.display());
+}

@@ -72,8 +72,7 @@ async fn diagnose(env: &Environment) -> Report {
     let doctor = Doctor {
         env,
         secrets: &secrets,
-        client: reqwest::Client::builder()
-            .no_proxy()
+        client: crate::http::client_builder()
             .timeout(DEADLINE)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new()),
