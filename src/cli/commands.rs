@@ -14,7 +14,7 @@ use super::snapshots::Act;
 use super::support::existing_path;
 use crate::diagnostic::Diagnostic;
 use crate::exit;
-use crate::harness::{Observer, build_trials, command_run_dir, process_env};
+use crate::harness::{Observer, RecordWriter, build_trials, command_run_dir, process_env};
 use crate::report::{JunitFile, summary};
 
 /// The `sockspec` binary: parses the command line, runs the command, returns its exit code (see [`crate::exit`]).
@@ -165,7 +165,9 @@ fn test(
                 .collect(),
         )
     };
-    let observer = Observer::with_run_dir(run_dir.clone());
+    // Records are written by one background thread (see harness::RecordWriter).
+    let writer = RecordWriter::start();
+    let observer = Observer::with_records(run_dir.clone(), writer.sink());
     let selected = match selection(&observer) {
         Ok(t) => t,
         Err(d) => {
@@ -224,7 +226,7 @@ fn test(
         let trials = match selected.take() {
             Some(t) => t,
             None => {
-                observer = Observer::with_run_dir(run_dir.clone());
+                observer = Observer::with_records(run_dir.clone(), writer.sink());
                 match selection(&observer) {
                     Ok(t) => t,
                     Err(d) => {
@@ -252,6 +254,9 @@ fn test(
     if let Some(dir) = &log_dir {
         let _ = std::fs::remove_dir_all(dir);
     }
+    // Every trial (and its copy of the sink) is gone: wait for the last records.
+    drop(observer);
+    writer.finish();
     let elapsed = started.elapsed();
     if rounds.counted() {
         print!("{}", pass_counts(&names, &records));

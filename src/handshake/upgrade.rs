@@ -112,7 +112,8 @@ pub(super) async fn upgrade(
     let response = match verify(response, &key, &offered) {
         Ok(r) => r,
         Err(WsError::Http(mut r)) => {
-            *r.body_mut() = Some(tail);
+            let body = read_rejection_body(&mut stream, &r, tail).await;
+            *r.body_mut() = Some(body);
             return Err(WsError::Http(r));
         }
         Err(e) => return Err(e),
@@ -159,6 +160,44 @@ async fn read_head(
         }
         head_bytes.store(buf.len(), Ordering::Relaxed);
     }
+}
+
+/// Longest rejection body read (a report quotes at most 2 KiB of it anyway).
+const MAX_REJECTION_BODY: usize = 64 * 1024;
+/// Longest wait for the rest of a rejection body after its head (within the handshake's own
+/// deadline, which bounds the whole upgrade).
+const REJECTION_BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The body of a refusal: `tail` (what came with the head) and what follows, up to its
+/// `Content-Length` (or the end of the connection without one; nothing more for a chunked
+/// body), at most [`MAX_REJECTION_BODY`] bytes and [`REJECTION_BODY_WAIT`]. A server may
+/// send the head and the body in separate segments.
+async fn read_rejection_body(
+    stream: &mut MaybeTlsStream<TcpStream>,
+    response: &Response,
+    mut tail: Vec<u8>,
+) -> Vec<u8> {
+    let headers = response.headers();
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+    let chunked = has_token(headers, "transfer-encoding", "chunked");
+    let want = match length {
+        Some(n) => n.min(MAX_REJECTION_BODY),
+        None if chunked => return tail,
+        None => MAX_REJECTION_BODY,
+    };
+    let read = async {
+        while tail.len() < want {
+            match stream.read_buf(&mut tail).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REJECTION_BODY_WAIT, read).await;
+    tail.truncate(want);
+    tail
 }
 
 /// Whether one of `name`'s comma-separated values is `token` (ASCII case-insensitive).

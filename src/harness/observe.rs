@@ -18,6 +18,8 @@ pub struct Observer {
     records: Arc<Mutex<Vec<TrialRecord>>>,
     /// Where the trials write their run records (`sockspec test`); `None`: the default.
     run_dir: Option<std::path::PathBuf>,
+    /// Who writes them (`sockspec test`'s background writer); `None`: each trial itself.
+    sink: Option<super::record_writer::RecordSink>,
 }
 
 impl Observer {
@@ -34,7 +36,24 @@ impl Observer {
         }
     }
 
-    /// The run directory its trials write into, when set.
+    /// An observer whose trials write their run records into `dir` through `sink`.
+    pub fn with_records(
+        dir: std::path::PathBuf,
+        sink: Option<super::record_writer::RecordSink>,
+    ) -> Observer {
+        Observer {
+            run_dir: Some(dir),
+            sink,
+            ..Observer::default()
+        }
+    }
+
+    /// The writer the trials hand their records to, if any.
+    pub fn sink(&self) -> Option<&super::record_writer::RecordSink> {
+        self.sink.as_ref()
+    }
+
+    /// Where the trials write their run records, if this observer says.
     pub fn run_dir(&self) -> Option<&std::path::Path> {
         self.run_dir.as_deref()
     }

@@ -12,7 +12,6 @@ use super::run::{Run, RunOutcome};
 use crate::environment::Environment;
 use crate::report::{
     CauseKind, RUN_DIR_VAR, RecordInput, RecordOutcome, RunRecord, new_run_id, runs_root,
-    write_record,
 };
 use crate::scenario::Plan;
 
@@ -64,6 +63,8 @@ fn nextest_run_id(process: &dyn Fn(&str) -> Option<String>) -> Option<String> {
 #[derive(Debug, Clone)]
 pub(super) struct TrialInfo {
     pub dir: PathBuf,
+    /// The run's background writer (`sockspec test`); `None`: the trial writes its record.
+    pub sink: Option<super::record_writer::RecordSink>,
     pub trial: String,
     pub id: String,
     pub file: PathBuf,
@@ -182,8 +183,9 @@ pub(super) fn write_invalid(info: &TrialInfo, clock: Clock, report: &str) {
 }
 
 fn write(info: &TrialInfo, record: &RunRecord) {
-    if let Err(e) = write_record(&info.dir, record) {
-        eprintln!("warning: sockspec: cannot {e}");
+    match &info.sink {
+        Some(sink) => sink.send(info.dir.clone(), record.clone()),
+        None => super::record_writer::write_now(&info.dir, record),
     }
 }
 

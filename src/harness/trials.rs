@@ -104,6 +104,7 @@ pub fn build_trials(
         let config = config.clone();
         let info = TrialInfo {
             dir: run_dir.clone(),
+            sink: observer.and_then(Observer::sink).cloned(),
             trial: name.clone(),
             id,
             file: path,

@@ -227,14 +227,26 @@ fn assert_bounded(report: &str) {
 #[test]
 fn a_3_kb_rejection_body_gives_a_bounded_report() {
     let (port, server) = server(|mut stream| {
-        let mut head = [0u8; 4096];
-        let _ = stream.read(&mut head);
+        // The whole request head is read first: closing with unread bytes would reset the
+        // connection, and the client could lose the answer.
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
         let body = format!("<html>{}</html>", "denied ".repeat(440));
+        // The head and the body in separate segments: the client must wait for the body.
+        let _ = stream.set_nodelay(true);
         let _ = write!(
             stream,
-            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
+        let _ = stream.flush();
+        let _ = stream.write_all(body.as_bytes());
         let _ = stream.flush();
         body.len()
     });
