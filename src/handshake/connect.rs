@@ -154,7 +154,8 @@ pub(crate) enum Outcome {
 pub(crate) async fn connect(req: Request<()>, timeout: Duration, limits: Limits) -> Outcome {
     let offered = offered_subprotocols(&req);
     let head_bytes = AtomicUsize::new(0);
-    match tokio::time::timeout(timeout, upgrade(req, &head_bytes, limits)).await {
+    let deadline = tokio::time::Instant::now() + timeout;
+    match tokio::time::timeout_at(deadline, upgrade(req, &head_bytes, limits, deadline)).await {
         Err(_) => Outcome::TimedOut {
             after: timeout,
             head_bytes: head_bytes.load(Ordering::Relaxed),

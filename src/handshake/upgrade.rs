@@ -76,11 +76,14 @@ pub(crate) async fn tcp_connect(addr: &str) -> std::io::Result<TcpStream> {
 
 /// Connects and upgrades. `Err(WsError::Http(..))` is an answer other than 101 (its body holds
 /// the bytes that came with the head); other errors are what tungstenite would report.
-/// `head_bytes` counts the response bytes read so far, for the report of a timeout.
+/// `head_bytes` counts the response bytes read so far, for the report of a timeout;
+/// `deadline` is the handshake's (the caller gives up then), which a refusal's body must not
+/// reach: a refusal stays a refusal.
 pub(super) async fn upgrade(
     request: Request,
     head_bytes: &AtomicUsize,
     limits: Limits,
+    deadline: tokio::time::Instant,
 ) -> Result<(Ws, Response), WsError> {
     let mode = uri_mode(request.uri())?;
     let host = request
@@ -112,7 +115,7 @@ pub(super) async fn upgrade(
     let response = match verify(response, &key, &offered) {
         Ok(r) => r,
         Err(WsError::Http(mut r)) => {
-            let body = read_rejection_body(&mut stream, &r, tail).await;
+            let body = read_rejection_body(&mut stream, &r, tail, deadline).await;
             *r.body_mut() = Some(body);
             return Err(WsError::Http(r));
         }
@@ -164,18 +167,24 @@ async fn read_head(
 
 /// Longest rejection body read (a report quotes at most 2 KiB of it anyway).
 const MAX_REJECTION_BODY: usize = 64 * 1024;
-/// Longest wait for the rest of a rejection body after its head (within the handshake's own
-/// deadline, which bounds the whole upgrade).
+/// Longest wait for the rest of a rejection body after its head.
 const REJECTION_BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// Longest wait for a body without `Content-Length` (it ends only when the connection does,
+/// which a misbehaving server may never do).
+const UNDELIMITED_BODY_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+/// Kept between the end of that wait and the handshake's deadline.
+const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The body of a refusal: `tail` (what came with the head) and what follows, up to its
 /// `Content-Length` (or the end of the connection without one; nothing more for a chunked
-/// body), at most [`MAX_REJECTION_BODY`] bytes and [`REJECTION_BODY_WAIT`]. A server may
-/// send the head and the body in separate segments.
+/// body), at most [`MAX_REJECTION_BODY`] bytes, [`REJECTION_BODY_WAIT`]
+/// ([`UNDELIMITED_BODY_WAIT`] without a length), and never up to the handshake's `deadline`.
+/// A server may send the head and the body in separate segments.
 async fn read_rejection_body(
     stream: &mut MaybeTlsStream<TcpStream>,
     response: &Response,
     mut tail: Vec<u8>,
+    deadline: tokio::time::Instant,
 ) -> Vec<u8> {
     let headers = response.headers();
     let length = headers
@@ -195,7 +204,14 @@ async fn read_rejection_body(
             }
         }
     };
-    let _ = tokio::time::timeout(REJECTION_BODY_WAIT, read).await;
+    let wait = if length.is_some() {
+        REJECTION_BODY_WAIT
+    } else {
+        UNDELIMITED_BODY_WAIT
+    };
+    let until = (tokio::time::Instant::now() + wait)
+        .min(deadline.checked_sub(DEADLINE_MARGIN).unwrap_or(deadline));
+    let _ = tokio::time::timeout_at(until, read).await;
     tail.truncate(want);
     tail
 }
@@ -344,9 +360,10 @@ mod tests {
         let (url, server) = one_connection().await;
         let request = url.as_str().into_client_request().expect("request");
         let limits = Limits::default().with(Some(1024), Some(4096));
-        let (ws, _) = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            upgrade(request, &AtomicUsize::new(0), limits),
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        let (ws, _) = tokio::time::timeout_at(
+            deadline,
+            upgrade(request, &AtomicUsize::new(0), limits, deadline),
         )
         .await
         .expect("in time")

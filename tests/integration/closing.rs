@@ -331,3 +331,33 @@ fn the_environment_close_timeout_applies_when_the_scenario_sets_none() {
     .render();
     assert!(bad.contains("environments.bad.close_timeout"), "{bad}");
 }
+
+#[test]
+fn a_refusal_whose_body_never_completes_stays_a_refusal_within_the_deadline() {
+    let (port, server) = server(|mut stream| {
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        // 100 bytes announced, 7 sent, and the connection held open.
+        let _ = stream.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npartial");
+        let _ = stream.flush();
+        // Until the client goes away (or the read timeout).
+        let _ = stream.read(&mut buf);
+    });
+    let (run, plan, config) = run(port, &ping_pong("{timeout: 300ms}"));
+    let report = run
+        .report(&plan, &config.environments["bad"])
+        .expect("a report")
+        .render();
+    server.join().expect("server thread");
+    assert!(
+        report.starts_with("error: handshake rejected with 403"),
+        "{report}"
+    );
+    assert!(report.contains("partial"), "{report}");
+}
