@@ -11,8 +11,14 @@ pub(super) fn compare(target: Target<'_>, text: &str, mode: Mode) -> Result<(), 
     match check(target, text, mode) {
         Ok(verdict) => {
             // Accepting is never silent: one line on stderr per snapshot written.
+            // On a terminal the line first clears a progress line being drawn there.
             if let Some(line) = verdict.accepted() {
-                eprintln!("{line}");
+                let clear = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                    "\r\x1b[K"
+                } else {
+                    ""
+                };
+                eprintln!("{clear}{line}");
             }
             match verdict.failure() {
                 Some(message) => Err(SnapshotMismatch {
