@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::harness::Observer;
-use crate::report::{TrialOutcome, TrialRecord};
+use crate::report::{Counts, TrialOutcome, TrialRecord};
 
 /// Runs of at least this many trials get the progress line; shorter ones print a line per
 /// trial.
@@ -93,13 +93,13 @@ pub(super) fn private_dir() -> Option<PathBuf> {
 
 /// `[57/200] 55 passed, 2 failed, 0 ignored · 3.1s`.
 pub(super) fn line(done: &[TrialRecord], total: usize, elapsed: Duration) -> String {
-    let count = |f: fn(&TrialOutcome) -> bool| done.iter().filter(|r| f(&r.outcome)).count();
+    let c = Counts::of(done);
     format!(
         "[{:>width$}/{total}] {} passed, {} failed, {} ignored · {:.1}s",
         done.len(),
-        count(|o| matches!(o, TrialOutcome::Passed)),
-        count(|o| matches!(o, TrialOutcome::Failed(_))),
-        count(|o| matches!(o, TrialOutcome::Ignored(_))),
+        c.passed,
+        c.failed,
+        c.ignored,
         elapsed.as_secs_f64(),
         width = total.to_string().len(),
     )

@@ -37,15 +37,9 @@ pub(super) enum Act {
 
 /// `sockspec accept` / `sockspec reject`.
 pub(super) fn act(root: &Path, args: &FilterArgs, act: Act) -> u8 {
-    let Some(config) = config(root) else {
-        return exit::BAD_SELECTION;
-    };
-    let filters = match filters(root, &config, &args.filters) {
-        Ok(f) => f,
-        Err(d) => {
-            d.eprint();
-            return exit::BAD_SELECTION;
-        }
+    let (config, filters) = match setup(root, args) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let dir = &config.snapshots_dir;
     let done = match act {
@@ -59,7 +53,7 @@ pub(super) fn act(root: &Path, args: &FilterArgs, act: Act) -> u8 {
     };
     if done.is_empty() {
         if filters.is_empty() {
-            println!("no pending snapshots in {}", shown(root, dir));
+            println!("no pending snapshots in {}", shown_in(root, dir));
             return exit::SUCCESS;
         }
         Diagnostic::bare(format!(
@@ -80,15 +74,9 @@ pub(super) fn act(root: &Path, args: &FilterArgs, act: Act) -> u8 {
 /// standard input (`a`ccept, `r`eject, `s`kip, `q`uit); at the end of the input the rest
 /// stays pending.
 pub(super) fn review(root: &Path, args: &FilterArgs) -> u8 {
-    let Some(config) = config(root) else {
-        return exit::BAD_SELECTION;
-    };
-    let filters = match filters(root, &config, &args.filters) {
-        Ok(f) => f,
-        Err(d) => {
-            d.eprint();
-            return exit::BAD_SELECTION;
-        }
+    let (config, filters) = match setup(root, args) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let pending: Vec<Pending> = match snapshot::pending(&config.snapshots_dir) {
         Ok(p) => p.into_iter().filter(|p| p.selected_by(&filters)).collect(),
@@ -102,7 +90,7 @@ pub(super) fn review(root: &Path, args: &FilterArgs) -> u8 {
             } else {
                 format!(" matching {}", args.filters.join(", "))
             },
-            shown(root, &config.snapshots_dir)
+            shown_in(root, &config.snapshots_dir)
         );
         return exit::SUCCESS;
     }
@@ -199,7 +187,7 @@ pub(super) fn list(root: &Path, args: &SnapshotsArgs) -> u8 {
     };
     let mut problems = 0;
     for e in &entries {
-        let path = shown(root, &e.path);
+        let path = shown_in(root, &e.path);
         let line = match e.status {
             Status::Referenced if args.check => continue,
             Status::Referenced => format!("ok       {}", e.id),
@@ -226,7 +214,7 @@ pub(super) fn list(root: &Path, args: &SnapshotsArgs) -> u8 {
         .count();
     println!(
         "{total} snapshot(s) in {}, {problems} problem(s)",
-        shown(root, &config.snapshots_dir)
+        shown_in(root, &config.snapshots_dir)
     );
     if args.check && problems > 0 {
         exit::SNAPSHOT_PROBLEMS
@@ -323,9 +311,25 @@ pub(super) fn pending_note(root: &Path) -> Option<String> {
     (n > 0).then(|| {
         format!(
             "sockspec: {n} pending snapshot(s) in {}: `sockspec review` shows them, `sockspec accept` accepts them",
-            shown(root, &config.snapshots_dir)
+            shown_in(root, &config.snapshots_dir)
         )
     })
+}
+
+/// A path relative to the current directory when below it, else to the project root.
+fn shown_in(root: &Path, path: &Path) -> String {
+    snapshot::shown(path, Some(root))
+}
+
+/// The configuration and the filters of a command; `Err` holds its exit code (the problem is
+/// printed).
+fn setup(root: &Path, args: &FilterArgs) -> Result<(Config, Vec<Filter>), u8> {
+    let config = config(root).ok_or(exit::BAD_SELECTION)?;
+    let filters = filters(root, &config, &args.filters).map_err(|d| {
+        d.eprint();
+        exit::BAD_SELECTION
+    })?;
+    Ok((config, filters))
 }
 
 fn config(root: &Path) -> Option<Config> {
@@ -335,17 +339,4 @@ fn config(root: &Path) -> Option<Config> {
 fn failed(e: &SnapshotError) -> u8 {
     Diagnostic::bare(format!("failed: {e}")).eprint();
     exit::NOT_WRITTEN
-}
-
-/// A path relative to the current directory when below it, else to the project root.
-fn shown(root: &Path, path: &Path) -> String {
-    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
-    let root = std::fs::canonicalize(root).ok();
-    [cwd, root]
-        .into_iter()
-        .flatten()
-        .find_map(|base| path.strip_prefix(base).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
 }

@@ -13,7 +13,7 @@ pub(crate) mod snapshot;
 pub(crate) use failure::{failure_diagnostic, unavailable_diagnostic};
 pub(crate) use html::{HtmlError, read_runs, write_report};
 pub(crate) use junit::JunitFile;
-pub(crate) use outcome::{TrialOutcome, TrialRecord, summary};
+pub(crate) use outcome::{Counts, TrialOutcome, TrialRecord, summary};
 pub use record::{
     Cause, CauseKind, EntryKind, FrameDisposition, HttpRecord, Lane, RecordOutcome, RunRecord,
     StepRecord, TimelineEntry,

@@ -34,13 +34,36 @@ impl TrialRecord {
     }
 }
 
+/// How many trials passed, failed and were ignored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+    pub(crate) ignored: usize,
+}
+
+impl Counts {
+    /// The counts of `records`.
+    pub(crate) fn of(records: &[TrialRecord]) -> Counts {
+        records.iter().fold(Counts::default(), |mut c, r| {
+            match r.outcome {
+                TrialOutcome::Passed => c.passed += 1,
+                TrialOutcome::Failed(_) => c.failed += 1,
+                TrialOutcome::Ignored(_) => c.ignored += 1,
+            }
+            c
+        })
+    }
+}
+
 /// `sockspec: N passed, M failed, K ignored in 1.23s (environments: local)`, then, when
 /// something failed, one indented line per failed trial. Ends with a newline.
 pub(crate) fn summary(records: &[TrialRecord], elapsed: Duration) -> String {
-    let count = |f: fn(&TrialOutcome) -> bool| records.iter().filter(|r| f(&r.outcome)).count();
-    let passed = count(|o| matches!(o, TrialOutcome::Passed));
-    let failed = count(|o| matches!(o, TrialOutcome::Failed(_)));
-    let ignored = count(|o| matches!(o, TrialOutcome::Ignored(_)));
+    let Counts {
+        passed,
+        failed,
+        ignored,
+    } = Counts::of(records);
     let environments: BTreeSet<&str> = records.iter().map(TrialRecord::environment).collect();
     let mut out = format!(
         "sockspec: {passed} passed, {failed} failed, {ignored} ignored in {:.2}s (environments: {})\n",

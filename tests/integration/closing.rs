@@ -36,6 +36,19 @@ fn server<T: Send + 'static>(
     (port, handle)
 }
 
+/// Reads the whole request head (to its blank line): closing with unread bytes would reset the
+/// connection, and the client could lose the answer.
+fn read_request_head(stream: &mut TcpStream) {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
 /// Upgrades `stream` and answers the first message with `{"type":"pong"}`.
 fn accept_and_pong(stream: TcpStream) -> WebSocket<TcpStream> {
     let mut ws = tungstenite::accept(stream).expect("upgrade");
@@ -227,16 +240,7 @@ fn assert_bounded(report: &str) {
 #[test]
 fn a_3_kb_rejection_body_gives_a_bounded_report() {
     let (port, server) = server(|mut stream| {
-        // The whole request head is read first: closing with unread bytes would reset the
-        // connection, and the client could lose the answer.
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
+        read_request_head(&mut stream);
         let body = format!("<html>{}</html>", "denied ".repeat(440));
         // The head and the body in separate segments: the client must wait for the body.
         let _ = stream.set_nodelay(true);
@@ -335,19 +339,12 @@ fn the_environment_close_timeout_applies_when_the_scenario_sets_none() {
 #[test]
 fn a_refusal_whose_body_never_completes_stays_a_refusal_within_the_deadline() {
     let (port, server) = server(|mut stream| {
-        let mut head = Vec::new();
-        let mut buf = [0u8; 1024];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match stream.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
+        read_request_head(&mut stream);
         // 100 bytes announced, 7 sent, and the connection held open.
         let _ = stream.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\npartial");
         let _ = stream.flush();
         // Until the client goes away (or the read timeout).
-        let _ = stream.read(&mut buf);
+        let _ = stream.read(&mut [0u8; 1]);
     });
     let (run, plan, config) = run(port, &ping_pong("{timeout: 300ms}"));
     let report = run

@@ -4,11 +4,11 @@
 //! answered on standard input; and `sockspec init --cargo`, then `cargo nextest run` there.
 //! Every process is bounded by a deadline and killed after it.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
+
+use crate::support::{Out, bounded};
 
 /// Longest a run of the binary may take.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -17,43 +17,6 @@ const CARGO_DEADLINE: Duration = Duration::from_secs(600);
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-struct Out {
-    code: Option<i32>,
-    text: String,
-}
-
-/// Runs `cmd` with `stdin`, killed after `deadline`; stdout and stderr together.
-fn bounded(mut cmd: Command, stdin: &str, deadline: Duration) -> Out {
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let shown = format!("{cmd:?}");
-    let mut child = cmd.spawn().expect("the command starts");
-    let pid = child.id();
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin written");
-    }
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(deadline) {
-        Ok(out) => out.expect("the command ran"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("{shown} did not finish within {deadline:?}");
-        }
-    };
-    Out {
-        code: out.status.code(),
-        text: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    }
 }
 
 /// A directory outside the repository, removed on drop.
@@ -82,7 +45,7 @@ impl Empty {
             .env_clear()
             .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
             .env("HOME", &self.0);
-        bounded(cmd, stdin, DEADLINE)
+        bounded(cmd, Some(stdin), DEADLINE)
     }
 }
 
@@ -382,7 +345,7 @@ fn init_cargo_then_cargo_nextest_run() {
             .env_remove("NEXTEST_PROFILE")
             .env_remove("NEXTEST_RUN_ID")
             .env_remove("SOCKSPEC_ACCEPT");
-        let out = bounded(cmd, "", CARGO_DEADLINE);
+        let out = bounded(cmd, None, CARGO_DEADLINE);
         println!("{what}:\n{}", out.text);
         out
     };

@@ -24,5 +24,6 @@ mod progress;
 mod redaction;
 mod schema;
 mod stable_snapshots;
+mod support;
 mod teardown;
 mod variables;

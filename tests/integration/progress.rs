@@ -4,9 +4,10 @@
 //! per scenario. Every run is bounded.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
+
+use crate::support::bounded;
 
 const DEADLINE: Duration = Duration::from_secs(120);
 
@@ -64,31 +65,14 @@ impl Project {
             env!("CARGO_BIN_EXE_sockspec"),
             self.0.display()
         );
-        let mut child = Command::new("script")
+        let mut script = Command::new("script");
+        script
             .args(["-qec", &command, "/dev/null"])
             .env_remove("CI")
             .env_remove("SOCKSPEC_ENV")
             .env("TERM", "xterm")
-            .envs(vars.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("util-linux `script` runs");
-        let pid = child.id();
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = std::io::Read::read_to_end(&mut { out }, &mut text);
-            let _ = tx.send(String::from_utf8_lossy(&text).into_owned());
-        });
-        let text = rx.recv_timeout(DEADLINE).unwrap_or_else(|_| {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("`sockspec test` on a terminal did not finish within {DEADLINE:?}");
-        });
-        let _ = child.wait();
-        text
+            .envs(vars.iter().copied());
+        bounded(script, None, DEADLINE).text
     }
 }
 

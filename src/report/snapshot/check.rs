@@ -128,7 +128,7 @@ impl Verdict {
             Verdict::Accepted { id, snap, new } => Some(format!(
                 "sockspec: accepted the {} snapshot of `{id}`: {}",
                 if *new { "new" } else { "changed" },
-                shown(snap)
+                shown(snap, None)
             )),
             _ => None,
         }
@@ -159,7 +159,7 @@ impl Verdict {
                 let lines: Vec<&str> = text.lines().collect();
                 let mut out = format!(
                     "snapshot: `{id}` has no snapshot yet; its transcript was written to {}\n{}\n",
-                    shown(pending),
+                    shown(pending, None),
                     how_to_accept(id)
                 );
                 for line in lines.iter().take(PREVIEW_LINES) {
@@ -169,7 +169,7 @@ impl Verdict {
                     out.push_str(&format!(
                         "  … {} more lines in {}\n",
                         lines.len() - PREVIEW_LINES,
-                        shown(pending)
+                        shown(pending, None)
                     ));
                 }
                 Some(out)
@@ -182,7 +182,7 @@ impl Verdict {
             } => {
                 let mut out = format!(
                     "snapshot: environments `{a}` and `{b}` give different transcripts for `{id}`, which share one snapshot ({}); nothing was written\n  make them agree (normalize or `redact:` the value that differs), or give `{b}` its own snapshot with `overrides: {{{b}: …}}` in the scenario\n",
-                    shown(snap)
+                    shown(snap, None)
                 );
                 for line in diff.lines().take(DIFF_LINES) {
                     out.push_str(&format!("  {line}\n"));
@@ -199,8 +199,8 @@ impl Verdict {
                 let lines: Vec<&str> = diff.lines().collect();
                 let mut out = format!(
                     "snapshot: the transcript of `{id}` differs from {} (+{added} −{removed} lines); the new one was written to {}\n{}\n",
-                    shown(snap),
-                    shown(pending),
+                    shown(snap, None),
+                    shown(pending, None),
                     how_to_accept(id)
                 );
                 for line in lines.iter().take(DIFF_LINES) {
@@ -249,14 +249,15 @@ pub(super) fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str)
         .to_string()
 }
 
-/// A path as a person can find it: relative to the current directory when below it.
-pub(super) fn shown(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| {
-            let cwd = std::fs::canonicalize(cwd).ok()?;
-            path.strip_prefix(cwd).ok().map(Path::to_path_buf)
-        })
+/// A path as a person can find it: relative to the current directory when below it, else to
+/// `root` when below that, else as it is.
+pub(crate) fn shown(path: &Path, root: Option<&Path>) -> String {
+    let cwd = std::env::current_dir().and_then(std::fs::canonicalize).ok();
+    let root = root.and_then(|r| std::fs::canonicalize(r).ok());
+    [cwd, root]
+        .into_iter()
+        .flatten()
+        .find_map(|base| path.strip_prefix(base).ok().map(Path::to_path_buf))
         .unwrap_or_else(|| path.to_path_buf())
         .display()
         .to_string()

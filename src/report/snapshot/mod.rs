@@ -9,6 +9,6 @@ mod file;
 mod store;
 mod text;
 
-pub(crate) use check::{Mode, SnapshotError, Target, check};
+pub(crate) use check::{Mode, SnapshotError, Target, check, shown};
 pub(crate) use store::{Filter, Pending, Status, accept, entries, pending, reject};
 pub(crate) use text::snapshot_text;
