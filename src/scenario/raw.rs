@@ -83,8 +83,8 @@ pub(super) struct RawScenario {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawOverride>")]
     pub overrides: BTreeMap<String, S<RawOverride>>,
-    /// Dotted JSON paths, relative to a message, whose values are replaced by `[redacted]`
-    /// in snapshots.
+    /// Dotted JSON paths, relative to a message or an HTTP body (setup, auth, teardown),
+    /// whose values are replaced by `[redacted]` in snapshots.
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub redact: Vec<S<String>>,
