@@ -4,7 +4,8 @@
 //! each trial one [`super::run()`] and its snapshot comparison; an optional [`Observer`]
 //! records each trial's outcome.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -56,7 +57,7 @@ pub fn build_trials(
     let envs: Vec<Environment> = config.select(env_spec)?.into_iter().cloned().collect();
     let scen_root = config.scenarios_dir.clone();
 
-    let files: Vec<(String, String, std::path::PathBuf)> = match (&args.filter, args.exact) {
+    let files: Vec<(String, String, PathBuf)> = match (&args.filter, args.exact) {
         // The fast path: nextest runs each test in its own process with `--exact NAME`.
         (Some(name), true) => {
             let (env, id, path) = from_trial_name(&scen_root, name).ok_or_else(|| {
@@ -89,12 +90,13 @@ pub fn build_trials(
     let run_dir = observer
         .and_then(Observer::run_dir)
         .map_or_else(|| trial_run_dir(root, &process_env), Path::to_path_buf);
+    let mut loaded_files = load_all(&files);
     let mut trials = Vec::new();
     for (env_name, id, path) in files {
         let Some(env) = envs.iter().find(|e| e.name == env_name).cloned() else {
             continue;
         };
-        let loaded = scenario::load(&path, &id);
+        let loaded = loaded_files.take(&path, &id);
         if let Ok(plan) = &loaded
             && !plan.applies_to(&env.name)
         {
@@ -139,6 +141,82 @@ pub fn build_trials(
         .into());
     }
     Ok(trials)
+}
+
+/// Every selected file parsed once (a file runs in several environments), on up to one thread
+/// per core: `sockspec test` and nextest's listing parse the whole corpus before the first
+/// trial starts, so this is the run's serial prefix.
+struct Loaded {
+    plans: HashMap<PathBuf, (usize, Result<Plan, Vec<Diagnostic>>)>,
+}
+
+/// Files below this count are parsed on the calling thread (a thread costs more).
+const PARALLEL_LOAD_FROM: usize = 16;
+
+fn load_all(files: &[(String, String, PathBuf)]) -> Loaded {
+    let mut uses: HashMap<&Path, (usize, &str)> = HashMap::new();
+    for (_, id, path) in files {
+        uses.entry(path.as_path()).or_insert((0, id.as_str())).0 += 1;
+    }
+    let unique: Vec<(&Path, &str)> = uses.iter().map(|(p, (_, id))| (*p, *id)).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(unique.len().div_ceil(PARALLEL_LOAD_FROM))
+        .max(1);
+    let parsed: Vec<(PathBuf, Result<Plan, Vec<Diagnostic>>)> = if threads == 1 {
+        unique
+            .iter()
+            .map(|(p, id)| (p.to_path_buf(), scenario::load(p, id)))
+            .collect()
+    } else {
+        let chunk = unique.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = unique
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|(p, id)| (p.to_path_buf(), scenario::load(p, id)))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
+    };
+    Loaded {
+        plans: parsed
+            .into_iter()
+            .map(|(p, r)| {
+                let n = uses.get(p.as_path()).map_or(1, |u| u.0);
+                (p, (n, r))
+            })
+            .collect(),
+    }
+}
+
+impl Loaded {
+    /// The parse of `path`: moved out at its last use, cloned before. (Every file of the
+    /// selection was loaded; one that was not is parsed now rather than panic.)
+    fn take(&mut self, path: &Path, id: &str) -> Result<Plan, Vec<Diagnostic>> {
+        match self.plans.get_mut(path) {
+            Some((n, r)) if *n > 1 => {
+                *n -= 1;
+                r.clone()
+            }
+            Some(_) => self
+                .plans
+                .remove(path)
+                .map_or_else(|| scenario::load(path, id), |(_, r)| r),
+            None => scenario::load(path, id),
+        }
+    }
 }
 
 fn run_trial(

@@ -19,6 +19,10 @@ pub use record::{
     StepRecord, TimelineEntry,
 };
 pub(crate) use record_build::RecordInput;
+#[cfg(test)]
+pub(crate) use run_dir::read_run_dir;
 pub use run_dir::{RUN_DIR_VAR, RecordError, write_record};
-pub(crate) use run_dir::{new_run_id, newest_run, runs_root};
+pub(crate) use run_dir::{
+    append_record, create_bundle, new_bundle_name, new_run_id, newest_run, runs_root,
+};
 pub(crate) use snapshot::snapshot_text;

@@ -1,8 +1,11 @@
 //! Owns run directories: where a run's records go (`target/sockspec/runs/<run id>/`, or
 //! `SOCKSPEC_RUN_DIR`), the file name of a trial's record, the atomic write (a temporary
-//! file renamed into place), and reading every record of one or more directories back,
-//! with errors that name the file.
+//! file renamed into place), the record bundle of one `sockspec test` (JSON Lines, a line
+//! per record, appended by one write each), and reading every record of one or more
+//! directories back, with errors that name the file (and the line of a bundle).
 
+use std::fs::File;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::record::{FORMAT, RunRecord};
@@ -151,28 +154,96 @@ pub fn write_record(dir: &Path, record: &RunRecord) -> Result<PathBuf, RecordErr
     Ok(path)
 }
 
+/// A new record bundle's file name: `sockspec-test-<8 hex digits>.jsonl`. One `sockspec test`
+/// appends all its records to one bundle: a file per record cost a file creation and a rename
+/// per trial, about a tenth of an in-process run's CPU.
+pub(crate) fn new_bundle_name() -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("sockspec-test-{}.jsonl", &random[..8])
+}
+
+/// Creates the bundle `name` in `dir` (created if missing), empty, for appending.
+pub(crate) fn create_bundle(dir: &Path, name: &str) -> Result<(PathBuf, File), RecordError> {
+    std::fs::create_dir_all(dir).map_err(|source| RecordError::CreateDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join(name);
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|source| RecordError::Write {
+            path: path.clone(),
+            source,
+        })?;
+    Ok((path, file))
+}
+
+/// Appends `record` to the bundle `file` at `path` as one line, in one write: a run that is
+/// killed leaves whole lines.
+pub(crate) fn append_record(
+    file: &mut File,
+    path: &Path,
+    record: &RunRecord,
+) -> Result<(), RecordError> {
+    let mut line = serde_json::to_vec(record).map_err(|source| RecordError::Serialize {
+        trial: record.trial.clone(),
+        source,
+    })?;
+    line.push(b'\n');
+    file.write_all(&line).map_err(|source| RecordError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Reads one record, checking its format.
 pub(crate) fn read_record(path: &Path) -> Result<RunRecord, RecordError> {
     let text = std::fs::read(path).map_err(|source| RecordError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    let format_error = |found: &str| RecordError::Format {
+    parse_record(&text, path)
+}
+
+/// Every record of the bundle at `path`, in file order; an error names the line
+/// (`<file>:<line>`).
+fn read_bundle(path: &Path) -> Result<Vec<RunRecord>, RecordError> {
+    let text = std::fs::read(path).map_err(|source| RecordError::Read {
         path: path.to_path_buf(),
+        source,
+    })?;
+    text.split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, line)| {
+            parse_record(
+                line,
+                &PathBuf::from(format!("{}:{}", path.display(), i + 1)),
+            )
+        })
+        .collect()
+}
+
+/// `text` as a record of this format; errors name `place`.
+fn parse_record(text: &[u8], place: &Path) -> Result<RunRecord, RecordError> {
+    let format_error = |found: &str| RecordError::Format {
+        path: place.to_path_buf(),
         found: found.to_owned(),
     };
-    match serde_json::from_slice::<RunRecord>(&text) {
+    match serde_json::from_slice::<RunRecord>(text) {
         Ok(record) if record.format == FORMAT => Ok(record),
         Ok(record) => Err(format_error(&record.format)),
         Err(source) => {
             // A record of another version is named as such, not as malformed.
-            let found = serde_json::from_slice::<serde_json::Value>(&text)
+            let found = serde_json::from_slice::<serde_json::Value>(text)
                 .ok()
                 .and_then(|v| v.get("format")?.as_str().map(str::to_owned));
             match found {
                 Some(f) if f != FORMAT => Err(format_error(&f)),
                 _ => Err(RecordError::Parse {
-                    path: path.to_path_buf(),
+                    path: place.to_path_buf(),
                     source,
                 }),
             }
@@ -180,7 +251,9 @@ pub(crate) fn read_record(path: &Path) -> Result<RunRecord, RecordError> {
     }
 }
 
-/// Every record (`*.json`, not hidden) of `dir`, sorted by trial name.
+/// Every record of `dir` (its `*.json` files and `*.jsonl` bundles, not hidden), sorted by
+/// trial name; of a trial recorded more than once (`--repeat`, or two runs sharing the
+/// directory) the latest started.
 pub(crate) fn read_run_dir(dir: &Path) -> Result<Vec<RunRecord>, RecordError> {
     let entries = std::fs::read_dir(dir).map_err(|source| RecordError::ReadDir {
         path: dir.to_path_buf(),
@@ -194,17 +267,29 @@ pub(crate) fn read_run_dir(dir: &Path) -> Result<Vec<RunRecord>, RecordError> {
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.ends_with(".json") && !name.starts_with('.') {
+        if (name.ends_with(".json") || name.ends_with(".jsonl")) && !name.starts_with('.') {
             paths.push(entry.path());
         }
     }
     paths.sort();
-    let mut records = paths
-        .iter()
-        .map(|p| read_record(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    records.sort_by(|a, b| a.trial.cmp(&b.trial));
-    Ok(records)
+    let mut records = Vec::new();
+    for p in &paths {
+        if p.extension().is_some_and(|e| e == "jsonl") {
+            records.extend(read_bundle(p)?);
+        } else {
+            records.push(read_record(p)?);
+        }
+    }
+    // Stable: of equal start times, the later in file order wins.
+    records.sort_by(|a, b| a.trial.cmp(&b.trial).then(a.started_at.cmp(&b.started_at)));
+    let mut latest: Vec<RunRecord> = Vec::with_capacity(records.len());
+    for r in records {
+        match latest.last_mut() {
+            Some(last) if last.trial == r.trial => *last = r,
+            _ => latest.push(r),
+        }
+    }
+    Ok(latest)
 }
 
 /// The most recently modified directory of `runs` (the newest run).
@@ -270,6 +355,58 @@ mod tests {
         std::fs::write(dir.join("bad.json"), r#"{"format": "sockspec-run/9"}"#).expect("write");
         let err = read_run_dir(&dir).expect_err("foreign");
         assert!(err.to_string().contains("sockspec-run/9"), "{err}");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    fn minimal(trial: &str, started_at: &str, outcome: &str) -> RunRecord {
+        serde_json::from_value(serde_json::json!({
+            "format": FORMAT, "trial": trial, "scenario": "a", "file": "a.yaml", "name": "a",
+            "environment": "local", "outcome": outcome, "started_at": started_at,
+            "duration_ms": 1.0, "steps": [], "timeline": [], "http": []
+        }))
+        .expect("a minimal record")
+    }
+
+    #[test]
+    fn bundles_are_read_beside_files_and_the_latest_record_of_a_trial_wins() {
+        let dir = temp_dir();
+        let (path, mut file) = create_bundle(&dir, "sockspec-test-0.jsonl").expect("bundle");
+        assert!(
+            create_bundle(&dir, "sockspec-test-0.jsonl").is_err(),
+            "never reused"
+        );
+        let rounds = [
+            minimal("local::b", "2026-12-02T10:00:00.000Z", "failed"),
+            minimal("local::a", "2026-12-02T10:00:00.001Z", "passed"),
+            minimal("local::b", "2026-12-02T10:00:01.000Z", "passed"),
+        ];
+        for r in &rounds {
+            append_record(&mut file, &path, r).expect("appended");
+        }
+        write_record(
+            &dir,
+            &minimal("local::c", "2026-12-02T09:00:00.000Z", "passed"),
+        )
+        .expect("a file");
+        let text = std::fs::read_to_string(&path).expect("bundle text");
+        assert_eq!(text.lines().count(), 3, "a line per record: {text}");
+        let records = read_run_dir(&dir).expect("readable");
+        let seen: Vec<(&str, String)> = records
+            .iter()
+            .map(|r| (r.trial.as_str(), format!("{:?}", r.outcome)))
+            .collect();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        assert_eq!(seen[0].0, "local::a");
+        assert_eq!(seen[1].0, "local::b");
+        assert!(
+            seen[1].1.to_lowercase().contains("pass"),
+            "the later round: {seen:?}"
+        );
+        assert_eq!(seen[2].0, "local::c");
+
+        std::fs::write(&path, format!("{}{{broken\n", text)).expect("corrupt");
+        let err = read_run_dir(&dir).expect_err("a bad line").to_string();
+        assert!(err.contains("sockspec-test-0.jsonl:4"), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -3,10 +3,12 @@
 //! Snapshot-stability normalization lives in [`super::normalize`] and is
 //! re-exported here.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use memchr::memmem;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
@@ -44,28 +46,144 @@ fn variants(value: &str) -> [String; 4] {
     [value.to_owned(), upper, lower, form]
 }
 
+/// Appends the [`variants`] of `value` not yet in `list`, each with `marker` (an empty value
+/// adds nothing; a value already there keeps its first marker).
+fn push_variants(list: &mut Vec<(String, String)>, value: &str, marker: &str) {
+    if value.is_empty() {
+        return;
+    }
+    for variant in variants(value) {
+        if !list.iter().any(|(v, _)| *v == variant) {
+            list.push((variant, marker.to_owned()));
+        }
+    }
+}
+
 /// Replaces known secret values by markers in text and JSON.
 ///
 /// Matching is a single left-to-right pass in which, at each position, the
 /// longest secret wins (leftmost-longest); a marker is never scanned again, so
 /// a marker may safely contain a secret's name.
+///
+/// The environment's secrets ([`Redactor::from_secrets`]) form a table shared by every run of
+/// the process that has the same secrets, so its automaton is built once per process; the
+/// values a run adds ([`Redactor::add_secret`]: its token, a captured credential) form a small
+/// table of the run's own, searched directly while it is small.
 #[derive(Clone)]
 pub struct Redactor {
-    /// `(value, marker)`, longest value first; a value's index is its pattern id in
-    /// `automaton`.
+    /// The environment's secrets, shared.
+    base: Arc<Table>,
+    /// What this run added; never a value of `base`.
+    extra: Table,
+}
+
+/// Secret values and their markers, searched leftmost-longest.
+#[derive(Clone, Default)]
+struct Table {
+    /// `(value, marker)`; a value's index is its pattern id in `automaton`.
     secrets: Vec<(String, String)>,
-    /// The leftmost-longest automaton over the values of `secrets`, built on first use after
-    /// a secret is added.
+    /// A searcher per value, built once (`str::find` prepares its searcher at every call, which
+    /// for a token-sized value costs more than searching a short text).
+    finders: Vec<memmem::Finder<'static>>,
+    /// The shortest value's length: a shorter text holds none.
+    shortest: usize,
+    /// The leftmost-longest automaton over the values of `secrets`, built on first use
+    /// when there are more than [`DIRECT_SEARCH_UP_TO`] values.
     automaton: OnceLock<AhoCorasick>,
+}
+
+/// Up to this many values a table is searched value by value (`str::find`): building an
+/// automaton costs more than it saves on the short texts of a transcript.
+const DIRECT_SEARCH_UP_TO: usize = 4;
+
+/// Tables of environment secrets already built in this process (at most
+/// [`SHARED_TABLES_MAX`]), keyed by their `(value, marker)` lists.
+type SharedTables = Mutex<HashMap<Vec<(String, String)>, Arc<Table>>>;
+static SHARED_TABLES: OnceLock<SharedTables> = OnceLock::new();
+const SHARED_TABLES_MAX: usize = 64;
+
+impl Table {
+    fn new(secrets: Vec<(String, String)>) -> Table {
+        let mut t = Table::default();
+        t.extend(secrets);
+        t
+    }
+
+    fn extend(&mut self, added: Vec<(String, String)>) {
+        for (value, marker) in added {
+            self.finders
+                .push(memmem::Finder::new(value.as_bytes()).into_owned());
+            self.secrets.push((value, marker));
+        }
+        self.shortest = self.secrets.iter().map(|(v, _)| v.len()).min().unwrap_or(0);
+        self.automaton = OnceLock::new();
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        self.secrets.iter().any(|(v, _)| v == value)
+    }
+
+    /// The leftmost-longest match in `s` at or after byte `from`: `(start, end, index)`.
+    fn find_at(&self, s: &str, from: usize) -> Option<(usize, usize, usize)> {
+        let rest = s.get(from..)?;
+        if self.secrets.is_empty() || rest.len() < self.shortest {
+            return None;
+        }
+        if self.secrets.len() <= DIRECT_SEARCH_UP_TO {
+            return self
+                .finders
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| {
+                    f.find(rest.as_bytes())
+                        .map(|at| (from + at, f.needle().len(), i))
+                })
+                .min_by_key(|&(start, len, _)| (start, std::cmp::Reverse(len)))
+                .map(|(start, len, i)| (start, start + len, i));
+        }
+        let automaton = self.automaton.get_or_init(|| {
+            // A contiguous NFA: built in microseconds, where the DFA `auto` picks for a few
+            // patterns took a tenth of a scenario's CPU; the texts are short.
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(self.secrets.iter().map(|(value, _)| value))
+                .expect("secret values fit the automaton's size limits")
+        });
+        automaton
+            .find(Input::new(s).range(from..))
+            .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+    }
+
+    fn marker(&self, index: usize) -> &str {
+        self.secrets.get(index).map_or("", |(_, m)| m.as_str())
+    }
+}
+
+/// The process's table of `list`, built at its first use.
+fn shared_table(list: Vec<(String, String)>) -> Arc<Table> {
+    let shared = SHARED_TABLES.get_or_init(Mutex::default);
+    let mut tables = shared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(t) = tables.get(&list) {
+        return t.clone();
+    }
+    let table = Arc::new(Table::new(list.clone()));
+    if tables.len() < SHARED_TABLES_MAX {
+        tables.insert(list, table.clone());
+    }
+    table
 }
 
 impl fmt::Debug for Redactor {
     /// Prints the markers only, never the secret values.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut markers: Vec<&str> = self.secrets.iter().map(|(_, m)| m.as_str()).collect();
+        let all = || self.base.secrets.iter().chain(&self.extra.secrets);
+        let mut markers: Vec<&str> = all().map(|(_, m)| m.as_str()).collect();
         markers.dedup();
         f.debug_struct("Redactor")
-            .field("secrets", &self.secrets.len())
+            .field("secrets", &all().count())
             .field("markers", &markers)
             .finish()
     }
@@ -81,18 +199,22 @@ impl Redactor {
     /// A redactor with no secrets.
     pub fn new() -> Self {
         Redactor {
-            secrets: Vec::new(),
-            automaton: OnceLock::new(),
+            base: Arc::default(),
+            extra: Table::default(),
         }
     }
 
-    /// A redactor that hides every resolved value of `secrets`.
+    /// A redactor that hides every resolved value of `secrets`. Redactors of the same secrets
+    /// share one table (and its automaton) in the process.
     pub fn from_secrets(secrets: &crate::environment::Secrets) -> Self {
-        let mut r = Self::new();
+        let mut list: Vec<(String, String)> = Vec::new();
         for s in secrets.iter() {
-            r.add_secret(&s.value, s.marker());
+            push_variants(&mut list, &s.value, &s.marker());
         }
-        r
+        Redactor {
+            base: shared_table(list),
+            extra: Table::default(),
+        }
     }
 
     /// Registers `value`: every occurrence becomes `marker` (e.g.
@@ -101,57 +223,55 @@ impl Redactor {
     /// An empty value is ignored; a value already registered keeps its
     /// first marker.
     pub fn add_secret(&mut self, value: &str, marker: String) {
-        if value.is_empty() {
+        let mut added = Vec::new();
+        push_variants(&mut added, value, &marker);
+        added.retain(|(v, _)| !self.base.contains(v) && !self.extra.contains(v));
+        if added.is_empty() {
             return;
         }
-        for variant in variants(value) {
-            if self.secrets.iter().any(|(v, _)| *v == variant) {
-                continue;
-            }
-            self.secrets.push((variant, marker.clone()));
-        }
-        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
-        self.automaton = OnceLock::new();
-    }
-
-    /// The automaton over the current secrets, built once per set of secrets.
-    fn automaton(&self) -> &AhoCorasick {
-        self.automaton.get_or_init(|| {
-            // A contiguous NFA: built in microseconds, where the DFA `auto` picks for a few
-            // patterns took a tenth of a scenario's CPU (one automaton per run, the texts are
-            // short).
-            AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(self.secrets.iter().map(|(value, _)| value))
-                .expect("secret values fit the automaton's size limits")
-        })
+        self.extra.extend(added);
     }
 
     /// Whether any secret is registered.
     pub fn has_secrets(&self) -> bool {
-        !self.secrets.is_empty()
+        !self.base.secrets.is_empty() || !self.extra.secrets.is_empty()
     }
 
     /// `s` with every secret replaced by its marker. Use it on every output.
     pub fn redact(&self, s: &str) -> String {
-        if self.secrets.is_empty() {
+        if !self.has_secrets() {
             return s.to_owned();
         }
         let mut out = String::with_capacity(s.len());
-        self.automaton()
-            .replace_all_with(s, &mut out, |found, _, out| {
-                if let Some((_, marker)) = self.secrets.get(found.pattern().as_usize()) {
-                    out.push_str(marker);
+        let mut pos = 0;
+        while pos < s.len() {
+            let in_base = self.base.find_at(s, pos);
+            let in_extra = self.extra.find_at(s, pos);
+            // The earlier match wins; at the same start, the longer.
+            let found = match (in_base, in_extra) {
+                (Some(b), Some(e))
+                    if (e.0, std::cmp::Reverse(e.1)) < (b.0, std::cmp::Reverse(b.1)) =>
+                {
+                    Some((e.0, e.1, self.extra.marker(e.2)))
                 }
-                true
-            });
+                (Some(b), _) => Some((b.0, b.1, self.base.marker(b.2))),
+                (None, Some(e)) => Some((e.0, e.1, self.extra.marker(e.2))),
+                (None, None) => None,
+            };
+            let Some((start, end, marker)) = found else {
+                break;
+            };
+            out.push_str(&s[pos..start]);
+            out.push_str(marker);
+            pos = end;
+        }
+        out.push_str(&s[pos..]);
         out
     }
 
     /// `v` with secrets redacted in every string and every object key.
     pub fn redact_json(&self, v: &Value) -> Value {
-        if self.secrets.is_empty() {
+        if !self.has_secrets() {
             return v.clone();
         }
         match v {
@@ -270,6 +390,57 @@ mod tests {
         let mut r = Redactor::default();
         r.add_secret("k", "[K]".to_owned());
         assert_eq!(r.redact("a k"), "a [K]");
+    }
+
+    /// The reference: at each character, the longest secret starting there, else the
+    /// character.
+    fn naive(secrets: &[(String, String)], s: &str) -> String {
+        let mut out = String::new();
+        let mut i = 0;
+        while i < s.len() {
+            let best = secrets
+                .iter()
+                .filter(|(v, _)| s[i..].starts_with(v.as_str()))
+                .max_by_key(|(v, _)| v.len());
+            match best {
+                Some((v, m)) => {
+                    out.push_str(m);
+                    i += v.len();
+                }
+                None => {
+                    let c = s[i..].chars().next().expect("a char");
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// However the secrets are split between the shared table and the run's own (either
+        /// searched directly or through an automaton), the result is the leftmost-longest
+        /// replacement over all of them.
+        #[test]
+        fn shared_and_run_tables_together_are_leftmost_longest(
+            values in proptest::collection::vec("[ab/é]{1,4}", 1..12),
+            split in 0usize..12,
+            text in "[ab/é x%2F]{0,40}",
+        ) {
+            let mut base: Vec<(String, String)> = Vec::new();
+            for (i, v) in values.iter().enumerate().take(split) {
+                push_variants(&mut base, v, &format!("<{i}>"));
+            }
+            let mut r = Redactor { base: shared_table(base.clone()), extra: Table::default() };
+            let mut all = base;
+            // Registered after the shared table is made, as a run does.
+            for (i, v) in values.iter().enumerate().skip(split) {
+                let marker = format!("<{i}>");
+                r.add_secret(v, marker.clone());
+                push_variants(&mut all, v, &marker);
+            }
+            proptest::prop_assert_eq!(r.redact(&text), naive(&all, &text));
+        }
     }
 
     #[test]

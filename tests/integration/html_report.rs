@@ -310,6 +310,12 @@ fn browser_checks_given_runs() {
             if path.extension().is_some_and(|e| e == "json") {
                 let text = std::fs::read_to_string(&path).expect("readable");
                 records.push(serde_json::from_str(&text).expect("a record"));
+            } else if path.extension().is_some_and(|e| e == "jsonl") {
+                // `sockspec test`'s bundle (each trial ran once here: no repeats to drop).
+                let text = std::fs::read_to_string(&path).expect("readable");
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    records.push(serde_json::from_str(line).expect("a record"));
+                }
             }
         }
     }

@@ -265,6 +265,10 @@ fn a_changed_transcript_is_reviewed_and_rejected_or_accepted() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "json") {
                 records.push(std::fs::read_to_string(&p).unwrap());
+            } else if p.extension().is_some_and(|x| x == "jsonl") {
+                // `sockspec test`'s bundle: a record per line.
+                let text = std::fs::read_to_string(&p).unwrap();
+                records.extend(text.lines().map(str::to_owned));
             }
         }
     }
