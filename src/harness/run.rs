@@ -1,9 +1,14 @@
 //! Owns one run of a scenario in one environment: the one entry point every caller uses (the
 //! libtest-mimic trials, `sockspec test`, the failing corpus, the benchmark, the integration
 //! tests). It resolves the secrets the run needs (the scenario's and the embedded server's),
-//! builds a current-thread runtime, executes (teardown included) and returns one typed
+//! takes a current-thread runtime (one a finished run left idle, with no task alive, else a
+//! new one), executes (teardown included) and returns one typed
 //! [`Run`]. Rendering a failure or a snapshot is left to the caller ([`Run::report`],
 //! [`Run::snapshot_text`]).
+
+use std::sync::{Mutex, PoisonError};
+
+use tokio::runtime::Runtime;
 
 use super::execute::{Ended, execute};
 use super::health::{ALLOW_UNAVAILABLE_VAR, allow_unavailable};
@@ -89,10 +94,7 @@ pub fn run(base: &Plan, env: &Environment, process: &dyn Fn(&str) -> Option<Stri
         Ok(s) => s,
         Err(f) => return Run::without_transcript(RunOutcome::Failed(Box::new(f))),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match idle_runtime() {
         Ok(r) => r,
         Err(e) => {
             return Run::without_transcript(RunOutcome::Failed(Box::new(Failure::new(format!(
@@ -101,6 +103,7 @@ pub fn run(base: &Plan, env: &Environment, process: &dyn Fn(&str) -> Option<Stri
         }
     };
     let executed = runtime.block_on(execute(plan, env, &secrets, process));
+    give_back(runtime);
     let outcome = match executed.result {
         Ok(()) => RunOutcome::Passed,
         Err(Ended::Failed(f)) => RunOutcome::Failed(f),
@@ -115,6 +118,45 @@ pub fn run(base: &Plan, env: &Environment, process: &dyn Fn(&str) -> Option<Stri
         ws_base: executed.ws_base,
         http_base: executed.http_base,
     }
+}
+
+/// Runtimes of finished runs that left no task behind, for the next run of the process:
+/// building a runtime (an epoll instance, an eventfd, a seed, its allocations) and dropping it
+/// was a twentieth of a run's CPU in `sockspec test`. A run never sees another run's task: a
+/// runtime with a task still alive is dropped, and with it the task, as before.
+static IDLE_RUNTIMES: Mutex<Vec<Runtime>> = Mutex::new(Vec::new());
+
+/// More idle runtimes than runs at a time are never needed.
+const IDLE_RUNTIMES_MAX: usize = 256;
+
+/// An idle runtime, else a new current-thread one.
+fn idle_runtime() -> std::io::Result<Runtime> {
+    let idle = IDLE_RUNTIMES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop();
+    match idle {
+        Some(r) => Ok(r),
+        None => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    }
+}
+
+/// Keeps `runtime` for the next run when nothing it ran is still alive; drops it otherwise.
+fn give_back(runtime: Runtime) {
+    if !reusable(&runtime) {
+        return;
+    }
+    let mut idle = IDLE_RUNTIMES.lock().unwrap_or_else(PoisonError::into_inner);
+    if idle.len() < IDLE_RUNTIMES_MAX {
+        idle.push(runtime);
+    }
+}
+
+/// Whether nothing spawned on `runtime` is still alive.
+fn reusable(runtime: &Runtime) -> bool {
+    runtime.metrics().num_alive_tasks() == 0
 }
 
 /// The process environment, as [`run`] reads it by default.
@@ -197,4 +239,39 @@ fn secret_names<'a>(plan: &'a Plan, env: &'a Environment) -> Vec<&'a str> {
     names.sort_unstable();
     names.dedup();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_runtime_with_a_task_still_alive_is_not_reused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        rt.block_on(async {
+            tokio::spawn(async move {
+                let _ = rx.await;
+            });
+        });
+        assert!(!reusable(&rt), "a spawned task outlived the run");
+        let _ = tx.send(());
+        rt.block_on(tokio::task::yield_now());
+        rt.block_on(async {
+            for _ in 0..100 {
+                if tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks()
+                    == 0
+                {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+        });
+        assert!(reusable(&rt), "every task ended");
+    }
 }
