@@ -55,12 +55,19 @@ pub(super) fn offered_subprotocols(request: &Request) -> Vec<String> {
     offered
 }
 
+/// The read buffer a connection allocates at once. tungstenite's default, 128 KiB, is at
+/// glibc's threshold for a fresh `mmap`: every connection mapped it, faulted its pages in and
+/// unmapped it (a twentieth of a scenario's CPU).
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// The WebSocket configuration enforcing `limits`: a frame is refused from its header when
 /// it declares more than the frame limit (or the whole message limit), so a huge declared
 /// length is never allocated; fragments are refused once they add up to more than the
-/// message limit.
+/// message limit. The read buffer starts at [`READ_BUFFER_BYTES`] and grows for bigger
+/// messages.
 pub(crate) fn ws_config(limits: Limits) -> WebSocketConfig {
     WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
         .max_message_size(Some(limits.max_message_size))
         .max_frame_size(Some(limits.effective_frame_size()))
 }

@@ -96,9 +96,14 @@ impl Normalizer {
     /// `[::1]:PORT` → `HOST:[port]`, and, when the whole (trimmed) string is
     /// a duration such as `12.3ms`, `1.2s` or `1m 30s`, `[duration]`.
     pub(crate) fn normalize(&self, s: &str) -> String {
+        self.normalize_cow(s).into_owned()
+    }
+
+    /// [`Normalizer::normalize`]: borrowed when nothing changes, owned when something did.
+    fn normalize_cow<'a>(&self, s: &'a str) -> Cow<'a, str> {
         let trimmed = s.trim();
         if trimmed.starts_with(|c: char| c.is_ascii_digit()) && DURATION.is_match(trimmed) {
-            return "[duration]".to_owned();
+            return Cow::Owned("[duration]".to_owned());
         }
         let mut s = Cow::Borrowed(s);
         if s.contains("eyJ") {
@@ -113,31 +118,36 @@ impl Normalizer {
         if s.contains("127.0.0.1:") || s.contains("localhost:") || s.contains("[::1]:") {
             s = replace(s, &LOCAL_PORT, "${1}:[port]");
         }
-        s.into_owned()
+        s
     }
 
     /// `v` with every string normalized (keys kept) and the values at the
     /// extra paths replaced by `"[redacted]"`.
     pub(crate) fn normalize_json(&self, v: &Value) -> Value {
-        let mut out = self.normalize_strings(v);
-        for path in &self.paths {
-            redact_at(&mut out, path.segments());
-        }
-        out
+        self.normalize_json_owned(v.clone())
     }
 
-    fn normalize_strings(&self, v: &Value) -> Value {
+    /// [`Normalizer::normalize_json`] of a value the caller gives up: changed in place, so
+    /// objects are not rebuilt (their keys hashed again) when few strings change.
+    pub(crate) fn normalize_json_owned(&self, mut v: Value) -> Value {
+        self.normalize_strings(&mut v);
+        for path in &self.paths {
+            redact_at(&mut v, path.segments());
+        }
+        v
+    }
+
+    fn normalize_strings(&self, v: &mut Value) {
         match v {
-            Value::String(s) => Value::String(self.normalize(s)),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|i| self.normalize_strings(i)).collect())
+            Value::String(s) => {
+                // Owned exactly when something changed.
+                if let Cow::Owned(changed) = self.normalize_cow(s) {
+                    *s = changed;
+                }
             }
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| (k.clone(), self.normalize_strings(v)))
-                    .collect(),
-            ),
-            other => other.clone(),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.normalize_strings(i)),
+            Value::Object(map) => map.values_mut().for_each(|i| self.normalize_strings(i)),
+            _ => {}
         }
     }
 }

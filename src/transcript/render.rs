@@ -41,7 +41,7 @@ pub(crate) fn render_snapshot(
 }
 
 fn to_yaml(doc: &Snapshot, normalizer: &Normalizer) -> Result<String, RenderError> {
-    let value = normalizer.normalize_json(&serde_json::to_value(doc)?);
+    let value = normalizer.normalize_json_owned(serde_json::to_value(doc)?);
     Ok(serde_saphyr::to_string(&value)?)
 }
 
