@@ -32,10 +32,10 @@ pub(super) async fn check(
         },
     };
     if embedded {
-        check_once(&http.client, &env.name, &url, spec.timeout, &spec.status).await
+        check_once(&http.client(), &env.name, &url, spec.timeout, &spec.status).await
     } else {
         HealthCache::from_env()
-            .check(&http.client, &env.name, &url, spec.timeout, &spec.status)
+            .check(&http.client(), &env.name, &url, spec.timeout, &spec.status)
             .await
     }
 }

@@ -14,17 +14,20 @@ const SHOWN_BODY_BYTES: usize = 2048;
 /// Where HTTP calls of one run go.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpEnv {
-    pub client: reqwest::Client,
     /// The environment's HTTP base URL (`http_url`, or the embedded server's).
     pub base: Option<String>,
     pub environment: String,
 }
 
 impl HttpEnv {
+    /// The process's one client, built at the first call that needs it (see
+    /// `super::client`): a run without HTTP calls never builds it.
+    pub(crate) fn client(&self) -> reqwest::Client {
+        super::client::shared()
+    }
+
     pub(crate) fn new(environment: &str, base: Option<String>) -> Self {
         Self {
-            // The process's one client (built once; see `super::client`).
-            client: super::client::shared(),
             base,
             environment: environment.to_string(),
         }
@@ -256,7 +259,7 @@ async fn prepare_and_send(
     };
     let method = reqwest::Method::from_bytes(plan.method.as_bytes())
         .map_err(|e| send_err(format!("invalid method: {e}")))?;
-    let mut req = env.client.request(method, &url);
+    let mut req = env.client().request(method, &url);
     for (k, v) in &headers {
         req = req.header(k, v);
     }
