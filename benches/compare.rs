@@ -12,6 +12,8 @@
 //!
 //! - `sockspec test` (the binary built with this bench: release under `cargo bench`);
 //! - `cargo nextest run --release` and `cargo nextest run` (dev) of the generated harness;
+//! - the nextest floor: as many libtest-mimic tests that do nothing, `cargo nextest run
+//!   --release` (what a process per test costs here before any harness does anything);
 //! - the same work with tokio-tungstenite + jsonwebtoken and nothing else (mint, connect, send,
 //!   the five events ignoring heartbeats, close; the three 403 checks), one at a time and 8 at
 //!   a time, in this process;
@@ -177,6 +179,7 @@ fn main() {
         }
         if nextest {
             corpus.build(true);
+            legs.push(Leg::NextestFloor);
             legs.push(Leg::Nextest {
                 release: true,
                 threads: None,
@@ -243,6 +246,9 @@ enum Leg {
         release: bool,
         threads: Option<usize>,
     },
+    /// The same number of tests that do nothing, under nextest in release: what a process per
+    /// test costs here before any harness does anything.
+    NextestFloor,
     Bare {
         at_once: usize,
     },
@@ -263,6 +269,7 @@ impl Leg {
                 threads: Some(t),
             } => format!("cargo nextest run --release -j {t}"),
             Leg::Nextest { release: false, .. } => "cargo nextest run (dev)".into(),
+            Leg::NextestFloor => "nextest floor: no-op tests, release".into(),
             Leg::Bare { at_once } => format!("bare client, {at_once} at a time"),
         }
     }
@@ -289,8 +296,15 @@ impl Leg {
                 corpus.env(&mut cmd);
                 timed(cmd)
             }
+            Leg::NextestFloor => timed(corpus.cargo(
+                &["nextest", "run", "--no-fail-fast", "--test", "floor"],
+                true,
+            )),
             Leg::Nextest { release, threads } => {
-                let mut cmd = corpus.cargo(&["nextest", "run", "--no-fail-fast"], *release);
+                let mut cmd = corpus.cargo(
+                    &["nextest", "run", "--no-fail-fast", "--test", "scenarios"],
+                    *release,
+                );
                 if let Some(t) = threads {
                     cmd.args(["--test-threads", &t.to_string()]);
                 }
@@ -478,7 +492,8 @@ impl Corpus {
             &format!(
                 "[package]\nname = \"compare-corpus\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
                  [[test]]\nname = \"scenarios\"\npath = \"tests/scenarios.rs\"\nharness = false\n\n\
-                 [dev-dependencies]\nsockspec = {{ path = {:?} }}\n\n[workspace]\n\n{}",
+                 [[test]]\nname = \"floor\"\npath = \"tests/floor.rs\"\nharness = false\n\n\
+                 [dev-dependencies]\nsockspec = {{ path = {:?} }}\nlibtest-mimic = \"0.8\"\n\n[workspace]\n\n{}",
                 repo.display().to_string(),
                 harness_profile(repo)
             ),
@@ -486,6 +501,15 @@ impl Corpus {
         write(
             "tests/scenarios.rs",
             "fn main() -> std::process::ExitCode {\n    sockspec::harness::main(std::path::Path::new(env!(\"CARGO_MANIFEST_DIR\")))\n}\n",
+        );
+        // The floor: as many libtest-mimic tests as scenarios, each doing nothing.
+        write(
+            "tests/floor.rs",
+            &format!(
+                "fn main() -> std::process::ExitCode {{\n    let args = libtest_mimic::Arguments::from_args();\n    \
+                 let trials = (0..{n}).map(|i| libtest_mimic::Trial::test(format!(\"noop{{i:04}}\"), || Ok(()))).collect();\n    \
+                 libtest_mimic::run(&args, trials).exit_code()\n}}\n"
+            ),
         );
         let _ = std::fs::copy(repo.join("Cargo.lock"), dir.join("Cargo.lock"));
         let target =
@@ -559,7 +583,14 @@ impl Corpus {
     fn executable(&self, release: bool) -> Option<PathBuf> {
         let out = self
             .cargo(
-                &["test", "--no-run", "--quiet", "--message-format=json"],
+                &[
+                    "test",
+                    "--no-run",
+                    "--quiet",
+                    "--message-format=json",
+                    "--test",
+                    "scenarios",
+                ],
                 release,
             )
             .stderr(Stdio::null())
@@ -718,6 +749,7 @@ fn table(n: usize, legs: &[Leg], samples: &[Vec<Sample>]) -> String {
         )
     });
     let dev = find(&|l| matches!(l, Leg::Nextest { release: false, .. }));
+    let floor = find(&|l| matches!(l, Leg::NextestFloor));
     let bare = find(&|l| matches!(l, Leg::Bare { at_once: 8 }));
     let _ = writeln!(out, "targets at N = {n}:");
     if let (Some(p), Some(t)) = (python, test) {
@@ -746,6 +778,20 @@ fn table(n: usize, legs: &[Leg], samples: &[Vec<Sample>]) -> String {
             out,
             "  python / nextest (dev) wall      {:>7.2}×   (target ≥ 1)",
             p.0 / d.0
+        );
+    }
+    if let (Some(p), Some(f)) = (python, floor) {
+        let _ = writeln!(
+            out,
+            "  python / nextest floor wall      {:>7.2}×   (the most any harness could reach here)",
+            p.0 / f.0
+        );
+    }
+    if let (Some(r), Some(f)) = (release, floor) {
+        let _ = writeln!(
+            out,
+            "  nextest --release beyond the floor: {:.3} ms wall per scenario",
+            (r.0 - f.0) * 1000.0 / n as f64
         );
     }
     if let Some(t) = test {

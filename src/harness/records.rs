@@ -11,7 +11,8 @@ use std::time::{Duration, Instant, SystemTime};
 use super::run::{Run, RunOutcome};
 use crate::environment::Environment;
 use crate::report::{
-    CauseKind, RUN_DIR_VAR, RecordInput, RecordOutcome, RunRecord, new_run_id, runs_root,
+    CauseKind, RUN_DIR_VAR, RecordInput, RecordOutcome, RunRecord, new_run_id, prune_runs,
+    runs_root,
 };
 use crate::scenario::Plan;
 
@@ -20,18 +21,22 @@ const NEXTEST_RUN_ID_VAR: &str = "NEXTEST_RUN_ID";
 
 /// The run directory of the trials of this process: `SOCKSPEC_RUN_DIR`, else
 /// `<target>/sockspec/runs/<NEXTEST_RUN_ID>` under nextest, else a run id generated once per
-/// process (`cargo test`).
+/// process (`cargo test`). Under the runs directory, older runs beyond the newest
+/// `KEEP_RUNS` (`report::run_dir`) are removed (once per process).
 pub(super) fn trial_run_dir(root: &Path, process: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     static GENERATED: OnceLock<String> = OnceLock::new();
     if let Some(dir) = process(RUN_DIR_VAR).filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
     let id = nextest_run_id(process).unwrap_or_else(|| GENERATED.get_or_init(new_run_id).clone());
-    runs_root(root, process).join(id)
+    let runs = runs_root(root, process);
+    prune_runs(&runs, &id);
+    runs.join(id)
 }
 
 /// The run directory of one `sockspec test` invocation: `--run-dir`, else `SOCKSPEC_RUN_DIR`,
-/// else a new run id under `<root>/target/sockspec/runs/` (or `CARGO_TARGET_DIR`'s). Run by
+/// else a new run id under `<root>/target/sockspec/runs/` (or `CARGO_TARGET_DIR`'s; older runs
+/// there beyond the newest `KEEP_RUNS` (`report::run_dir`) are removed). Run by
 /// a test under nextest (an inherited `NEXTEST_RUN_ID`), the new run goes below that nextest
 /// run's directory, in `children/`: not a run of its own (`sockspec report` with no argument
 /// takes the newest run), nor mixed with the nextest run's records.
@@ -49,7 +54,11 @@ pub(crate) fn command_run_dir(
     let runs = runs_root(root, process);
     match nextest_run_id(process) {
         Some(id) => runs.join(id).join("children").join(new_run_id()),
-        None => runs.join(new_run_id()),
+        None => {
+            let id = new_run_id();
+            prune_runs(&runs, &id);
+            runs.join(id)
+        }
     }
 }
 

@@ -23,6 +23,6 @@ pub(crate) use record_build::RecordInput;
 pub(crate) use run_dir::read_run_dir;
 pub use run_dir::{RUN_DIR_VAR, RecordError, write_record};
 pub(crate) use run_dir::{
-    append_record, create_bundle, new_bundle_name, new_run_id, newest_run, runs_root,
+    append_record, create_bundle, new_bundle_name, new_run_id, newest_run, prune_runs, runs_root,
 };
 pub(crate) use snapshot::snapshot_text;

@@ -96,6 +96,38 @@ pub(crate) fn runs_root(root: &Path, process: &dyn Fn(&str) -> Option<String>) -
     RUNS_BELOW_TARGET.iter().fold(target, |p, c| p.join(c))
 }
 
+/// How many run directories `<target>/sockspec/runs/` keeps: a run of 1,000 scenarios records
+/// a few megabytes, and a benchmark or a `--repeat` loop makes hundreds of runs.
+const KEEP_RUNS: usize = 20;
+
+/// Removes the run directories under `runs` beyond the [`KEEP_RUNS`] most recently modified,
+/// never `current` (the run starting), once per process. Only directories are removed;
+/// `SOCKSPEC_RUN_DIR` and `--run-dir` directories are never under it unless the user put them
+/// there. A directory that cannot be removed (another process removing it too) is skipped.
+pub(crate) fn prune_runs(runs: &Path, current: &str) {
+    static DONE: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| prune_runs_now(runs, current, KEEP_RUNS));
+}
+
+fn prune_runs_now(runs: &Path, current: &str, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(runs) else {
+        return;
+    };
+    let mut dirs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_name() != current)
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            meta.is_dir().then_some((meta.modified().ok()?, e.path()))
+        })
+        .collect();
+    // Newest first; the current run counts as one of the kept.
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
+    for (_, path) in dirs.into_iter().skip(keep.saturating_sub(1)) {
+        let _ = std::fs::remove_dir_all(path);
+    }
+}
+
 /// A new run id: the UTC time to the second, then 8 random hex digits (sorts by time).
 pub(crate) fn new_run_id() -> String {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -408,6 +440,31 @@ mod tests {
         let err = read_run_dir(&dir).expect_err("a bad line").to_string();
         assert!(err.contains("sockspec-test-0.jsonl:4"), "{err}");
         std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn only_the_newest_runs_are_kept_and_never_the_current_one_removed() {
+        let runs = temp_dir();
+        let now = std::time::SystemTime::now();
+        for i in 0..8u64 {
+            let dir = runs.join(format!("run{i}"));
+            std::fs::create_dir_all(dir.join("children")).expect("dir");
+            std::fs::write(dir.join("r.json"), "{}").expect("file");
+            // run0 is the oldest, run7 the newest.
+            let at = now - std::time::Duration::from_secs(100 * (8 - i));
+            std::fs::File::open(&dir)
+                .and_then(|f| f.set_modified(at))
+                .expect("dated");
+        }
+        std::fs::write(runs.join("not-a-run.txt"), "kept").expect("file");
+        prune_runs_now(&runs, "run0", 4);
+        let mut left: Vec<String> = std::fs::read_dir(&runs)
+            .expect("listed")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["not-a-run.txt", "run0", "run5", "run6", "run7"]);
+        std::fs::remove_dir_all(&runs).expect("cleanup");
     }
 
     #[test]
