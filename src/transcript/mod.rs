@@ -8,6 +8,7 @@ mod normalize;
 mod redact;
 mod render;
 mod snapshot_doc;
+mod volatile;
 
 pub(crate) use event::Recorder;
 pub use event::{CloseEnding, Disposition, Entry, Event, Frame, Transcript};

@@ -3,43 +3,14 @@
 //! in snapshots. Not a security measure: secrets are the
 //! [`super::redact::Redactor`]'s job.
 
-use std::borrow::Cow;
-use std::sync::LazyLock;
-
-use regex::Regex;
 use serde_json::Value;
+use std::borrow::Cow;
 
+use super::volatile;
 use crate::pattern::json_path::{JsonPath, Segment};
 
-/// Compiles one of the constant regexes of this file (never user input;
-/// each is exercised by the tests below).
-fn regex(source: &str) -> Regex {
-    Regex::new(source).expect("constant regex is valid")
-}
-
-// Word boundaries and spaces are ASCII (`(?-u:…)`): the values they delimit are ASCII, and
-// a Unicode `\b` makes each regex several times slower to compile. Each regex is compiled
-// only when a cheap scan finds what it needs in a string (see `Normalizer::normalize`):
-// most processes under nextest run one scenario and need one or two of them.
-static JWT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?-u:\b)eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"));
-static TIMESTAMP: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?-u:\b)[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})",
-    )
-});
-static UUID: LazyLock<Regex> = LazyLock::new(|| {
-    regex(
-        r"(?-u:\b)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?-u:\b)",
-    )
-});
-static LOCAL_PORT: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"((?-u:\b)127\.0\.0\.1|(?-u:\b)localhost|\[::1\]):[0-9]{1,5}(?-u:\b)"));
-static DURATION: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|min|m|h|d)(?-u:\s)*)+$"));
-
 /// Whether `s` has `n` bytes satisfying `first` followed by `sep` somewhere: the cheap test
-/// that decides whether a regex needs to run (and be compiled) at all.
+/// that decides whether a scanner of [`volatile`] needs to run at all.
 fn has_run_then(s: &str, n: usize, first: fn(&u8) -> bool, sep: u8) -> bool {
     let mut run = 0;
     for b in s.as_bytes() {
@@ -102,21 +73,21 @@ impl Normalizer {
     /// [`Normalizer::normalize`]: borrowed when nothing changes, owned when something did.
     fn normalize_cow<'a>(&self, s: &'a str) -> Cow<'a, str> {
         let trimmed = s.trim();
-        if trimmed.starts_with(|c: char| c.is_ascii_digit()) && DURATION.is_match(trimmed) {
+        if trimmed.starts_with(|c: char| c.is_ascii_digit()) && volatile::is_duration(trimmed) {
             return Cow::Owned("[duration]".to_owned());
         }
         let mut s = Cow::Borrowed(s);
         if s.contains("eyJ") {
-            s = replace(s, &JWT, "[jwt]");
+            s = volatile::replace_jwts(s);
         }
         if has_run_then(&s, 4, u8::is_ascii_digit, b'-') {
-            s = replace(s, &TIMESTAMP, "[timestamp]");
+            s = volatile::replace_timestamps(s);
         }
         if has_run_then(&s, 8, u8::is_ascii_hexdigit, b'-') {
-            s = replace(s, &UUID, "[uuid]");
+            s = volatile::replace_uuids(s);
         }
         if s.contains("127.0.0.1:") || s.contains("localhost:") || s.contains("[::1]:") {
-            s = replace(s, &LOCAL_PORT, "${1}:[port]");
+            s = volatile::replace_local_ports(s);
         }
         s
     }
@@ -149,15 +120,6 @@ impl Normalizer {
             Value::Object(map) => map.values_mut().for_each(|i| self.normalize_strings(i)),
             _ => {}
         }
-    }
-}
-
-/// Applies `regex` to a possibly already replaced string, keeping it
-/// borrowed when nothing matches.
-fn replace<'a>(s: Cow<'a, str>, regex: &Regex, with: &str) -> Cow<'a, str> {
-    match s {
-        Cow::Borrowed(b) => regex.replace_all(b, with),
-        Cow::Owned(o) => Cow::Owned(regex.replace_all(&o, with).into_owned()),
     }
 }
 
