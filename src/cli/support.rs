@@ -73,7 +73,8 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, SetupError> {
         .map_err(SetupError::Runtime)
 }
 
-/// `from variable JWT_SECRET (sha256:…)` or `from the local default in sockspec.yaml (…)`.
+/// `from variable JWT_SECRET (sha256:…)`, `from variable JWT_SECRET in .env.staging (…)` or
+/// `from the local default in sockspec.yaml (…)`.
 pub(super) fn secret_source(secret: &Secret) -> String {
     let from = if secret.source == "default" {
         format!("from the local default in {CONFIG_FILE}")

@@ -171,6 +171,8 @@ pub struct Environment {
     pub root: PathBuf,
     /// Variables read from the environment's `.env` file.
     pub dotenv: BTreeMap<String, String>,
+    /// That file as `sockspec.yaml` names it (`dotenv:`), to say where a secret came from.
+    pub dotenv_file: Option<String>,
     /// The health check run before its scenarios, if any.
     pub health: Option<HealthSpec>,
     /// The client's message and frame size limits (a scenario's `connect:` replaces them).
@@ -437,6 +439,7 @@ impl Config {
                     secrets,
                     root: root.to_path_buf(),
                     dotenv,
+                    dotenv_file: env.value.dotenv.clone(),
                     health,
                     limits,
                     close_timeout,

@@ -22,7 +22,8 @@ pub struct Secret {
     pub name: String,
     /// The value (never printed: use the fingerprint).
     pub value: String,
-    /// The variable it came from, or `default`.
+    /// The variable it came from (`JWT_SECRET`; `JWT_SECRET in .env.staging` when the
+    /// environment's `dotenv:` file set it), or `default`.
     pub source: String,
     /// The first 16 hex digits of its SHA-256.
     pub fingerprint: String,
@@ -87,6 +88,16 @@ impl Secrets {
         names: impl IntoIterator<Item = &'a str>,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Secrets, MissingSecrets> {
+        Self::resolve_described(env, names, lookup, &str::to_owned)
+    }
+
+    /// [`Secrets::resolve`], each secret's source written by `source_of(variable)`.
+    fn resolve_described<'a>(
+        env: &Environment,
+        names: impl IntoIterator<Item = &'a str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        source_of: &dyn Fn(&str) -> String,
+    ) -> Result<Secrets, MissingSecrets> {
         let mut by_name = BTreeMap::new();
         let mut missing = Vec::new();
         for name in names {
@@ -103,7 +114,7 @@ impl Secrets {
                 .find_map(|var| {
                     lookup(var)
                         .filter(|v| !v.is_empty())
-                        .map(|v| (var.clone(), v))
+                        .map(|v| (source_of(var), v))
                 })
                 .or_else(|| spec.default.clone().map(|d| ("default".to_string(), d)));
             match found {
@@ -146,14 +157,20 @@ impl Secrets {
     ) -> (Secrets, Option<MissingSecrets>) {
         let names: Vec<&str> = env.secrets.keys().map(String::as_str).collect();
         let lookup = |v: &str| env.lookup_in(process, v);
-        match Self::resolve(env, names.iter().copied(), &lookup) {
+        // A variable the process does not set came from the `dotenv:` file: say so.
+        let source_of = |v: &str| match &env.dotenv_file {
+            Some(file) if process(v).is_none_or(|x| x.is_empty()) => format!("{v} in {file}"),
+            _ => v.to_owned(),
+        };
+        match Self::resolve_described(env, names.iter().copied(), &lookup, &source_of) {
             Ok(s) => (s, None),
             Err(missing) => {
                 let present = names
                     .iter()
                     .copied()
                     .filter(|n| !missing.missing.iter().any(|(m, _)| m == n));
-                let partial = Self::resolve(env, present, &lookup).unwrap_or_default();
+                let partial =
+                    Self::resolve_described(env, present, &lookup, &source_of).unwrap_or_default();
                 (partial, Some(missing))
             }
         }
@@ -190,6 +207,27 @@ mod tests {
         let c =
             Config::parse(text, Path::new("."), Path::new("sockspec.yaml")).expect("valid config");
         c.environments["staging"].clone()
+    }
+
+    #[test]
+    fn a_secret_from_the_dotenv_file_says_so() {
+        let mut e = env();
+        e.dotenv
+            .insert("JWT_SECRET_KEY".to_owned(), "from-the-file".to_owned());
+        e.dotenv_file = Some(".env.staging".to_owned());
+        let none = |_: &str| None;
+        let (s, _) = Secrets::resolve_declared_in(&e, &none);
+        let jwt = s.get("jwt").expect("from the file");
+        assert_eq!(jwt.source, "JWT_SECRET_KEY in .env.staging");
+        assert!(
+            jwt.marker()
+                .contains("from JWT_SECRET_KEY in .env.staging sha256:")
+        );
+        // The process wins over the file, and is named alone.
+        let process = |v: &str| (v == "JWT_SECRET_KEY").then(|| "from-the-process".to_owned());
+        let (s, _) = Secrets::resolve_declared_in(&e, &process);
+        assert_eq!(s.get("jwt").expect("set").source, "JWT_SECRET_KEY");
+        assert!(!format!("{s:?}").contains("from-the"), "values never shown");
     }
 
     #[test]
