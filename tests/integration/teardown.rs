@@ -192,7 +192,7 @@ environments:
     let _ = std::fs::remove_dir_all(&dir);
     assert!(missing.is_none(), "{missing:?}");
     let jwt = secrets.get("jwt").expect("resolved");
-    assert_eq!(jwt.source, "SOCKSPEC_T_DOTENV_JWT");
+    assert_eq!(jwt.source, "SOCKSPEC_T_DOTENV_JWT in .env.test");
     assert_eq!(jwt.value, "from-the-dotenv-file");
 }
 
