@@ -39,21 +39,25 @@ impl RecordWriter {
     pub fn start() -> RecordWriter {
         let (tx, rx) = mpsc::channel::<(PathBuf, RunRecord)>();
         let thread = std::thread::spawn(move || {
+            // `None`: the directory's bundle could not be made or written; it was said once.
             let mut bundles: HashMap<PathBuf, Option<(PathBuf, File)>> = HashMap::new();
             for (dir, record) in rx {
-                let bundle = bundles.entry(dir.clone()).or_insert_with_key(|dir| {
+                let bundle = bundles.entry(dir).or_insert_with_key(|dir| {
                     create_bundle(dir, &new_bundle_name())
-                        .map_err(|e| eprintln!("warning: sockspec: cannot {e}"))
+                        .map_err(|e| {
+                            eprintln!(
+                                "warning: sockspec: cannot {e}; this run's records are not written"
+                            );
+                        })
                         .ok()
                 });
-                match bundle {
-                    Some((path, file)) => {
-                        if let Err(e) = append_record(file, path, &record) {
-                            eprintln!("warning: sockspec: cannot {e}");
-                        }
-                    }
-                    // No bundle: the trial's own file, with its own warning if that fails too.
-                    None => write_now(&dir, &record),
+                if let Some((path, file)) = bundle
+                    && let Err(e) = append_record(file, path, &record)
+                {
+                    eprintln!(
+                        "warning: sockspec: cannot {e}; the run's later records are not written"
+                    );
+                    *bundle = None;
                 }
             }
         });

@@ -355,6 +355,35 @@ fn browser_checks_given_runs() {
 /// `sockspec test --html` makes the report's directory, like `--junit`; a path where no
 /// directory can be made (below a file) fails before any scenario runs.
 #[test]
+fn a_run_directory_that_cannot_be_made_is_one_warning_not_one_per_record() {
+    let tmp = TempDir::new("records-unwritable");
+    std::fs::write(tmp.0.join("file"), "a file, not a directory").unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockspec"))
+        .args(["test", "--run-dir"])
+        .arg(tmp.0.join("file/runs"))
+        .arg("scenarios/protocol/")
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sockspec starts");
+    let done = wait_bounded(child, DEADLINE, "sockspec test --run-dir <file>/runs");
+    assert!(
+        done.success,
+        "records are not the trials' failure:\n{}",
+        done.stderr
+    );
+    let warnings = done.stderr.matches("warning: sockspec: cannot").count();
+    assert_eq!(warnings, 1, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("records are not written"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stdout.contains(" passed"), "{}", done.stdout);
+}
+
+#[test]
 fn test_html_into_a_missing_directory_fails_before_the_run() {
     let tmp = TempDir::new("html-missing");
     std::fs::write(tmp.0.join("missing"), "a file, not a directory").unwrap();
