@@ -352,22 +352,33 @@ fn browser_checks_given_runs() {
     );
 }
 
-/// `sockspec test --html` makes the report's directory, like `--junit`; a path where no
-/// directory can be made (below a file) fails before any scenario runs.
-#[test]
-fn a_run_directory_that_cannot_be_made_is_one_warning_not_one_per_record() {
-    let tmp = TempDir::new("records-unwritable");
-    std::fs::write(tmp.0.join("file"), "a file, not a directory").unwrap();
+/// `sockspec <args…>` in the repository, bounded.
+fn sockspec_in_repo(args: &[&std::ffi::OsStr], what: &str) -> super::browser::Finished {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockspec"))
-        .args(["test", "--run-dir"])
-        .arg(tmp.0.join("file/runs"))
-        .arg("scenarios/protocol/")
+        .args(args)
         .current_dir(root())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("sockspec starts");
-    let done = wait_bounded(child, DEADLINE, "sockspec test --run-dir <file>/runs");
+    wait_bounded(child, DEADLINE, what)
+}
+
+/// Records that cannot be written are one warning, and never the trials' failure.
+#[test]
+fn a_run_directory_that_cannot_be_made_is_one_warning_not_one_per_record() {
+    let tmp = TempDir::new("records-unwritable");
+    std::fs::write(tmp.0.join("file"), "a file, not a directory").unwrap();
+    let run_dir = tmp.0.join("file/runs");
+    let done = sockspec_in_repo(
+        &[
+            "test".as_ref(),
+            "--run-dir".as_ref(),
+            run_dir.as_os_str(),
+            "scenarios/protocol/".as_ref(),
+        ],
+        "sockspec test --run-dir <file>/runs",
+    );
     assert!(
         done.success,
         "records are not the trials' failure:\n{}",
@@ -383,22 +394,25 @@ fn a_run_directory_that_cannot_be_made_is_one_warning_not_one_per_record() {
     assert!(done.stdout.contains(" passed"), "{}", done.stdout);
 }
 
+/// `sockspec test --html` makes the report's directory, like `--junit`; a path where no
+/// directory can be made (below a file) fails before any scenario runs.
 #[test]
 fn test_html_into_a_missing_directory_fails_before_the_run() {
     let tmp = TempDir::new("html-missing");
     std::fs::write(tmp.0.join("missing"), "a file, not a directory").unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sockspec"))
-        .args(["test", "--html"])
-        .arg(tmp.0.join("missing/report.html"))
-        .arg("--run-dir")
-        .arg(tmp.0.join("runs"))
-        .arg("scenarios/protocol/text_frame.yaml")
-        .current_dir(root())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("sockspec starts");
-    let done = wait_bounded(child, DEADLINE, "sockspec test --html");
+    let report = tmp.0.join("missing/report.html");
+    let runs = tmp.0.join("runs");
+    let done = sockspec_in_repo(
+        &[
+            "test".as_ref(),
+            "--html".as_ref(),
+            report.as_os_str(),
+            "--run-dir".as_ref(),
+            runs.as_os_str(),
+            "scenarios/protocol/text_frame.yaml".as_ref(),
+        ],
+        "sockspec test --html",
+    );
     assert!(!done.success);
     assert!(
         done.stderr.contains("cannot write the report ") && done.stderr.contains("missing"),
