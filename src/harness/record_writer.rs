@@ -11,6 +11,10 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often a run's directory is touched while its records are written.
+const TOUCH_EVERY: Duration = Duration::from_secs(1);
 
 use crate::report::{RunRecord, append_record, create_bundle, new_bundle_name, write_record};
 
@@ -41,7 +45,15 @@ impl RecordWriter {
         let thread = std::thread::spawn(move || {
             // `None`: the directory's bundle could not be made or written; it was said once.
             let mut bundles: HashMap<PathBuf, Option<(PathBuf, File)>> = HashMap::new();
+            let mut last_touch = Instant::now();
             for (dir, record) in rx {
+                let touch = last_touch.elapsed() >= TOUCH_EVERY;
+                if touch {
+                    // Appending leaves the directory's time alone: touch it, so a process
+                    // pruning old runs sees this one as going (`report::prune_runs`).
+                    let _ = File::open(&dir).and_then(|d| d.set_modified(SystemTime::now()));
+                    last_touch = Instant::now();
+                }
                 let bundle = bundles.entry(dir).or_insert_with_key(|dir| {
                     create_bundle(dir, &new_bundle_name())
                         .map_err(|e| {

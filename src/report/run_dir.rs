@@ -100,6 +100,9 @@ pub(crate) fn runs_root(root: &Path, process: &dyn Fn(&str) -> Option<String>) -
 /// a few megabytes, and a benchmark or a `--repeat` loop makes hundreds of runs.
 const KEEP_RUNS: usize = 20;
 
+/// A run directory modified more recently than this may belong to a run still going.
+const ACTIVE_RUN: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Removes the run directories under `runs` beyond the [`KEEP_RUNS`] most recently modified,
 /// never `current` (the run starting), once per process. Only directories are removed;
 /// `SOCKSPEC_RUN_DIR` and `--run-dir` directories are never under it unless the user put them
@@ -120,6 +123,9 @@ fn prune_runs_now(runs: &Path, current: &str, keep: usize) {
             let meta = e.metadata().ok()?;
             meta.is_dir().then_some((meta.modified().ok()?, e.path()))
         })
+        // A run still going touches its directory (a new record file, or `sockspec test`'s
+        // writer every second): never one modified in the last minutes.
+        .filter(|(modified, _)| modified.elapsed().is_ok_and(|age| age > ACTIVE_RUN))
         .collect();
     // Newest first; the current run counts as one of the kept.
     dirs.sort_by_key(|d| std::cmp::Reverse(d.0));
@@ -246,16 +252,24 @@ fn read_bundle(path: &Path) -> Result<Vec<RunRecord>, RecordError> {
         path: path.to_path_buf(),
         source,
     })?;
-    text.split(|b| *b == b'\n')
-        .enumerate()
-        .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-        .map(|(i, line)| {
-            parse_record(
-                line,
-                &PathBuf::from(format!("{}:{}", path.display(), i + 1)),
-            )
-        })
-        .collect()
+    let complete = text.ends_with(b"\n");
+    let lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
+    let last = lines.len() - 1;
+    let mut records = Vec::new();
+    for (i, line) in lines.into_iter().enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let place = PathBuf::from(format!("{}:{}", path.display(), i + 1));
+        match parse_record(line, &place) {
+            Ok(r) => records.push(r),
+            // A last line without its newline is a record still being written (a run going
+            // on, or one killed mid-write): not a broken bundle.
+            Err(_) if i == last && !complete => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(records)
 }
 
 /// `text` as a record of this format; errors name `place`.
@@ -436,6 +450,12 @@ mod tests {
         );
         assert_eq!(seen[2].0, "local::c");
 
+        std::fs::write(
+            &path,
+            format!("{text}{{\"format\": \"sockspec-run/1\", \"tri"),
+        )
+        .expect("cut");
+        assert_eq!(read_run_dir(&dir).expect("a record being written").len(), 3);
         std::fs::write(&path, format!("{}{{broken\n", text)).expect("corrupt");
         let err = read_run_dir(&dir).expect_err("a bad line").to_string();
         assert!(err.contains("sockspec-test-0.jsonl:4"), "{err}");
@@ -443,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_newest_runs_are_kept_and_never_the_current_one_removed() {
+    fn only_the_newest_runs_are_kept_and_never_the_current_or_an_active_one_removed() {
         let runs = temp_dir();
         let now = std::time::SystemTime::now();
         for i in 0..8u64 {
@@ -451,19 +471,24 @@ mod tests {
             std::fs::create_dir_all(dir.join("children")).expect("dir");
             std::fs::write(dir.join("r.json"), "{}").expect("file");
             // run0 is the oldest, run7 the newest.
-            let at = now - std::time::Duration::from_secs(100 * (8 - i));
+            let at = now - std::time::Duration::from_secs(600 * (8 - i));
             std::fs::File::open(&dir)
                 .and_then(|f| f.set_modified(at))
                 .expect("dated");
         }
         std::fs::write(runs.join("not-a-run.txt"), "kept").expect("file");
+        // Modified just now: maybe a run still going, kept whatever the count.
+        std::fs::create_dir_all(runs.join("running")).expect("dir");
         prune_runs_now(&runs, "run0", 4);
         let mut left: Vec<String> = std::fs::read_dir(&runs)
             .expect("listed")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["not-a-run.txt", "run0", "run5", "run6", "run7"]);
+        assert_eq!(
+            left,
+            ["not-a-run.txt", "run0", "run5", "run6", "run7", "running"]
+        );
         std::fs::remove_dir_all(&runs).expect("cleanup");
     }
 

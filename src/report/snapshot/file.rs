@@ -195,6 +195,11 @@ fn simple_header(lines: &[&str]) -> Option<Header> {
         }
         seen.push(key);
         let value = if value.starts_with('"') {
+            // Raw characters YAML refuses unescaped (and `quoted` never writes raw) go to
+            // the YAML parser, which names them.
+            if value.chars().any(needs_escape) {
+                return None;
+            }
             serde_json::from_str::<String>(value).ok()?
         } else if plain_safe(value) {
             value.to_owned()
@@ -209,6 +214,17 @@ fn simple_header(lines: &[&str]) -> Option<Header> {
         }
     }
     Some(header)
+}
+
+/// Whether `c` is written `\\uXXXX` in a double-quoted header value: controls, DEL, C1
+/// controls, line separators, the byte-order mark and non-characters.
+fn needs_escape(c: char) -> bool {
+    c < ' '
+        || ('\u{7f}'..='\u{9f}').contains(&c)
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 /// A plain YAML scalar when `value` is safe as one, else a double-quoted string that YAML
@@ -228,13 +244,7 @@ fn quoted(value: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c < ' '
-                || ('\u{7f}'..='\u{9f}').contains(&c)
-                || matches!(
-                    c,
-                    '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                ) =>
-            {
+            c if needs_escape(c) => {
                 out.push_str(&format!("\\u{:04x}", u32::from(c)));
             }
             c => out.push(c),
@@ -317,6 +327,16 @@ mod tests {
             let back = SnapFile::parse(&text, Path::new("x.snap")).expect("reads back");
             proptest::prop_assert_eq!(back.description, file.description);
         }
+    }
+
+    #[test]
+    fn a_raw_character_yaml_refuses_is_left_to_the_yaml_parser() {
+        for raw in ['\u{7f}', '\u{fffe}', '\u{1}'] {
+            let lines = [format!("description: \"a{raw}b\"\n")];
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            assert!(simple_header(&lines).is_none(), "{raw:?}");
+        }
+        assert!(simple_header(&["description: \"a\\u007fb\"\n"]).is_some());
     }
 
     #[test]
