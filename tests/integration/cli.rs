@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sockspec::environment::Config;
 use sockspec::environment::fingerprint;
 use sockspec::exit;
+
+use crate::support::bounded;
 
 /// Longest a single run of the binary may take (doctor's own waits are 3 s each).
 const RUN_DEADLINE: Duration = Duration::from_secs(60);
@@ -62,34 +64,16 @@ fn sockspec(root: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)], stdin:
         .args(args)
         .current_dir(cwd)
         .env_remove("SOCKSPEC_ENV")
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("RUST_BACKTRACE", "0");
     for var in local_variables() {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().copied());
-    let mut child = cmd.spawn().expect("sockspec starts");
-    let pid = child.id();
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).expect("stdin written");
-    }
-    let (tx, rx) = mpsc::channel::<std::io::Result<Output>>();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(RUN_DEADLINE) {
-        Ok(out) => out.expect("sockspec ran"),
-        Err(_) => {
-            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-            panic!("sockspec {args:?} did not finish within {RUN_DEADLINE:?}");
-        }
-    };
+    let out = bounded(cmd, Some(stdin), RUN_DEADLINE);
     Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.code,
+        stdout: out.stdout,
+        stderr: out.stderr,
     }
 }
 

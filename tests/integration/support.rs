@@ -11,6 +11,8 @@ pub struct Out {
     pub code: Option<i32>,
     /// Standard output, then standard error.
     pub text: String,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs `cmd` with `stdin` (`None`: no standard input at all), killed after `deadline`.
@@ -39,12 +41,12 @@ pub fn bounded(mut cmd: Command, stdin: Option<&str>, deadline: Duration) -> Out
             panic!("{shown} did not finish within {deadline:?}");
         }
     };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     Out {
         code: out.status.code(),
-        text: format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
+        text: format!("{stdout}{stderr}"),
+        stdout,
+        stderr,
     }
 }
